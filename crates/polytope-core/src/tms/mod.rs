@@ -1,0 +1,22 @@
+//! Toy models of superposition (Elhage et al. 2022): configuration, presets, data, the CPU
+//! reference trainer and the metrics computed from any snapshot.
+
+mod config;
+mod data;
+mod metrics;
+mod model;
+mod presets;
+mod report;
+mod train;
+
+pub use config::{
+    ConfigError, Correlation, InstanceSpec, MAX_HIDDEN, ModelKind, TmsConfig, loss_scale,
+};
+pub use data::{LANE_CHOICE_BASE, feature_value, sample_features};
+pub use metrics::{
+    GeometryGraph, InstanceMetrics, REPRESENTED_NORM, geometry_graph, gram, instance_metrics,
+};
+pub use model::{SampleScratch, accumulate_param_grads, forward_backward_sample, init_params};
+pub use presets::{PRESET_NAMES, Preset, preset};
+pub use report::{InstanceReport, RunReport};
+pub use train::{CpuTrainer, Snapshot, TrainError, TrainState};

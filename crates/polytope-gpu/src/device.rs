@@ -1,0 +1,210 @@
+//! The one place that requests GPU adapters and devices.
+//!
+//! A [`GpuContext`] bundles the device, its queue, a summary of the adapter for the interface,
+//! and the device's health: a lost device or an uncaptured validation error is recorded here
+//! (never a panic) and turned into an error by the next operation that checks it.
+
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use thiserror::Error;
+
+/// Why the GPU cannot be used.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum GpuError {
+    #[error("no GPU adapter is available: {0}")]
+    NoAdapter(String),
+    #[error("the GPU device could not be created: {0}")]
+    RequestDevice(String),
+    #[error("the GPU device was lost: {0}")]
+    Lost(String),
+    #[error("the GPU reported an error: {0}")]
+    Uncaptured(String),
+    #[error("reading results back from the GPU failed: {0}")]
+    Readback(String),
+    #[error("{what} needs {needed} bytes in one buffer; this GPU allows {limit}")]
+    TooLarge {
+        what: &'static str,
+        needed: u64,
+        limit: u64,
+    },
+}
+
+/// Which adapter to ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterPreference {
+    /// Whatever the platform offers first (a discrete GPU when there is one).
+    HighPerformance,
+    /// A software (CPU) adapter with validation on: lavapipe natively. Tests use this so that
+    /// results do not depend on the machine's GPU; there is no such choice in a browser.
+    SoftwareWithValidation,
+}
+
+/// What the interface shows about the adapter, and the limits that decide how big a run fits.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub vendor: u32,
+    pub device_type: String,
+    pub backend: String,
+    pub driver: String,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_buffer_size: u64,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub max_compute_invocations_per_workgroup: u32,
+    pub max_storage_buffers_per_shader_stage: u32,
+    pub min_uniform_buffer_offset_alignment: u32,
+}
+
+/// What happened to a device after it was created.
+#[derive(Debug, Default)]
+pub struct Health {
+    lost: Mutex<Option<String>>,
+    error: Mutex<Option<String>>,
+}
+
+impl Health {
+    /// The first problem recorded, if any.
+    pub fn check(&self) -> Result<(), GpuError> {
+        if let Some(reason) = self.lost.lock().map(|g| g.clone()).unwrap_or(None) {
+            return Err(GpuError::Lost(reason));
+        }
+        if let Some(message) = self.error.lock().map(|g| g.clone()).unwrap_or(None) {
+            return Err(GpuError::Uncaptured(message));
+        }
+        Ok(())
+    }
+
+    /// Marks the device lost (also used by tests and by the page's "simulate a lost device").
+    pub fn mark_lost(&self, reason: &str) {
+        if let Ok(mut lost) = self.lost.lock() {
+            lost.get_or_insert_with(|| reason.to_owned());
+        }
+    }
+
+    fn record_error(&self, message: String) {
+        if let Ok(mut error) = self.error.lock() {
+            error.get_or_insert(message);
+        }
+    }
+}
+
+/// A device ready for work, handed to every kernel and trainer.
+#[derive(Clone, Debug)]
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: AdapterSummary,
+    pub health: Arc<Health>,
+}
+
+fn summarize(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> AdapterSummary {
+    AdapterSummary {
+        name: info.name.clone(),
+        vendor: info.vendor,
+        device_type: format!("{:?}", info.device_type),
+        backend: format!("{:?}", info.backend),
+        driver: [info.driver.as_str(), info.driver_info.as_str()]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+        max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+        max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+        max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,
+        max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
+        min_uniform_buffer_offset_alignment: limits.min_uniform_buffer_offset_alignment,
+    }
+}
+
+/// WebGPU's default limits, raised to what the adapter offers where bigger runs benefit.
+fn wanted_limits(adapter: &wgpu::Limits) -> wgpu::Limits {
+    let base = wgpu::Limits::default();
+    wgpu::Limits {
+        max_storage_buffer_binding_size: adapter.max_storage_buffer_binding_size,
+        max_buffer_size: adapter.max_buffer_size,
+        max_compute_workgroups_per_dimension: adapter.max_compute_workgroups_per_dimension,
+        ..base
+    }
+}
+
+async fn pick_adapter(
+    instance: &wgpu::Instance,
+    preference: AdapterPreference,
+) -> Result<wgpu::Adapter, GpuError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if preference == AdapterPreference::SoftwareWithValidation {
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let names: Vec<String> = adapters
+            .iter()
+            .map(|a| format!("{} ({:?})", a.get_info().name, a.get_info().device_type))
+            .collect();
+        return adapters
+            .into_iter()
+            .find(|a| a.get_info().device_type == wgpu::DeviceType::Cpu)
+            .ok_or_else(|| {
+                GpuError::NoAdapter(format!(
+                    "no software (CPU) adapter among [{}]; install mesa-vulkan-drivers and libvulkan1 for lavapipe",
+                    names.join(", ")
+                ))
+            });
+    }
+    let _ = preference;
+    instance
+        .request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            force_fallback_adapter: false,
+            compatible_surface: None,
+            apply_limit_buckets: false,
+        })
+        .await
+        .map_err(|e| GpuError::NoAdapter(e.to_string()))
+}
+
+/// Requests an adapter and a device with the limits [`wanted_limits`] asks for, and installs
+/// the handlers that record a lost device or an uncaptured error in [`GpuContext::health`].
+pub async fn request_context(preference: AdapterPreference) -> Result<GpuContext, GpuError> {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    if preference == AdapterPreference::SoftwareWithValidation {
+        desc.flags |= wgpu::InstanceFlags::VALIDATION;
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        desc.backends = wgpu::Backends::BROWSER_WEBGPU;
+    }
+    let instance = wgpu::Instance::new(desc);
+    let adapter = pick_adapter(&instance, preference).await?;
+    let limits = wanted_limits(&adapter.limits());
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("polytope"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        })
+        .await
+        .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+    let health = Arc::new(Health::default());
+    {
+        let health = Arc::clone(&health);
+        device.set_device_lost_callback(move |reason, message| {
+            health.mark_lost(&format!("{reason:?}: {message}"));
+        });
+    }
+    {
+        let health = Arc::clone(&health);
+        device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
+            health.record_error(error.to_string());
+        }));
+    }
+    Ok(GpuContext {
+        adapter: summarize(&adapter.get_info(), &device.limits()),
+        device,
+        queue,
+        health,
+    })
+}

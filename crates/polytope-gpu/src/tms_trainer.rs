@@ -1,0 +1,392 @@
+//! Trains every instance of a toy-model run on the GPU.
+//!
+//! A step is three dispatches ([`crate::tms_sample`], [`crate::tms_grad`], [`crate::tms_adam`]);
+//! when the batch's scratch does not fit one storage binding, the batch is split into chunks and
+//! the first two run once per chunk. Many steps are encoded into one submission, each with its
+//! own uniform entry (a dynamic offset), and results come back in one asynchronous readback at
+//! the end of [`GpuTrainer::run_steps`], never per step.
+
+use polytope_core::tms::{Snapshot, TmsConfig, TrainError, TrainState};
+
+use crate::device::{GpuContext, GpuError};
+use crate::kernel::ComputeKernel;
+use crate::readback::{f32s, read_bytes};
+use crate::tms_common::{STEP_UNIFORM_SIZE, StepUniform};
+use crate::{tms_adam, tms_grad, tms_sample};
+
+/// Steps encoded per submission at most (the loss history holds one row per step).
+const MAX_STEPS_PER_SUBMIT: u32 = 256;
+
+struct Buffers {
+    uniform: wgpu::Buffer,
+    params: wgpu::Buffer,
+    adam_m: wgpu::Buffer,
+    adam_v: wgpu::Buffer,
+    loss_history: wgpu::Buffer,
+    staging: wgpu::Buffer,
+}
+
+/// GPU trainer for one [`TmsConfig`].
+pub struct GpuTrainer {
+    ctx: GpuContext,
+    cfg: TmsConfig,
+    step: u32,
+    chunk_cap: u32,
+    uniform_stride: u64,
+    steps_per_submit: u32,
+    kernels: [ComputeKernel; 3],
+    bind_groups: [wgpu::BindGroup; 3],
+    buffers: Buffers,
+}
+
+fn storage(ctx: &GpuContext, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(4),
+        usage: wgpu::BufferUsages::STORAGE | extra,
+        mapped_at_creation: false,
+    })
+}
+
+fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError> {
+    if bytes > limit {
+        Err(GpuError::TooLarge {
+            what,
+            needed: bytes,
+            limit,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+impl GpuTrainer {
+    /// Uploads `state` and prepares buffers and kernels for `cfg`.
+    pub fn new(ctx: &GpuContext, cfg: TmsConfig, state: &TrainState) -> Result<Self, TrainError> {
+        Self::with_binding_limit(ctx, cfg, state, None)
+    }
+
+    /// Like [`Self::new`], but sizes buffers as if one binding could hold at most
+    /// `binding_limit` bytes (tests use it to force a chunked batch).
+    pub fn with_binding_limit(
+        ctx: &GpuContext,
+        cfg: TmsConfig,
+        state: &TrainState,
+        binding_limit: Option<u64>,
+    ) -> Result<Self, TrainError> {
+        cfg.validate()?;
+        Self::build(ctx, cfg, state, binding_limit).map_err(|e| TrainError::Device(e.to_string()))
+    }
+
+    fn build(
+        ctx: &GpuContext,
+        cfg: TmsConfig,
+        state: &TrainState,
+        binding_limit: Option<u64>,
+    ) -> Result<Self, GpuError> {
+        let limit = ctx
+            .adapter
+            .max_storage_buffer_binding_size
+            .min(ctx.adapter.max_buffer_size)
+            .min(binding_limit.unwrap_or(u64::MAX));
+        let instances = cfg.instance_count() as u64;
+        let (n, m) = (u64::from(cfg.n_features), u64::from(cfg.n_hidden));
+        let param_bytes = 4 * instances * cfg.params_per_instance() as u64;
+        check_fits("the parameters of all instances", param_bytes, limit)?;
+        // The widest per-sample scratch row decides how many samples fit one binding.
+        let row_bytes = 4 * instances * n.max(2 * m);
+        check_fits("one sample of every instance", row_bytes, limit)?;
+        let chunk_cap = (limit / row_bytes).min(u64::from(cfg.batch_size)) as u32;
+        let chunks = cfg.batch_size.div_ceil(chunk_cap);
+        let history_row_bytes = 4 * instances;
+        let steps_per_submit = (limit / history_row_bytes)
+            .min(u64::from(MAX_STEPS_PER_SUBMIT))
+            .max(1) as u32;
+        let uniform_stride = STEP_UNIFORM_SIZE
+            .next_multiple_of(u64::from(ctx.adapter.min_uniform_buffer_offset_alignment));
+
+        let copy = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let rows = u64::from(chunk_cap) * instances;
+        let uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tms uniforms"),
+            size: uniform_stride * u64::from(steps_per_submit) * u64::from(chunks),
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let spec = storage(ctx, "tms spec", 8 * instances * n, copy);
+        let params = storage(ctx, "tms params", param_bytes, copy);
+        let adam_m = storage(ctx, "tms adam m", param_bytes, copy);
+        let adam_v = storage(ctx, "tms adam v", param_bytes, copy);
+        let xs = storage(ctx, "tms xs", 4 * rows * n, wgpu::BufferUsages::empty());
+        let gs = storage(ctx, "tms gs", 4 * rows * n, wgpu::BufferUsages::empty());
+        let hu = storage(ctx, "tms hu", 8 * rows * m, wgpu::BufferUsages::empty());
+        let sample_loss = storage(
+            ctx,
+            "tms sample loss",
+            4 * rows,
+            wgpu::BufferUsages::empty(),
+        );
+        let grad = storage(ctx, "tms grad", param_bytes, wgpu::BufferUsages::empty());
+        let loss_acc = storage(
+            ctx,
+            "tms loss acc",
+            4 * instances,
+            wgpu::BufferUsages::empty(),
+        );
+        let loss_history = storage(
+            ctx,
+            "tms loss history",
+            history_row_bytes * u64::from(steps_per_submit),
+            copy,
+        );
+        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("tms staging"),
+            size: 3 * param_bytes + history_row_bytes * u64::from(steps_per_submit),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+
+        let mut spec_data = Vec::with_capacity(2 * cfg.n() * cfg.instance_count());
+        for inst in &cfg.instances {
+            for (p, w) in inst.feature_probability.iter().zip(&inst.importance) {
+                spec_data.extend_from_slice(&[*p, *w]);
+            }
+        }
+        ctx.queue
+            .write_buffer(&spec, 0, bytemuck::cast_slice(&spec_data));
+
+        let kernels = [
+            tms_sample::kernel(&ctx.device),
+            tms_grad::kernel(&ctx.device),
+            tms_adam::kernel(&ctx.device),
+        ];
+        let bind_groups = [
+            kernels[0].bind(
+                &ctx.device,
+                "tms_sample",
+                &[&uniform, &spec, &params, &xs, &gs, &hu, &sample_loss],
+            ),
+            kernels[1].bind(
+                &ctx.device,
+                "tms_grad",
+                &[&uniform, &xs, &gs, &hu, &sample_loss, &grad, &loss_acc],
+            ),
+            kernels[2].bind(
+                &ctx.device,
+                "tms_adam",
+                &[
+                    &uniform,
+                    &grad,
+                    &loss_acc,
+                    &params,
+                    &adam_m,
+                    &adam_v,
+                    &loss_history,
+                ],
+            ),
+        ];
+        let mut trainer = Self {
+            ctx: ctx.clone(),
+            cfg,
+            step: 0,
+            chunk_cap,
+            uniform_stride,
+            steps_per_submit,
+            kernels,
+            bind_groups,
+            buffers: Buffers {
+                uniform,
+                params,
+                adam_m,
+                adam_v,
+                loss_history,
+                staging,
+            },
+        };
+        trainer.upload(state);
+        Ok(trainer)
+    }
+
+    /// Replaces the parameters and optimizer state (resuming a run).
+    pub fn upload(&mut self, state: &TrainState) {
+        assert_eq!(state.params.len(), self.cfg.total_params());
+        let q = &self.ctx.queue;
+        q.write_buffer(&self.buffers.params, 0, bytemuck::cast_slice(&state.params));
+        q.write_buffer(&self.buffers.adam_m, 0, bytemuck::cast_slice(&state.adam_m));
+        q.write_buffer(&self.buffers.adam_v, 0, bytemuck::cast_slice(&state.adam_v));
+        self.step = state.step;
+    }
+
+    pub fn config(&self) -> &TmsConfig {
+        &self.cfg
+    }
+
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// Samples per chunk: the whole batch unless the device's binding limit forces chunks.
+    pub fn chunk_cap(&self) -> u32 {
+        self.chunk_cap
+    }
+
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// Runs `steps` steps (in submissions of at most a few hundred) and reads back the state
+    /// and the loss of every step once at the end.
+    pub async fn run_steps(&mut self, steps: u32) -> Result<Snapshot, TrainError> {
+        let first_loss_step = self.step;
+        let mut losses = Vec::with_capacity(steps as usize * self.cfg.instance_count());
+        let mut remaining = steps;
+        let mut last = None;
+        while remaining > 0 {
+            let k = remaining.min(self.steps_per_submit);
+            let snap = self
+                .submit(k)
+                .await
+                .map_err(|e| TrainError::Device(e.to_string()))?;
+            losses.extend_from_slice(&snap.1);
+            last = Some(snap.0);
+            remaining -= k;
+        }
+        let state = match last {
+            Some(state) => state,
+            None => self
+                .read_state()
+                .await
+                .map_err(|e| TrainError::Device(e.to_string()))?,
+        };
+        let instances = self.cfg.instance_count();
+        if let Some(pos) = losses.iter().position(|l| !l.is_finite()) {
+            return Err(TrainError::Diverged {
+                instance: pos % instances,
+                step: first_loss_step + (pos / instances) as u32,
+            });
+        }
+        Ok(Snapshot {
+            state,
+            first_loss_step,
+            losses,
+        })
+    }
+
+    /// Encodes `k` steps, submits them with a copy of the results, and waits for the readback.
+    async fn submit(&mut self, k: u32) -> Result<(TrainState, Vec<f32>), GpuError> {
+        self.ctx.health.check()?;
+        let batch = self.cfg.batch_size;
+        let chunks = batch.div_ceil(self.chunk_cap);
+        let base = StepUniform::for_run(&self.cfg, self.chunk_cap);
+        let stride = self.uniform_stride as usize;
+        let mut uniforms = vec![0u8; stride * (k * chunks) as usize];
+        for s in 0..k {
+            let step = self.step + s;
+            let scalars = self.cfg.optimizer.scalars(step, self.cfg.steps);
+            for c in 0..chunks {
+                let start = c * self.chunk_cap;
+                let len = self.chunk_cap.min(batch - start);
+                let entry = base.at(step, &scalars, start, len, s);
+                let at = ((s * chunks + c) as usize) * stride;
+                uniforms[at..at + STEP_UNIFORM_SIZE as usize]
+                    .copy_from_slice(bytemuck::bytes_of(&entry));
+            }
+        }
+        self.ctx
+            .queue
+            .write_buffer(&self.buffers.uniform, 0, &uniforms);
+
+        let instances = self.cfg.instance_count() as u64;
+        let param_threads = instances * self.cfg.params_per_instance() as u64;
+        let max_groups = self.ctx.adapter.max_compute_workgroups_per_dimension;
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("tms steps"),
+            });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("tms steps"),
+                timestamp_writes: None,
+            });
+            for s in 0..k {
+                for c in 0..chunks {
+                    let offset = ((s * chunks + c) as usize * stride) as u32;
+                    let len = self.chunk_cap.min(batch - c * self.chunk_cap);
+                    self.kernels[0].dispatch(
+                        &mut pass,
+                        &self.bind_groups[0],
+                        offset,
+                        instances * u64::from(len),
+                        max_groups,
+                    );
+                    self.kernels[1].dispatch(
+                        &mut pass,
+                        &self.bind_groups[1],
+                        offset,
+                        param_threads,
+                        max_groups,
+                    );
+                }
+                let offset = ((s * chunks) as usize * stride) as u32;
+                self.kernels[2].dispatch(
+                    &mut pass,
+                    &self.bind_groups[2],
+                    offset,
+                    param_threads,
+                    max_groups,
+                );
+            }
+        }
+        let param_bytes = 4 * param_threads;
+        let history_bytes = 4 * instances * u64::from(k);
+        let b = &self.buffers;
+        encoder.copy_buffer_to_buffer(&b.params, 0, &b.staging, 0, param_bytes);
+        encoder.copy_buffer_to_buffer(&b.adam_m, 0, &b.staging, param_bytes, param_bytes);
+        encoder.copy_buffer_to_buffer(&b.adam_v, 0, &b.staging, 2 * param_bytes, param_bytes);
+        encoder.copy_buffer_to_buffer(
+            &b.loss_history,
+            0,
+            &b.staging,
+            3 * param_bytes,
+            history_bytes,
+        );
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = read_bytes(&self.ctx, &b.staging, 3 * param_bytes + history_bytes).await?;
+        self.step += k;
+        let p = param_bytes as usize;
+        let state = TrainState {
+            step: self.step,
+            params: f32s(&bytes[..p]),
+            adam_m: f32s(&bytes[p..2 * p]),
+            adam_v: f32s(&bytes[2 * p..3 * p]),
+        };
+        Ok((state, f32s(&bytes[3 * p..])))
+    }
+
+    /// Reads the current state without training.
+    pub async fn read_state(&self) -> Result<TrainState, GpuError> {
+        self.ctx.health.check()?;
+        let param_bytes = 4 * self.cfg.total_params() as u64;
+        let b = &self.buffers;
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("tms read state"),
+            });
+        encoder.copy_buffer_to_buffer(&b.params, 0, &b.staging, 0, param_bytes);
+        encoder.copy_buffer_to_buffer(&b.adam_m, 0, &b.staging, param_bytes, param_bytes);
+        encoder.copy_buffer_to_buffer(&b.adam_v, 0, &b.staging, 2 * param_bytes, param_bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = read_bytes(&self.ctx, &b.staging, 3 * param_bytes).await?;
+        let p = param_bytes as usize;
+        Ok(TrainState {
+            step: self.step,
+            params: f32s(&bytes[..p]),
+            adam_m: f32s(&bytes[p..2 * p]),
+            adam_v: f32s(&bytes[2 * p..3 * p]),
+        })
+    }
+}
