@@ -1,1 +1,67 @@
-fn main() {}
+//! `polytope`: the native command line over polytope-core and polytope-gpu.
+//!
+//! ```text
+//! polytope gpu-info [--json]                 the adapters wgpu finds here
+//! polytope tms --preset NAME [...] [--json]  train a toy model headless, print or write results
+//! polytope bench tms [...]                   steps/s on each backend
+//! ```
+//! Bad flags print a clear message and exit with code 2; a run that fails exits with 1.
+
+mod bench;
+mod gpu_info;
+mod output;
+mod tms;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "polytope",
+    version,
+    about = "Toy models of superposition and sparse autoencoders, headless."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+// Parsed once per process: the size difference between subcommands' flags does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
+enum Command {
+    /// Lists the GPU adapters wgpu finds and the limits that matter.
+    GpuInfo(gpu_info::Args),
+    /// Trains a toy model of superposition and reports what it learned.
+    Tms(tms::Args),
+    /// Measures training throughput.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+/// How a command failed: bad input (exit 2) or a failure while running (exit 1).
+pub enum Failure {
+    Usage(String),
+    Run(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::GpuInfo(args) => gpu_info::run(&args),
+        Command::Tms(args) => tms::run(&args),
+        Command::Bench(cmd) => bench::run(&cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
+}

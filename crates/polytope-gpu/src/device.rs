@@ -66,10 +66,10 @@ pub struct Health {
 impl Health {
     /// The first problem recorded, if any.
     pub fn check(&self) -> Result<(), GpuError> {
-        if let Some(reason) = self.lost.lock().map(|g| g.clone()).unwrap_or(None) {
+        if let Some(reason) = self.lost.lock().ok().and_then(|g| g.clone()) {
             return Err(GpuError::Lost(reason));
         }
-        if let Some(message) = self.error.lock().map(|g| g.clone()).unwrap_or(None) {
+        if let Some(message) = self.error.lock().ok().and_then(|g| g.clone()) {
             return Err(GpuError::Uncaptured(message));
         }
         Ok(())
@@ -110,7 +110,7 @@ fn summarize(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> AdapterSummary 
             .copied()
             .collect::<Vec<_>>()
             .join(" "),
-        max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
         max_compute_invocations_per_workgroup: limits.max_compute_invocations_per_workgroup,

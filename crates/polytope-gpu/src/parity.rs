@@ -138,6 +138,10 @@ pub struct ParityResult {
     pub name: String,
     pub chunks: u32,
     pub checkpoints: Vec<Checkpoint>,
+    /// Loss of each instance at the last step, on the GPU.
+    pub gpu_final_loss: Vec<f32>,
+    /// Loss of each instance at the last step, on the CPU.
+    pub cpu_final_loss: Vec<f32>,
 }
 
 impl ParityResult {
@@ -186,12 +190,16 @@ pub async fn run_case(ctx: &GpuContext, case: &ParityCase) -> Result<ParityResul
         GpuTrainer::with_binding_limit(ctx, case.cfg.clone(), &state, case.binding_limit)?;
     let mut checkpoints = Vec::new();
     let mut done = 0;
+    let instances = case.cfg.instance_count();
+    let (mut gpu_final_loss, mut cpu_final_loss) = (Vec::new(), Vec::new());
     for (steps, tolerance) in &case.checkpoints {
         let k = steps - done;
         cpu.run_steps(k)?;
         let cpu_snap = cpu.snapshot();
         let gpu_snap = gpu.run_steps(k).await?;
         done = *steps;
+        gpu_final_loss = gpu_snap.last_losses(instances).to_vec();
+        cpu_final_loss = cpu_snap.last_losses(instances).to_vec();
         checkpoints.push(Checkpoint {
             steps: *steps,
             max_abs_diff: max_abs_diff(&cpu_snap.state.params, &gpu_snap.state.params),
@@ -203,5 +211,7 @@ pub async fn run_case(ctx: &GpuContext, case: &ParityCase) -> Result<ParityResul
         name: case.name.to_owned(),
         chunks: case.cfg.batch_size.div_ceil(gpu.chunk_cap()),
         checkpoints,
+        gpu_final_loss,
+        cpu_final_loss,
     })
 }

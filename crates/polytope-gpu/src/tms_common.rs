@@ -29,7 +29,7 @@ pub struct StepUniform {
     pub eps: f32,
     pub first_chunk: u32,
     pub history_row: u32,
-    pub _pad: [u32; 3],
+    pub padding: [u32; 3],
 }
 
 pub const STEP_UNIFORM_SIZE: u64 = std::mem::size_of::<StepUniform>() as u64;
@@ -54,6 +54,7 @@ impl StepUniform {
     }
 
     /// This entry for one chunk of one step.
+    #[must_use]
     pub fn at(
         mut self,
         step: u32,

@@ -24,6 +24,8 @@ impl BackendKind {
 }
 
 /// A toy-model trainer on either backend.
+// There is one trainer per page or command: the variants' size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum TmsTrainer {
     Cpu(CpuTrainer),
     Gpu(GpuTrainer),

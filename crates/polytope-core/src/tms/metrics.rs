@@ -86,6 +86,15 @@ pub struct GeometryGraph {
     pub components: Vec<Vec<u32>>,
 }
 
+/// Union-find root with path halving.
+fn find(parent: &mut [usize], mut a: usize) -> usize {
+    while parent[a] != a {
+        parent[a] = parent[parent[a]];
+        a = parent[a];
+    }
+    a
+}
+
 /// Builds the geometry graph with edges where `|W_i . W_j| > threshold`.
 pub fn geometry_graph(w: &[f32], m: usize, n: usize, threshold: f32) -> GeometryGraph {
     let g = gram(w, m, n);
@@ -93,13 +102,6 @@ pub fn geometry_graph(w: &[f32], m: usize, n: usize, threshold: f32) -> Geometry
         .map(|i| g[i * n + i].max(0.0).sqrt() > REPRESENTED_NORM)
         .collect();
     let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut a: usize) -> usize {
-        while parent[a] != a {
-            parent[a] = parent[parent[a]];
-            a = parent[a];
-        }
-        a
-    }
     let mut edges = Vec::new();
     for i in 0..n {
         for j in i + 1..n {
@@ -113,7 +115,7 @@ pub fn geometry_graph(w: &[f32], m: usize, n: usize, threshold: f32) -> Geometry
             }
         }
     }
-    let mut groups: std::collections::BTreeMap<usize, Vec<u32>> = Default::default();
+    let mut groups: std::collections::BTreeMap<usize, Vec<u32>> = std::collections::BTreeMap::new();
     for i in (0..n).filter(|i| represented[*i]) {
         let root = find(&mut parent, i);
         groups.entry(root).or_default().push(i as u32);

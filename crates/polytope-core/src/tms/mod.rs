@@ -7,6 +7,7 @@ mod metrics;
 mod model;
 mod presets;
 mod report;
+mod settings;
 mod train;
 
 pub use config::{
@@ -17,6 +18,10 @@ pub use metrics::{
     GeometryGraph, InstanceMetrics, REPRESENTED_NORM, geometry_graph, gram, instance_metrics,
 };
 pub use model::{SampleScratch, accumulate_param_grads, forward_backward_sample, init_params};
-pub use presets::{PRESET_NAMES, Preset, preset};
+pub use presets::{PRESET_NAMES, Preset, preset, preset_settings};
 pub use report::{InstanceReport, RunReport};
+pub use settings::{
+    DensitySpec, ImportanceRule, MAX_TOY_INSTANCES, Perturb, SETTING_NAMES, SettingError,
+    TmsSettings,
+};
 pub use train::{CpuTrainer, Snapshot, TrainError, TrainState};

@@ -1,7 +1,9 @@
-//! One preset per figure of the paper (settings from `shared/reference/tms.md`).
+//! One preset per figure of the paper (settings from `shared/reference/tms.md`). A preset is a
+//! named [`TmsSettings`]; its name is a public interface (`?preset=NAME`, `--preset NAME`).
 
-use super::config::{Correlation, InstanceSpec, ModelKind, TmsConfig};
-use crate::optim::OptimizerConfig;
+use super::config::{Correlation, ModelKind, TmsConfig};
+use super::settings::{DensitySpec, ImportanceRule, Perturb, TmsSettings};
+use crate::optim::{OptimizerKind, Schedule};
 
 /// Every preset name, in the order the interface lists them.
 pub const PRESET_NAMES: [&str; 10] = [
@@ -22,173 +24,151 @@ pub const PRESET_NAMES: [&str; 10] = [
 pub struct Preset {
     pub name: &'static str,
     pub figure: &'static str,
+    pub settings: TmsSettings,
     pub config: TmsConfig,
 }
 
-/// `base^-linspace(0, 1, count)`: from 1 down to `1 / base`, log-spaced.
-fn log_sweep(base: f32, count: usize) -> Vec<f32> {
-    (0..count)
-        .map(|t| {
-            let frac = if count > 1 {
-                t as f32 / (count - 1) as f32
-            } else {
-                0.0
-            };
-            base.powf(-frac)
-        })
-        .collect()
-}
+const PAPER_DENSITIES: [f32; 7] = [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001];
 
-/// `decay^i` for `i` in `0..n`.
-fn geometric(decay: f32, n: u32) -> Vec<f32> {
-    (0..n).map(|i| decay.powi(i as i32)).collect()
-}
-
-fn config(
+fn base(
+    name: &str,
     model: ModelKind,
     n: u32,
     m: u32,
-    importance: &[f32],
-    densities: &[f32],
-    steps: u32,
-) -> TmsConfig {
-    TmsConfig {
+    importance: ImportanceRule,
+    density: DensitySpec,
+) -> TmsSettings {
+    TmsSettings {
+        preset: Some(name.to_owned()),
         model,
-        n_features: n,
-        n_hidden: m,
+        n,
+        m,
+        importance,
+        density,
+        perturb: None,
         correlation: Correlation::Independent,
-        instances: densities
-            .iter()
-            .map(|p| InstanceSpec::uniform(n, *p, importance))
-            .collect(),
-        batch_size: 1024,
-        steps,
-        optimizer: OptimizerConfig::default(),
+        optimizer: OptimizerKind::AdamW,
+        learning_rate: 1e-3,
+        schedule: Schedule::Constant,
+        batch: 1024,
+        steps: 10_000,
         seed: 0,
+    }
+}
+
+fn sweep(to: f32, count: u32) -> DensitySpec {
+    DensitySpec::Sweep {
+        from: 1.0,
+        to,
+        count,
+    }
+}
+
+fn list(values: &[f32]) -> DensitySpec {
+    DensitySpec::List {
+        values: values.to_vec(),
+    }
+}
+
+fn geometric(ratio: f32) -> ImportanceRule {
+    ImportanceRule::Geometric { ratio }
+}
+
+/// The settings of the preset called `name`.
+pub fn preset_settings(name: &str) -> Option<TmsSettings> {
+    use ModelKind::{Abs, Privileged, Relu};
+    let s = match name {
+        "intro" => base(name, Relu, 5, 2, geometric(0.9), sweep(0.05, 10)),
+        "sparsity-sweep" => base(name, Relu, 20, 5, geometric(0.7), list(&PAPER_DENSITIES)),
+        "large-sweep" => base(
+            name,
+            Relu,
+            100,
+            20,
+            ImportanceRule::Span { span: 100.0 },
+            sweep(0.05, 20),
+        ),
+        "dims-per-feature" => base(name, Relu, 200, 20, geometric(1.0), sweep(0.05, 20)),
+        "dims-per-feature-400" => base(name, Relu, 400, 30, geometric(1.0), sweep(0.05, 20)),
+        "privileged-basis" => base(
+            name,
+            Privileged,
+            10,
+            5,
+            geometric(0.75),
+            list(&[0.75, 0.35, 0.15, 0.1, 0.06, 0.02, 0.01]),
+        ),
+        "abs" => TmsSettings {
+            steps: 30_000,
+            ..base(name, Abs, 100, 40, geometric(0.8), list(&PAPER_DENSITIES))
+        },
+        "correlated" => TmsSettings {
+            correlation: Correlation::Correlated { set_size: 2 },
+            ..base(
+                name,
+                Relu,
+                4,
+                2,
+                geometric(1.0),
+                list(&[0.25, 0.1, 0.05, 0.025]),
+            )
+        },
+        "anticorrelated" => TmsSettings {
+            correlation: Correlation::Anticorrelated { set_size: 2 },
+            ..base(
+                name,
+                Relu,
+                4,
+                2,
+                geometric(1.0),
+                list(&[0.25, 0.1, 0.05, 0.025]),
+            )
+        },
+        "perturbed" => TmsSettings {
+            perturb: Some(Perturb {
+                feature: 0,
+                max_factor: 4.0,
+            }),
+            ..base(name, Relu, 5, 2, geometric(1.0), list(&[0.05; 11]))
+        },
+        _ => return None,
+    };
+    Some(s)
+}
+
+fn figure(name: &str) -> &'static str {
+    match name {
+        "intro" => "Superposition appears with sparsity (5 features, 2 dimensions)",
+        "sparsity-sweep" => "Superposition as a function of sparsity (20 features, 5 dimensions)",
+        "large-sweep" => "The notebook's larger sweep (100 features, 20 dimensions)",
+        "dims-per-feature" => {
+            "Dimensions per feature against sparsity (200 features, 20 dimensions)"
+        }
+        "dims-per-feature-400" => {
+            "Dimensions per feature as in the paper (400 features, 30 dimensions)"
+        }
+        "privileged-basis" => "Superposition in a privileged basis (10 features, 5 neurons)",
+        "abs" => "Computation in superposition: y = |x| (100 features, 40 neurons)",
+        "correlated" => "Correlated feature pairs settle orthogonally (4 features, 2 dimensions)",
+        "anticorrelated" => {
+            "Anticorrelated feature pairs settle antipodally (4 features, 2 dimensions)"
+        }
+        "perturbed" => {
+            "A pentagon collapses when one feature becomes sparser (5 features, 2 dimensions)"
+        }
+        _ => "",
     }
 }
 
 /// The preset called `name`, if there is one.
 pub fn preset(name: &str) -> Option<Preset> {
-    let paper_sparsities = [1.0, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001];
-    let (figure, cfg) = match name {
-        "intro" => (
-            "Superposition appears with sparsity (5 features, 2 dimensions)",
-            config(
-                ModelKind::Relu,
-                5,
-                2,
-                &geometric(0.9, 5),
-                &log_sweep(20.0, 10),
-                10_000,
-            ),
-        ),
-        "sparsity-sweep" => (
-            "Superposition as a function of sparsity (20 features, 5 dimensions)",
-            config(
-                ModelKind::Relu,
-                20,
-                5,
-                &geometric(0.7, 20),
-                &paper_sparsities,
-                10_000,
-            ),
-        ),
-        "large-sweep" => (
-            "The notebook's larger sweep (100 features, 20 dimensions)",
-            config(
-                ModelKind::Relu,
-                100,
-                20,
-                &log_sweep(100.0, 100),
-                &log_sweep(20.0, 20),
-                10_000,
-            ),
-        ),
-        "dims-per-feature" => (
-            "Dimensions per feature against sparsity (200 features, 20 dimensions)",
-            config(
-                ModelKind::Relu,
-                200,
-                20,
-                &[1.0; 200],
-                &log_sweep(20.0, 20),
-                10_000,
-            ),
-        ),
-        "dims-per-feature-400" => (
-            "Dimensions per feature as in the paper (400 features, 30 dimensions)",
-            config(
-                ModelKind::Relu,
-                400,
-                30,
-                &[1.0; 400],
-                &log_sweep(20.0, 20),
-                10_000,
-            ),
-        ),
-        "privileged-basis" => (
-            "Superposition in a privileged basis (10 features, 5 neurons)",
-            config(
-                ModelKind::Privileged,
-                10,
-                5,
-                &geometric(0.75, 10),
-                &[0.75, 0.35, 0.15, 0.1, 0.06, 0.02, 0.01],
-                10_000,
-            ),
-        ),
-        "abs" => (
-            "Computation in superposition: y = |x| (100 features, 40 neurons)",
-            config(
-                ModelKind::Abs,
-                100,
-                40,
-                &geometric(0.8, 100),
-                &paper_sparsities,
-                30_000,
-            ),
-        ),
-        "correlated" | "anticorrelated" => {
-            let mut cfg = config(
-                ModelKind::Relu,
-                4,
-                2,
-                &[1.0; 4],
-                &[0.25, 0.1, 0.05, 0.025],
-                10_000,
-            );
-            cfg.correlation = if name == "correlated" {
-                Correlation::Correlated { set_size: 2 }
-            } else {
-                Correlation::Anticorrelated { set_size: 2 }
-            };
-            let figure = if name == "correlated" {
-                "Correlated feature pairs settle orthogonally (4 features, 2 dimensions)"
-            } else {
-                "Anticorrelated feature pairs settle antipodally (4 features, 2 dimensions)"
-            };
-            (figure, cfg)
-        }
-        "perturbed" => {
-            let mut cfg = config(ModelKind::Relu, 5, 2, &[1.0; 5], &[0.05; 11], 10_000);
-            // Feature 0's density runs from 1/4 to 4 times the others' (log-spaced).
-            for (t, inst) in cfg.instances.iter_mut().enumerate() {
-                let factor = 4f32.powf(t as f32 / 5.0 - 1.0);
-                inst.feature_probability[0] = (0.05 * factor).min(1.0);
-            }
-            (
-                "A pentagon collapses when one feature becomes sparser (5 features, 2 dimensions)",
-                cfg,
-            )
-        }
-        _ => return None,
-    };
-    let name = PRESET_NAMES.iter().find(|p| **p == name)?;
+    let name = *PRESET_NAMES.iter().find(|p| **p == name)?;
+    let settings = preset_settings(name)?;
     Some(Preset {
         name,
-        figure,
-        config: cfg,
+        figure: figure(name),
+        config: settings.to_config(),
+        settings,
     })
 }
 
@@ -203,6 +183,7 @@ mod tests {
             p.config
                 .validate()
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!p.figure.is_empty());
         }
         assert!(preset("nope").is_none());
     }
@@ -215,5 +196,15 @@ mod tests {
         let last = &c.instances[9].feature_probability;
         assert!((first[0] - 1.0).abs() < 1e-6 && (last[0] - 0.05).abs() < 1e-6);
         assert!((c.instances[0].importance[4] - 0.9f32.powi(4)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn perturbed_spans_a_quarter_to_four_times() {
+        let c = preset("perturbed").unwrap().config;
+        assert_eq!(c.instances.len(), 11);
+        assert!((c.instances[0].feature_probability[0] - 0.0125).abs() < 1e-6);
+        assert!((c.instances[5].feature_probability[0] - 0.05).abs() < 1e-6);
+        assert!((c.instances[10].feature_probability[0] - 0.2).abs() < 1e-6);
+        assert!((c.instances[10].feature_probability[1] - 0.05).abs() < 1e-6);
     }
 }

@@ -1,0 +1,523 @@
+//! A toy-model run described the way people set it: a preset plus the knobs they turned.
+//!
+//! [`TmsSettings`] is what the URL of `/toy` holds and what the CLI's flags set, with the
+//! same names in both places (`preset`, `model`, `n`, `m`, `importance`, `density`, `perturb`,
+//! `correlation`, `optimizer`, `lr`, `schedule`, `batch`, `steps`, `seed`). These names and
+//! their value formats are a public interface: links and scripts depend on them.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::config::{Correlation, InstanceSpec, MAX_HIDDEN, ModelKind, TmsConfig};
+use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
+
+/// How feature importance falls with the feature index `i` (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum ImportanceRule {
+    /// `I_i = ratio^i` (ratio 1: all features equally important). Written `0.9`.
+    Geometric { ratio: f32 },
+    /// `I_i = span^(-i / (n - 1))`: from 1 down to `1 / span`. Written `span:100`.
+    Span { span: f32 },
+}
+
+impl ImportanceRule {
+    pub fn values(self, n: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| match self {
+                Self::Geometric { ratio } => ratio.powi(i as i32),
+                Self::Span { span } => {
+                    let frac = if n > 1 {
+                        i as f32 / (n - 1) as f32
+                    } else {
+                        0.0
+                    };
+                    span.powf(-frac)
+                }
+            })
+            .collect()
+    }
+
+    fn write(self) -> String {
+        match self {
+            Self::Geometric { ratio } => fmt_num(ratio),
+            Self::Span { span } => format!("span:{}", fmt_num(span)),
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, String> {
+        if let Some(rest) = s.strip_prefix("span:") {
+            let span = parse_f32(rest)?;
+            if !(1.0..=1e6).contains(&span) {
+                return Err(format!("importance span must be in [1, 1e6], got {span}"));
+            }
+            Ok(Self::Span { span })
+        } else {
+            let ratio = parse_f32(s)?;
+            if !(ratio > 0.0 && ratio <= 2.0) {
+                return Err(format!("importance ratio must be in (0, 2], got {ratio}"));
+            }
+            Ok(Self::Geometric { ratio })
+        }
+    }
+}
+
+/// The feature density of each instance: one instance per value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum DensitySpec {
+    /// Explicit values. Written `1,0.3,0.1`.
+    List { values: Vec<f32> },
+    /// `count` values log-spaced from `from` to `to`. Written `sweep:1:0.05:10`.
+    Sweep { from: f32, to: f32, count: u32 },
+}
+
+/// Most instances a URL or the CLI may ask for in one toy-model run.
+pub const MAX_TOY_INSTANCES: u32 = 4096;
+
+impl DensitySpec {
+    pub fn values(&self) -> Vec<f32> {
+        match self {
+            Self::List { values } => values.clone(),
+            Self::Sweep { from, to, count } => (0..*count)
+                .map(|t| {
+                    let frac = if *count > 1 {
+                        t as f32 / (*count - 1) as f32
+                    } else {
+                        0.0
+                    };
+                    from * (to / from).powf(frac)
+                })
+                .collect(),
+        }
+    }
+
+    fn write(&self) -> String {
+        match self {
+            Self::List { values } => values
+                .iter()
+                .map(|v| fmt_num(*v))
+                .collect::<Vec<_>>()
+                .join(","),
+            Self::Sweep { from, to, count } => {
+                format!("sweep:{}:{}:{count}", fmt_num(*from), fmt_num(*to))
+            }
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, String> {
+        let check = |p: f32| {
+            if p > 0.0 && p <= 1.0 {
+                Ok(p)
+            } else {
+                Err(format!("densities must be in (0, 1], got {p}"))
+            }
+        };
+        let spec = if let Some(rest) = s.strip_prefix("sweep:") {
+            let parts: Vec<&str> = rest.split(':').collect();
+            if parts.len() != 3 {
+                return Err(format!(
+                    "a density sweep is written sweep:FROM:TO:COUNT, got {s:?}"
+                ));
+            }
+            let count: u32 = parts[2]
+                .parse()
+                .map_err(|_| format!("sweep count {:?} is not a whole number", parts[2]))?;
+            Self::Sweep {
+                from: check(parse_f32(parts[0])?)?,
+                to: check(parse_f32(parts[1])?)?,
+                count,
+            }
+        } else {
+            let values = s
+                .split(',')
+                .map(|v| parse_f32(v).and_then(check))
+                .collect::<Result<Vec<f32>, String>>()?;
+            Self::List { values }
+        };
+        let count = spec.values().len();
+        if count == 0 || count > MAX_TOY_INSTANCES as usize {
+            return Err(format!(
+                "between 1 and {MAX_TOY_INSTANCES} densities (one per instance), got {count}"
+            ));
+        }
+        Ok(spec)
+    }
+}
+
+/// One feature whose density is scaled differently in each instance: instance `t` of `I`
+/// multiplies it by `max_factor^(2 t / (I - 1) - 1)`, from `1 / max_factor` to `max_factor`.
+/// Written `FEATURE:MAX_FACTOR`, for example `0:4`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Perturb {
+    pub feature: u32,
+    pub max_factor: f32,
+}
+
+/// Everything that defines a toy-model run, at the level of the controls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TmsSettings {
+    pub preset: Option<String>,
+    pub model: ModelKind,
+    pub n: u32,
+    pub m: u32,
+    pub importance: ImportanceRule,
+    pub density: DensitySpec,
+    pub perturb: Option<Perturb>,
+    pub correlation: Correlation,
+    pub optimizer: OptimizerKind,
+    pub learning_rate: f64,
+    pub schedule: Schedule,
+    pub batch: u32,
+    pub steps: u32,
+    pub seed: u32,
+}
+
+/// A setting that could not be used, with the reason; the value from the preset stays.
+#[derive(Clone, Debug, Error, PartialEq, Eq, Serialize)]
+#[error("{name}={value:?}: {reason}")]
+pub struct SettingError {
+    pub name: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// The names of every setting, in the order URLs write them.
+pub const SETTING_NAMES: [&str; 14] = [
+    "preset",
+    "model",
+    "n",
+    "m",
+    "importance",
+    "density",
+    "perturb",
+    "correlation",
+    "optimizer",
+    "lr",
+    "schedule",
+    "batch",
+    "steps",
+    "seed",
+];
+
+fn parse_f32(s: &str) -> Result<f32, String> {
+    let v: f32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{s:?} is not a finite number"))
+    }
+}
+
+fn parse_u32(s: &str, min: u32, max: u32) -> Result<u32, String> {
+    let v: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if v < u64::from(min) || v > u64::from(max) {
+        return Err(format!("must be between {min} and {max}, got {v}"));
+    }
+    Ok(v as u32)
+}
+
+/// Shortest decimal that reads back as the same `f32`.
+fn fmt_num(v: f32) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{v}");
+    s
+}
+
+fn write_correlation(c: Correlation) -> String {
+    match c {
+        Correlation::Independent => "independent".into(),
+        Correlation::Correlated { set_size } => format!("correlated:{set_size}"),
+        Correlation::Anticorrelated { set_size } => format!("anticorrelated:{set_size}"),
+    }
+}
+
+fn parse_correlation(s: &str) -> Result<Correlation, String> {
+    let (kind, size) = s.split_once(':').unwrap_or((s, "2"));
+    let set_size = parse_u32(size, 1, 4096)?;
+    match kind {
+        "independent" => Ok(Correlation::Independent),
+        "correlated" => Ok(Correlation::Correlated { set_size }),
+        "anticorrelated" if set_size >= 2 => Ok(Correlation::Anticorrelated { set_size }),
+        "anticorrelated" => Err("anticorrelated sets need at least 2 features".into()),
+        _ => Err("expected independent, correlated:K or anticorrelated:K".into()),
+    }
+}
+
+impl TmsSettings {
+    /// The run this describes.
+    pub fn to_config(&self) -> TmsConfig {
+        let importance = self.importance.values(self.n);
+        let densities = self.density.values();
+        let count = densities.len();
+        let instances = densities
+            .iter()
+            .enumerate()
+            .map(|(t, p)| {
+                let mut probs = vec![*p; self.n as usize];
+                if let Some(pert) = self.perturb
+                    && let Some(slot) = probs.get_mut(pert.feature as usize)
+                {
+                    let frac = if count > 1 {
+                        2.0 * t as f32 / (count - 1) as f32 - 1.0
+                    } else {
+                        0.0
+                    };
+                    *slot = (*p * pert.max_factor.powf(frac)).min(1.0);
+                }
+                InstanceSpec {
+                    feature_probability: probs,
+                    importance: importance.clone(),
+                }
+            })
+            .collect();
+        TmsConfig {
+            model: self.model,
+            n_features: self.n,
+            n_hidden: self.m,
+            correlation: self.correlation,
+            instances,
+            batch_size: self.batch,
+            steps: self.steps,
+            optimizer: OptimizerConfig {
+                kind: self.optimizer,
+                learning_rate: self.learning_rate,
+                schedule: self.schedule,
+                ..OptimizerConfig::default()
+            },
+            seed: self.seed,
+        }
+    }
+
+    /// The value of one setting as written in URLs and on the command line.
+    pub fn get(&self, name: &str) -> Option<String> {
+        Some(match name {
+            "preset" => self.preset.clone()?,
+            "model" => self.model.name().into(),
+            "n" => self.n.to_string(),
+            "m" => self.m.to_string(),
+            "importance" => self.importance.write(),
+            "density" => self.density.write(),
+            "perturb" => {
+                let p = self.perturb?;
+                format!("{}:{}", p.feature, fmt_num(p.max_factor))
+            }
+            "correlation" => write_correlation(self.correlation),
+            "optimizer" => self.optimizer.name().into(),
+            "lr" => self.learning_rate.to_string(),
+            "schedule" => self.schedule.name().into(),
+            "batch" => self.batch.to_string(),
+            "steps" => self.steps.to_string(),
+            "seed" => self.seed.to_string(),
+            _ => return None,
+        })
+    }
+
+    /// Sets one setting from its written form, validating it.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingError> {
+        let err = |reason: String| SettingError {
+            name: name.into(),
+            value: value.into(),
+            reason,
+        };
+        match name {
+            "model" => {
+                self.model = ModelKind::from_name(value)
+                    .ok_or_else(|| err("expected relu, linear, privileged or abs".into()))?;
+            }
+            "n" => self.n = parse_u32(value, 1, 4096).map_err(err)?,
+            "m" => self.m = parse_u32(value, 1, MAX_HIDDEN).map_err(err)?,
+            "importance" => self.importance = ImportanceRule::parse(value).map_err(err)?,
+            "density" => self.density = DensitySpec::parse(value).map_err(err)?,
+            "perturb" => {
+                self.perturb = if value.is_empty() || value == "none" {
+                    None
+                } else {
+                    let (f, k) = value
+                        .split_once(':')
+                        .ok_or_else(|| err("written FEATURE:FACTOR, for example 0:4".into()))?;
+                    let feature = parse_u32(f, 0, 4095).map_err(err)?;
+                    let max_factor = parse_f32(k).map_err(err)?;
+                    if !(1.0..=100.0).contains(&max_factor) {
+                        return Err(err("the factor must be in [1, 100]".into()));
+                    }
+                    Some(Perturb {
+                        feature,
+                        max_factor,
+                    })
+                };
+            }
+            "correlation" => self.correlation = parse_correlation(value).map_err(err)?,
+            "optimizer" => {
+                self.optimizer = OptimizerKind::from_name(value)
+                    .ok_or_else(|| err("expected adamw or adam".into()))?;
+            }
+            "lr" => {
+                let lr: f64 = value.parse().map_err(|_| err("not a number".into()))?;
+                if !(lr > 0.0 && lr <= 1.0) {
+                    return Err(err("the learning rate must be in (0, 1]".into()));
+                }
+                self.learning_rate = lr;
+            }
+            "schedule" => {
+                self.schedule = Schedule::from_name(value)
+                    .ok_or_else(|| err("expected constant, linear or cosine".into()))?;
+            }
+            "batch" => self.batch = parse_u32(value, 1, 65_536).map_err(err)?,
+            "steps" => self.steps = parse_u32(value, 1, 10_000_000).map_err(err)?,
+            "seed" => self.seed = parse_u32(value, 0, u32::MAX).map_err(err)?,
+            "preset" => return Err(err("set the preset with TmsSettings::from_pairs".into())),
+            _ => return Err(err("unknown setting".into())),
+        }
+        Ok(())
+    }
+
+    /// Reads settings from name/value pairs (a URL query or CLI flags): the preset first
+    /// (`intro` when absent), then every other setting over it. Unknown names are ignored
+    /// (pages share the query with other parameters); bad values are reported and skipped,
+    /// and a combination that cannot run falls back to the preset.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> (Self, Vec<SettingError>) {
+        let mut errors = Vec::new();
+        let preset_name = pairs
+            .clone()
+            .into_iter()
+            .find(|(k, _)| *k == "preset")
+            .map(|(_, v)| v);
+        let mut settings = match preset_name {
+            Some(name) => super::presets::preset_settings(name).unwrap_or_else(|| {
+                errors.push(SettingError {
+                    name: "preset".into(),
+                    value: name.into(),
+                    reason: format!(
+                        "no such preset; choose one of {}",
+                        super::presets::PRESET_NAMES.join(", ")
+                    ),
+                });
+                super::presets::preset_settings("intro").expect("intro exists")
+            }),
+            None => super::presets::preset_settings("intro").expect("intro exists"),
+        };
+        let base = settings.clone();
+        for (name, value) in pairs {
+            if name == "preset" || !SETTING_NAMES.contains(&name) {
+                continue;
+            }
+            if let Err(e) = settings.set(name, value) {
+                errors.push(e);
+            }
+        }
+        if let Err(e) = settings.to_config().validate() {
+            errors.push(SettingError {
+                name: "settings".into(),
+                value: String::new(),
+                reason: format!("{e}; using the preset's settings"),
+            });
+            settings = base;
+        }
+        (settings, errors)
+    }
+
+    /// The settings that differ from the preset (or all of them without a preset), as
+    /// name/value pairs in a fixed order, preset first: what a shareable URL holds.
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        let base = self
+            .preset
+            .as_deref()
+            .and_then(super::presets::preset_settings);
+        SETTING_NAMES
+            .iter()
+            .filter_map(|name| {
+                let value = self.get(name);
+                let same = base
+                    .as_ref()
+                    .is_some_and(|b| *name != "preset" && b.get(name) == value);
+                match (value, same) {
+                    (Some(v), false) => Some(((*name).to_owned(), v)),
+                    (None, false) if base.as_ref().and_then(|b| b.get(name)).is_some() => {
+                        Some(((*name).to_owned(), "none".to_owned()))
+                    }
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tms::presets::{PRESET_NAMES, preset_settings};
+
+    #[test]
+    fn every_preset_round_trips_through_pairs() {
+        for name in PRESET_NAMES {
+            let s = preset_settings(name).unwrap();
+            let pairs = s.to_pairs();
+            assert_eq!(pairs, vec![("preset".to_owned(), name.to_owned())]);
+            let (back, errors) =
+                TmsSettings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            assert!(errors.is_empty(), "{name}: {errors:?}");
+            assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn changed_settings_round_trip() {
+        let query = [
+            ("preset", "intro"),
+            ("model", "privileged"),
+            ("n", "7"),
+            ("m", "3"),
+            ("importance", "span:10"),
+            ("density", "sweep:1:0.01:4"),
+            ("perturb", "2:3"),
+            ("correlation", "correlated:2"),
+            ("optimizer", "adam"),
+            ("lr", "0.005"),
+            ("schedule", "cosine"),
+            ("batch", "512"),
+            ("steps", "2000"),
+            ("seed", "42"),
+        ];
+        let (s, errors) = TmsSettings::from_pairs(query);
+        assert!(errors.is_empty(), "{errors:?}");
+        let pairs = s.to_pairs();
+        let (back, _) =
+            TmsSettings::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        assert_eq!(back, s);
+        let cfg = s.to_config();
+        assert_eq!(cfg.instances.len(), 4);
+        assert_eq!(cfg.n_features, 7);
+        assert!((cfg.instances[3].feature_probability[0] - 0.01).abs() < 1e-6);
+        // Feature 2 is perturbed: 1/3 of the base density in the first instance.
+        assert!((cfg.instances[0].feature_probability[2] - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(cfg.seed, 42);
+    }
+
+    #[test]
+    fn bad_values_are_reported_and_skipped() {
+        let (s, errors) = TmsSettings::from_pairs([
+            ("preset", "intro"),
+            ("m", "0"),
+            ("density", "2"),
+            ("lr", "fast"),
+            ("seed", "-1"),
+            ("steps", "500"),
+        ]);
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(s.m, 2);
+        assert_eq!(s.steps, 500);
+        let (_, errors) = TmsSettings::from_pairs([("preset", "nope")]);
+        assert_eq!(errors[0].name, "preset");
+    }
+}

@@ -1,0 +1,49 @@
+//! The same parity trials as `parity.rs`, in headless Chromium's WebGPU (SwiftShader), run by
+//! `wasm-bindgen-test-runner` with the browser flags in `webdriver.json`. A browser without a
+//! WebGPU adapter fails these tests: it never skips them.
+
+#![cfg(target_arch = "wasm32")]
+
+use polytope_gpu::device::{AdapterPreference, request_context};
+use polytope_gpu::parity::{ParityCase, run_case};
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn browser_has_a_webgpu_adapter() {
+    let ctx = request_context(AdapterPreference::HighPerformance)
+        .await
+        .expect("headless Chromium must expose a WebGPU adapter (--enable-unsafe-webgpu)");
+    assert_eq!(ctx.adapter.backend, "BrowserWebGpu");
+}
+
+#[wasm_bindgen_test]
+async fn tms_training_should_match_cpu_reference_in_the_browser() {
+    let ctx = request_context(AdapterPreference::HighPerformance)
+        .await
+        .expect("WebGPU adapter");
+    let mut cases = ParityCase::all();
+    cases.push(ParityCase::chunked());
+    let mut failures = Vec::new();
+    for case in cases {
+        match run_case(&ctx, &case).await {
+            Ok(result) => {
+                web_sys_log(&result.to_string());
+                if !result.passed() {
+                    failures.push(result.to_string());
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e}", case.name)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "GPU differs from CPU:\n{}",
+        failures.join("\n")
+    );
+}
+
+fn web_sys_log(line: &str) {
+    wasm_bindgen_test::console_log!("{line}");
+}

@@ -1,0 +1,71 @@
+//! `window.polytope`: the small automation API that tests and embedding pages use.
+//!
+//! ```js
+//! window.polytope.version   // API version (1)
+//! window.polytope.state()   // a JSON object: page, lang, projector, embed, compute, and the
+//!                           // page's own section (for example `toy` with step and metrics)
+//! ```
+//! The shape is a public interface: fields are added, never renamed or removed.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+pub const API_VERSION: u32 = 1;
+
+#[derive(Default)]
+struct Store {
+    common: Map<String, Value>,
+    sections: BTreeMap<String, Value>,
+}
+
+thread_local! {
+    static STORE: RefCell<Store> = RefCell::new(Store::default());
+}
+
+/// Sets a top-level field (`page`, `lang`, `compute`, ...).
+pub fn set_common(key: &str, value: Value) {
+    STORE.with(|s| {
+        s.borrow_mut().common.insert(key.to_owned(), value);
+    });
+}
+
+/// Publishes a page's section (replacing the previous one).
+pub fn publish(section: &str, value: Value) {
+    STORE.with(|s| {
+        s.borrow_mut().sections.insert(section.to_owned(), value);
+    });
+}
+
+/// The whole state as JSON.
+pub fn snapshot() -> Value {
+    STORE.with(|s| {
+        let s = s.borrow();
+        let mut out = s.common.clone();
+        out.insert("version".into(), json!(API_VERSION));
+        for (k, v) in &s.sections {
+            out.insert(k.clone(), v.clone());
+        }
+        Value::Object(out)
+    })
+}
+
+/// Defines `window.polytope` (once).
+pub fn install() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let api = js_sys::Object::new();
+    let state = Closure::<dyn Fn() -> JsValue>::new(|| {
+        let text = snapshot().to_string();
+        js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
+    });
+    let _ = js_sys::Reflect::set(&api, &"version".into(), &JsValue::from(API_VERSION));
+    let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref().unchecked_ref());
+    // The API lives as long as the page.
+    state.forget();
+    let _ = js_sys::Reflect::set(&window, &"polytope".into(), &api);
+}

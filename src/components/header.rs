@@ -1,0 +1,58 @@
+//! The site header: navigation, language switch, projector mode, backend badge.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::components::backend_badge::BackendBadge;
+use crate::i18n::{Key, Lang, use_i18n};
+use crate::{url, use_app};
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let i18n = use_i18n();
+    let app = use_app();
+    let switch_lang = move |_| {
+        let next = match i18n.lang.get_untracked() {
+            Lang::En => Lang::Zh,
+            Lang::Zh => Lang::En,
+        };
+        i18n.lang.set(next);
+        url::update(&[("lang", (next == Lang::Zh).then(|| "zh".to_owned()))]);
+    };
+    let toggle_projector = move |_| {
+        let on = !app.projector.get_untracked();
+        app.projector.set(on);
+        url::update(&[("projector", on.then(|| "1".to_owned()))]);
+    };
+    view! {
+        <header class="site-header">
+            <A href="/" attr:class="brand">
+                <img src="/favicon.svg" alt="" class="brand-mark" width="28" height="28" />
+                <span>{i18n.tr(Key::AppName)}</span>
+            </A>
+            <nav class="site-nav" aria-label="main">
+                <A href="/compute">{i18n.tr(Key::NavCompute)}</A>
+            </nav>
+            <div class="header-tools">
+                <BackendBadge />
+                <button
+                    class="tool-button"
+                    aria-pressed=move || app.projector.get().to_string()
+                    title=i18n.tr(Key::Projector)
+                    on:click=toggle_projector
+                >
+                    "Aa"
+                </button>
+                <button
+                    class="tool-button"
+                    lang=move || match i18n.lang.get() { Lang::En => "zh-Hans", Lang::Zh => "en" }
+                    title=i18n.tr(Key::Language)
+                    on:click=switch_lang
+                    data-testid="lang-switch"
+                >
+                    {i18n.tr(Key::SwitchLanguage)}
+                </button>
+            </div>
+        </header>
+    }
+}

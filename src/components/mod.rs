@@ -1,0 +1,6 @@
+//! Reusable pieces of pages.
+
+pub mod backend_badge;
+pub mod fallback_notice;
+pub mod footer;
+pub mod header;

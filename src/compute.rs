@@ -1,0 +1,105 @@
+//! Which backend trains models in this tab, and the GPU context when there is one.
+//!
+//! The app asks for a device once at startup (unless `?backend=cpu`); pages read
+//! [`ComputeStatus`] to show the backend and call [`gpu_context`] to get the device. A
+//! lost device switches the status to the CPU with the reason, and pages resume there.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use polytope_gpu::{AdapterPreference, AdapterSummary, GpuContext, request_context};
+use serde::Serialize;
+
+/// Where computation happens, as the interface and `window.polytope.state()` report it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum ComputeStatus {
+    /// Still asking the browser for an adapter.
+    Detecting,
+    /// WebGPU works on this adapter.
+    Webgpu { adapter: AdapterSummary },
+    /// Training runs on the CPU, for this reason.
+    Cpu { reason: CpuReason, detail: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CpuReason {
+    /// `?backend=cpu` in the address.
+    Requested,
+    /// No WebGPU in this browser, or no adapter, or the device could not be created.
+    Unavailable,
+    /// The device was lost during the session.
+    Lost,
+}
+
+impl ComputeStatus {
+    pub fn is_gpu(&self) -> bool {
+        matches!(self, Self::Webgpu { .. })
+    }
+
+    pub fn is_detecting(&self) -> bool {
+        matches!(self, Self::Detecting)
+    }
+}
+
+thread_local! {
+    static GPU: RefCell<Option<GpuContext>> = const { RefCell::new(None) };
+}
+
+/// The GPU context, when WebGPU is in use.
+pub fn gpu_context() -> Option<GpuContext> {
+    GPU.with(|g| g.borrow().clone())
+}
+
+/// Whether this browser exposes `navigator.gpu` at all (checked before asking wgpu, so that
+/// the reason shown to the user is precise).
+fn navigator_has_webgpu() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator = window.navigator();
+    js_sys::Reflect::get(&navigator, &"gpu".into())
+        .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
+}
+
+/// Starts looking for a GPU (or settles on the CPU when `want_cpu`), updating `status`.
+pub fn init(status: RwSignal<ComputeStatus>, want_cpu: bool) {
+    if want_cpu {
+        status.set(ComputeStatus::Cpu {
+            reason: CpuReason::Requested,
+            detail: "backend=cpu".into(),
+        });
+        return;
+    }
+    if !navigator_has_webgpu() {
+        status.set(ComputeStatus::Cpu {
+            reason: CpuReason::Unavailable,
+            detail: "this browser does not expose WebGPU (navigator.gpu is missing)".into(),
+        });
+        return;
+    }
+    spawn_local(async move {
+        match request_context(AdapterPreference::HighPerformance).await {
+            Ok(ctx) => {
+                let adapter = ctx.adapter.clone();
+                GPU.with(|g| *g.borrow_mut() = Some(ctx));
+                status.set(ComputeStatus::Webgpu { adapter });
+            }
+            Err(e) => status.set(ComputeStatus::Cpu {
+                reason: CpuReason::Unavailable,
+                detail: e.to_string(),
+            }),
+        }
+    });
+}
+
+/// Records that the device was lost and moves the app to the CPU.
+pub fn mark_lost(status: RwSignal<ComputeStatus>, detail: String) {
+    GPU.with(|g| *g.borrow_mut() = None);
+    status.set(ComputeStatus::Cpu {
+        reason: CpuReason::Lost,
+        detail,
+    });
+}

@@ -1,0 +1,106 @@
+//! # polytope-app
+//!
+//! The Leptos (client-side rendered) web app. `main.rs` only mounts [`App`]; pages live in
+//! [`pages`], reusable pieces in [`components`]. State that must survive a shared link lives in
+//! the URL ([`url`]); everything the user reads goes through [`i18n`].
+
+pub mod automation;
+pub mod components;
+pub mod compute;
+pub mod i18n;
+pub mod pages;
+pub mod url;
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+use serde_json::json;
+
+use crate::compute::ComputeStatus;
+use crate::i18n::{I18n, Lang};
+
+/// App-wide state shared through context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    pub compute: RwSignal<ComputeStatus>,
+    /// Large text for projectors (`?projector=1`).
+    pub projector: RwSignal<bool>,
+    /// Embedded in another page (`?embed=1`): no site chrome.
+    pub embed: bool,
+}
+
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+fn flag(name: &str) -> bool {
+    url::param(name).is_some_and(|v| v == "1" || v == "true")
+}
+
+/// Mounts the app on `<body>` and installs `window.polytope`.
+pub fn start() {
+    automation::install();
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = RwSignal::new(
+        url::param("lang")
+            .and_then(|c| Lang::from_code(&c))
+            .unwrap_or_default(),
+    );
+    provide_context(I18n { lang });
+    let app = AppState {
+        compute: RwSignal::new(ComputeStatus::Detecting),
+        projector: RwSignal::new(flag("projector")),
+        embed: flag("embed"),
+    };
+    provide_context(app);
+    let want_cpu = url::param("backend").is_some_and(|b| b == "cpu");
+    compute::init(app.compute, want_cpu);
+
+    // Reflect app-wide state on the document and in window.polytope.state().
+    Effect::new(move |_| {
+        let lang = lang.get();
+        let projector = app.projector.get();
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("lang", lang.html_lang());
+            let _ = root.class_list().toggle_with_force("projector", projector);
+            let _ = root.class_list().toggle_with_force("embed", app.embed);
+        }
+        automation::set_common("lang", json!(lang.code()));
+        automation::set_common("projector", json!(projector));
+        automation::set_common("embed", json!(app.embed));
+    });
+    Effect::new(move |_| {
+        let status = app.compute.get();
+        automation::set_common("compute", serde_json::to_value(&status).unwrap_or_default());
+    });
+
+    view! {
+        <Router>
+            <Show when=move || !app.embed>
+                <components::header::Header />
+            </Show>
+            <main class="main">
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=path!("/") view=pages::home::Home />
+                    <Route path=path!("/compute") view=pages::compute::ComputePage />
+                </Routes>
+            </main>
+            <Show when=move || !app.embed>
+                <components::footer::Footer />
+            </Show>
+        </Router>
+    }
+}

@@ -1,0 +1,20 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::automation;
+use crate::i18n::{Key, use_i18n};
+
+#[component]
+pub fn Home() -> impl IntoView {
+    let i18n = use_i18n();
+    automation::set_common("page", serde_json::json!("home"));
+    view! {
+        <section class="page hero">
+            <h1>{i18n.tr(Key::Tagline)}</h1>
+            <p class="lead">{i18n.tr(Key::HomeLead)}</p>
+            <p class="hero-actions">
+                <A href="/compute" attr:class="button">{i18n.tr(Key::HomeComputeLink)}</A>
+            </p>
+        </section>
+    }
+}

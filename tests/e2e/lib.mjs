@@ -1,0 +1,101 @@
+// A small end-to-end harness over playwright-core and the system Chromium: a static server
+// for dist/, browsers with and without WebGPU, console-error capture, screenshots, and a
+// minimal test runner that prints timings and exits non-zero on any failure.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../tools/serve.mjs';
+
+export const ARTIFACTS = join(process.cwd(), 'tests', 'e2e', 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+const BASE_FLAGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
+
+export async function launch({ webgpu = true } = {}) {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: webgpu ? [...BASE_FLAGS, ...WEBGPU_FLAGS] : BASE_FLAGS,
+  });
+}
+
+export async function serve(options = {}) {
+  const server = await startServer({ dir: 'dist', port: 0, ...options });
+  const { port } = server.address();
+  return { server, base: `http://127.0.0.1:${port}` };
+}
+
+/// Opens a page that records console errors and uncaught exceptions.
+export async function openPage(browser, url, { viewport = { width: 1280, height: 860 } } = {}) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  await page.goto(url);
+  try {
+    await page.waitForFunction(() => window.polytope && window.polytope.state().page, null, {
+      timeout: 20000,
+    });
+  } catch (err) {
+    throw new Error(`${url} did not mount: ${err.message}\n  ${errors.join('\n  ')}`);
+  }
+  return { page, context, errors };
+}
+
+export const state = (page) => page.evaluate(() => window.polytope.state());
+
+export async function waitForState(page, predicate, arg, timeout = 60000) {
+  await page.waitForFunction(predicate, arg, { timeout, polling: 100 });
+  return state(page);
+}
+
+export async function screenshot(page, name) {
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+export function assert(condition, message) {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}
+
+export function assertNoErrors(errors, where) {
+  assert(errors.length === 0, `${where}: console errors:\n  ${errors.join('\n  ')}`);
+}
+
+const tests = [];
+export function test(name, fn) {
+  tests.push({ name, fn });
+}
+
+export async function run() {
+  const only = process.env.E2E_ONLY;
+  let failed = 0;
+  const started = Date.now();
+  for (const t of tests) {
+    if (only && !t.name.includes(only)) continue;
+    const t0 = Date.now();
+    try {
+      await t.fn();
+      console.log(`  ok   ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (err) {
+      failed += 1;
+      console.log(`  FAIL ${t.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n       ${err.stack ?? err}`);
+    }
+  }
+  const total = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`e2e: ${tests.length - failed} passed, ${failed} failed in ${total} s; screenshots in ${ARTIFACTS}`);
+  return failed;
+}

@@ -1,0 +1,17 @@
+// End-to-end tests against the release build in dist/ (run `trunk build --release` first;
+// `./dev test` does). Usage: node tests/e2e/run.mjs   (E2E_ONLY=substring runs a subset)
+import { launch, run, serve } from './lib.mjs';
+import { shellTests } from './shell.mjs';
+
+const { server, base } = await serve();
+const gpu = await launch({ webgpu: true });
+const noGpu = await launch({ webgpu: false });
+const ctx = { base, gpu, noGpu };
+
+shellTests(ctx);
+
+const failed = await run();
+await gpu.close();
+await noGpu.close();
+server.close();
+process.exit(failed ? 1 : 0);
