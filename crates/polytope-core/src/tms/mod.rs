@@ -5,6 +5,7 @@ mod config;
 mod data;
 mod metrics;
 mod model;
+mod phase;
 mod presets;
 mod report;
 mod settings;
@@ -18,6 +19,7 @@ pub use metrics::{
     GeometryGraph, InstanceMetrics, REPRESENTED_NORM, geometry_graph, gram, instance_metrics,
 };
 pub use model::{SampleScratch, accumulate_param_grads, forward_backward_sample, init_params};
+pub use phase::{PhaseCell, PhaseSpec, Regime, classify, superposition_threshold_2_1};
 pub use presets::{PRESET_NAMES, Preset, preset, preset_settings};
 pub use report::{InstanceReport, RunReport};
 pub use settings::{

@@ -1,0 +1,137 @@
+//! Loss curves, one per instance, on a log loss axis.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::prelude::*;
+
+use crate::{DrawResult, GRID, Hit, Hits, MUTED, PAPER, Target, Theme, instance_color};
+
+/// One instance's loss over steps.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LossSeries {
+    pub instance: usize,
+    /// `(step, loss)`, steps increasing.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// Draws each series on shared axes: steps (linear, or log when `log_steps`) against loss
+/// (log). Series are coloured by instance; `highlight` draws one instance thicker.
+pub fn loss_curves<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    series: &[LossSeries],
+    instances: usize,
+    log_steps: bool,
+    highlight: Option<usize>,
+    theme: &Theme,
+) -> DrawResult<Hits, DB> {
+    area.fill(&PAPER)?;
+    let finite = |v: f64| v.is_finite() && v > 0.0;
+    let (mut lo, mut hi, mut xmax) = (f64::INFINITY, 0.0f64, 1.0f64);
+    for s in series {
+        for (x, y) in &s.points {
+            if finite(*y) {
+                lo = lo.min(*y);
+                hi = hi.max(*y);
+            }
+            xmax = xmax.max(*x);
+        }
+    }
+    if !lo.is_finite() {
+        return crate::empty(area, "no steps yet", theme);
+    }
+    let xmax = xmax.max(1.0);
+    let lo = lo / 1.3;
+    let hi = (hi * 1.3).max(lo * 10.0);
+    if log_steps {
+        curves_on(
+            area,
+            (1.0..xmax.max(10.0)).log_scale(),
+            (lo, hi),
+            series,
+            instances,
+            true,
+            highlight,
+            theme,
+        )
+    } else {
+        curves_on(
+            area,
+            0.0..xmax,
+            (lo, hi),
+            series,
+            instances,
+            false,
+            highlight,
+            theme,
+        )
+    }
+}
+
+/// The shared drawing for a linear or logarithmic step axis.
+#[allow(clippy::too_many_arguments)]
+fn curves_on<DB, X>(
+    area: &DrawingArea<DB, Shift>,
+    x_spec: X,
+    (lo, hi): (f64, f64),
+    series: &[LossSeries],
+    instances: usize,
+    log_steps: bool,
+    highlight: Option<usize>,
+    theme: &Theme,
+) -> DrawResult<Hits, DB>
+where
+    DB: DrawingBackend,
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let mut chart = ChartBuilder::on(area)
+        .margin(theme.px(6.0))
+        .x_label_area_size(theme.px(22.0))
+        .y_label_area_size(theme.px(44.0))
+        .build_cartesian_2d(x_spec, (lo..hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .light_line_style(GRID.mix(0.4))
+        .bold_line_style(GRID)
+        .axis_style(MUTED)
+        .x_labels(5)
+        .y_labels(4)
+        .x_label_style(font(10.0))
+        .y_label_style(font(10.0))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0e}"))
+        .draw()?;
+    let mut hits = Vec::new();
+    let stroke = theme.px(1.5).max(1) as u32;
+    for s in series {
+        let color = instance_color(s.instance, instances);
+        let (style, alpha) = match highlight {
+            Some(h) if h == s.instance => (stroke * 2, 1.0),
+            Some(_) => (stroke, 0.3),
+            None => (stroke, 0.9),
+        };
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|(x, y)| y.is_finite() && *y > 0.0 && (!log_steps || *x >= 1.0))
+            .copied()
+            .collect();
+        if let Some(last) = pts.last().copied() {
+            chart.draw_series(LineSeries::new(pts, color.mix(alpha).stroke_width(style)))?;
+            let p = chart.backend_coord(&last);
+            hits.push(Hit {
+                target: Target::Instance(s.instance),
+                x0: p.0 - theme.px(6.0),
+                y0: p.1 - theme.px(6.0),
+                x1: p.0 + theme.px(6.0),
+                y1: p.1 + theme.px(6.0),
+                label: format!(
+                    "instance {}: loss {:.3e} at step {:.0}",
+                    s.instance, last.1, last.0
+                ),
+            });
+        }
+    }
+    Ok(hits)
+}

@@ -1,0 +1,111 @@
+//! `W^T W` with the bias beside it: the paper's view of which features share dimensions.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, VPos};
+use polytope_core::tms::gram;
+
+use crate::{DrawResult, Hit, Hits, INK, MUTED, PAPER, Target, Theme, diverging};
+
+/// Above this many features, hover regions are whole rows rather than single cells.
+const CELL_HITS_MAX: usize = 64;
+
+/// Draws `W^T W` (`n x n`, colours clipped to `[-1, 1]`) and, after a gap, the bias `b` as an
+/// extra column. `highlight` outlines a feature's row and column.
+pub fn gram_heatmap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    w: &[f32],
+    m: usize,
+    n: usize,
+    bias: &[f32],
+    highlight: Option<usize>,
+    theme: &Theme,
+) -> DrawResult<Hits, DB> {
+    area.fill(&PAPER)?;
+    let g = gram(w, m, n);
+    let (width, height) = area.dim_in_pixel();
+    let label = theme.px(16.0);
+    // n columns for W^T W, one gap, one bias column.
+    let cols = n as f64 + 1.6;
+    let cell = ((f64::from(width) - f64::from(label)) / cols)
+        .min((f64::from(height) - f64::from(label)) / n as f64)
+        .max(0.5);
+    let x0 = label;
+    let y0 = label;
+    let at = |r: usize, c: f64| {
+        (
+            x0 + (c * cell).round() as i32,
+            y0 + (r as f64 * cell).round() as i32,
+        )
+    };
+    let mut hits = Vec::new();
+    for r in 0..n {
+        for c in 0..n {
+            let v = g[r * n + c];
+            let (a, b) = (at(r, c as f64), at(r + 1, (c + 1) as f64));
+            area.draw(&Rectangle::new([a, b], diverging(v).filled()))?;
+            if n <= CELL_HITS_MAX {
+                hits.push(Hit {
+                    target: Target::Cell { row: r, col: c },
+                    x0: a.0,
+                    y0: a.1,
+                    x1: b.0,
+                    y1: b.1,
+                    label: format!("W_{r} · W_{c} = {v:.3}"),
+                });
+            }
+        }
+        let bv = bias.get(r).copied().unwrap_or(0.0);
+        let (a, b) = (at(r, n as f64 + 0.6), at(r + 1, n as f64 + 1.6));
+        area.draw(&Rectangle::new([a, b], diverging(bv).filled()))?;
+        hits.push(Hit {
+            target: Target::Feature(r),
+            x0: a.0,
+            y0: a.1,
+            x1: b.0,
+            y1: b.1,
+            label: format!("b_{r} = {bv:.3}"),
+        });
+        if n > CELL_HITS_MAX {
+            let (a, b) = (at(r, 0.0), at(r + 1, n as f64));
+            hits.push(Hit {
+                target: Target::Feature(r),
+                x0: a.0,
+                y0: a.1,
+                x1: b.0,
+                y1: b.1,
+                label: format!("feature {r}: ‖W‖² = {:.3}", g[r * n + r]),
+            });
+        }
+    }
+    if let Some(h) = highlight.filter(|h| *h < n) {
+        let style = INK.stroke_width(theme.px(1.5).max(1) as u32);
+        area.draw(&Rectangle::new([at(h, 0.0), at(h + 1, n as f64)], style))?;
+        area.draw(&Rectangle::new(
+            [at(0, h as f64), at(n, (h + 1) as f64)],
+            style,
+        ))?;
+    }
+    let small = theme.text_at(10.0, MUTED, HPos::Center, VPos::Center);
+    area.draw(&Text::new(
+        "WᵀW".to_owned(),
+        (x0 + (n as f64 * cell / 2.0) as i32, label / 2),
+        small.clone(),
+    ))?;
+    area.draw(&Text::new(
+        "b".to_owned(),
+        (at(0, n as f64 + 1.1).0, label / 2),
+        small,
+    ))?;
+    if n <= 20 {
+        for r in 0..n {
+            let (_, y) = at(r, 0.0);
+            area.draw(&Text::new(
+                r.to_string(),
+                (label / 2, y + (cell / 2.0) as i32),
+                theme.text_at(9.0, MUTED, HPos::Center, VPos::Center),
+            ))?;
+        }
+    }
+    Ok(crate::to_backend(area, hits))
+}
