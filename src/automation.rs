@@ -16,10 +16,14 @@ use wasm_bindgen::prelude::*;
 
 pub const API_VERSION: u32 = 1;
 
+/// Computes a section when `state()` is called (so large runs are serialised on demand only).
+pub type Provider = Box<dyn Fn() -> Value>;
+
 #[derive(Default)]
 struct Store {
     common: Map<String, Value>,
     sections: BTreeMap<String, Value>,
+    providers: BTreeMap<String, Provider>,
 }
 
 thread_local! {
@@ -40,6 +44,24 @@ pub fn publish(section: &str, value: Value) {
     });
 }
 
+/// Registers a section computed on demand (replacing any previous one of that name).
+pub fn provide(section: &str, provider: Provider) {
+    STORE.with(|s| {
+        s.borrow_mut()
+            .providers
+            .insert(section.to_owned(), provider);
+    });
+}
+
+/// Removes a section (a page unmounting).
+pub fn withdraw(section: &str) {
+    STORE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.providers.remove(section);
+        s.sections.remove(section);
+    });
+}
+
 /// The whole state as JSON.
 pub fn snapshot() -> Value {
     STORE.with(|s| {
@@ -48,6 +70,9 @@ pub fn snapshot() -> Value {
         out.insert("version".into(), json!(API_VERSION));
         for (k, v) in &s.sections {
             out.insert(k.clone(), v.clone());
+        }
+        for (k, f) in &s.providers {
+            out.insert(k.clone(), f());
         }
         Value::Object(out)
     })

@@ -7,8 +7,11 @@
 pub mod automation;
 pub mod components;
 pub mod compute;
+pub mod download;
 pub mod i18n;
 pub mod pages;
+pub mod plot;
+pub mod run;
 pub mod url;
 
 use leptos::prelude::*;
@@ -96,6 +99,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::not_found::NotFound>
                     <Route path=path!("/") view=pages::home::Home />
                     <Route path=path!("/compute") view=pages::compute::ComputePage />
+                    <Route path=path!("/toy") view=pages::toy::ToyPage />
                 </Routes>
             </main>
             <Show when=move || !app.embed>

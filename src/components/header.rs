@@ -31,6 +31,7 @@ pub fn Header() -> impl IntoView {
                 <span>{i18n.tr(Key::AppName)}</span>
             </A>
             <nav class="site-nav" aria-label="main">
+                <A href="/toy">{i18n.tr(Key::NavToy)}</A>
                 <A href="/compute">{i18n.tr(Key::NavCompute)}</A>
             </nav>
             <div class="header-tools">

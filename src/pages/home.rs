@@ -13,7 +13,8 @@ pub fn Home() -> impl IntoView {
             <h1>{i18n.tr(Key::Tagline)}</h1>
             <p class="lead">{i18n.tr(Key::HomeLead)}</p>
             <p class="hero-actions">
-                <A href="/compute" attr:class="button">{i18n.tr(Key::HomeComputeLink)}</A>
+                <A href="/toy" attr:class="button">{i18n.tr(Key::HomeStart)}</A>
+                <A href="/compute" attr:class="button secondary">{i18n.tr(Key::HomeComputeLink)}</A>
             </p>
         </section>
     }

@@ -3,3 +3,4 @@
 pub mod compute;
 pub mod home;
 pub mod not_found;
+pub mod toy;

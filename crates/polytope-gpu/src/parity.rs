@@ -137,6 +137,8 @@ pub struct Checkpoint {
 pub struct ParityResult {
     pub name: String,
     pub chunks: u32,
+    /// Sample ranges the GPU summed in parallel.
+    pub splits: u32,
     pub checkpoints: Vec<Checkpoint>,
     /// Loss of each instance at the last step, on the GPU.
     pub gpu_final_loss: Vec<f32>,
@@ -156,7 +158,11 @@ impl ParityResult {
 
 impl fmt::Display for ParityResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} chunk(s)):", self.name, self.chunks)?;
+        write!(
+            f,
+            "{} ({} chunk(s), {} split(s)):",
+            self.name, self.chunks, self.splits
+        )?;
         for c in &self.checkpoints {
             write!(
                 f,
@@ -210,6 +216,7 @@ pub async fn run_case(ctx: &GpuContext, case: &ParityCase) -> Result<ParityResul
     Ok(ParityResult {
         name: case.name.to_owned(),
         chunks: case.cfg.batch_size.div_ceil(gpu.chunk_cap()),
+        splits: gpu.splits(),
         checkpoints,
         gpu_final_loss,
         cpu_final_loss,

@@ -12,8 +12,8 @@ pub(crate) const BINDINGS: [Binding; 7] = [
     Binding::DynamicUniform {
         size: STEP_UNIFORM_SIZE,
     },
-    Binding::StorageRead,      // grad [I, P]
-    Binding::StorageRead,      // loss_acc [I]
+    Binding::StorageRead,      // grad partials [splits, I, P]
+    Binding::StorageRead,      // loss partials [splits, I]
     Binding::StorageReadWrite, // params [I, P]
     Binding::StorageReadWrite, // adam_m [I, P]
     Binding::StorageReadWrite, // adam_v [I, P]

@@ -3,6 +3,7 @@
 // CPU twin: polytope_core::optim::adam_update.
 
 @group(0) @binding(0) var<uniform> cfg: StepUniform;
+// [splits, I, P] and [splits, I]: the partial sums of tms_grad
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
 @group(0) @binding(2) var<storage, read> loss_acc: array<f32>;
 @group(0) @binding(3) var<storage, read_write> params: array<f32>;
@@ -18,7 +19,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (t >= cfg.instances * per) {
         return;
     }
-    let g = grad[t];
+    // Add the partial sums of the sample ranges, in order.
+    let ip = cfg.instances * per;
+    var g = 0.0;
+    for (var s = 0u; s < cfg.splits; s++) {
+        g += grad[s * ip + t];
+    }
     let p = params[t] * cfg.decay_factor;
     let m1 = cfg.beta1 * adam_m[t] + (1.0 - cfg.beta1) * g;
     let v1 = cfg.beta2 * adam_v[t] + (1.0 - cfg.beta2) * g * g;
@@ -28,6 +34,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     params[t] = p - cfg.step_size * m1 / denom;
     if (t % per == 0u) {
         let i = t / per;
-        loss_history[cfg.history_row * cfg.instances + i] = loss_acc[i];
+        var l = 0.0;
+        for (var s = 0u; s < cfg.splits; s++) {
+            l += loss_acc[s * cfg.instances + i];
+        }
+        loss_history[cfg.history_row * cfg.instances + i] = l;
     }
 }

@@ -29,7 +29,9 @@ pub struct StepUniform {
     pub eps: f32,
     pub first_chunk: u32,
     pub history_row: u32,
-    pub padding: [u32; 3],
+    pub splits: u32,
+    pub split_len: u32,
+    pub padding: u32,
 }
 
 pub const STEP_UNIFORM_SIZE: u64 = std::mem::size_of::<StepUniform>() as u64;
@@ -37,8 +39,9 @@ const _: () = assert!(STEP_UNIFORM_SIZE == 96, "must match the WGSL struct");
 
 impl StepUniform {
     /// The parts that do not change from step to step.
-    pub fn for_run(cfg: &TmsConfig, chunk_cap: u32) -> Self {
+    pub fn for_run(cfg: &TmsConfig, chunk_cap: u32, splits: u32) -> Self {
         Self {
+            splits,
             seed: cfg.seed,
             n: cfg.n_features,
             m: cfg.n_hidden,
@@ -67,6 +70,7 @@ impl StepUniform {
         self.chunk_start = chunk_start;
         self.chunk_len = chunk_len;
         self.first_chunk = u32::from(chunk_start == 0);
+        self.split_len = chunk_len.div_ceil(self.splits.max(1));
         self.history_row = history_row;
         self.step_size = scalars.step_size;
         self.sqrt_bc2 = scalars.sqrt_bias_correction2;

@@ -24,9 +24,9 @@ struct StepUniform {
     eps: f32,
     first_chunk: u32,
     history_row: u32,
+    splits: u32,         // the batch chunk is summed in this many sample ranges in parallel
+    split_len: u32,      // samples per range
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 const MODEL_LINEAR: u32 = 1u;

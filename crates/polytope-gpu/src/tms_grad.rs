@@ -16,8 +16,8 @@ pub(crate) const BINDINGS: [Binding; 7] = [
     Binding::StorageRead,      // gs
     Binding::StorageRead,      // hu
     Binding::StorageRead,      // sample_loss
-    Binding::StorageReadWrite, // grad [I, P]
-    Binding::StorageReadWrite, // loss_acc [I]
+    Binding::StorageReadWrite, // grad partials [splits, I, P]
+    Binding::StorageReadWrite, // loss partials [splits, I]
 ];
 
 pub(crate) fn kernel(device: &wgpu::Device) -> ComputeKernel {

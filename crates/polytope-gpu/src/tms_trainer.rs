@@ -16,6 +16,10 @@ use crate::{tms_adam, tms_grad, tms_sample};
 
 /// Steps encoded per submission at most (the loss history holds one row per step).
 const MAX_STEPS_PER_SUBMIT: u32 = 256;
+/// The gradient kernel aims for at least this many threads: small models split the batch into
+/// up to [`MAX_SPLITS`] sample ranges summed in parallel.
+const TARGET_GRAD_THREADS: u64 = 16_384;
+const MAX_SPLITS: u64 = 2;
 
 struct Buffers {
     uniform: wgpu::Buffer,
@@ -32,6 +36,7 @@ pub struct GpuTrainer {
     cfg: TmsConfig,
     step: u32,
     chunk_cap: u32,
+    splits: u32,
     uniform_stride: u64,
     steps_per_submit: u32,
     kernels: [ComputeKernel; 3],
@@ -98,6 +103,13 @@ impl GpuTrainer {
         check_fits("one sample of every instance", row_bytes, limit)?;
         let chunk_cap = (limit / row_bytes).min(u64::from(cfg.batch_size)) as u32;
         let chunks = cfg.batch_size.div_ceil(chunk_cap);
+        let param_count = instances * cfg.params_per_instance() as u64;
+        let splits = TARGET_GRAD_THREADS
+            .div_ceil(param_count)
+            .min(MAX_SPLITS)
+            .min(u64::from(chunk_cap))
+            .min(limit / (4 * param_count))
+            .max(1) as u32;
         let history_row_bytes = 4 * instances;
         let steps_per_submit = (limit / history_row_bytes)
             .min(u64::from(MAX_STEPS_PER_SUBMIT))
@@ -126,11 +138,16 @@ impl GpuTrainer {
             4 * rows,
             wgpu::BufferUsages::empty(),
         );
-        let grad = storage(ctx, "tms grad", param_bytes, wgpu::BufferUsages::empty());
+        let grad = storage(
+            ctx,
+            "tms grad partials",
+            param_bytes * u64::from(splits),
+            wgpu::BufferUsages::empty(),
+        );
         let loss_acc = storage(
             ctx,
-            "tms loss acc",
-            4 * instances,
+            "tms loss partials",
+            4 * instances * u64::from(splits),
             wgpu::BufferUsages::empty(),
         );
         let loss_history = storage(
@@ -190,6 +207,7 @@ impl GpuTrainer {
             cfg,
             step: 0,
             chunk_cap,
+            splits,
             uniform_stride,
             steps_per_submit,
             kernels,
@@ -228,6 +246,11 @@ impl GpuTrainer {
     /// Samples per chunk: the whole batch unless the device's binding limit forces chunks.
     pub fn chunk_cap(&self) -> u32 {
         self.chunk_cap
+    }
+
+    /// Sample ranges the gradient kernel sums in parallel.
+    pub fn splits(&self) -> u32 {
+        self.splits
     }
 
     pub fn context(&self) -> &GpuContext {
@@ -277,7 +300,7 @@ impl GpuTrainer {
         self.ctx.health.check()?;
         let batch = self.cfg.batch_size;
         let chunks = batch.div_ceil(self.chunk_cap);
-        let base = StepUniform::for_run(&self.cfg, self.chunk_cap);
+        let base = StepUniform::for_run(&self.cfg, self.chunk_cap, self.splits);
         let stride = self.uniform_stride as usize;
         let mut uniforms = vec![0u8; stride * (k * chunks) as usize];
         for s in 0..k {
@@ -325,7 +348,7 @@ impl GpuTrainer {
                         &mut pass,
                         &self.bind_groups[1],
                         offset,
-                        param_threads,
+                        param_threads * u64::from(self.splits),
                         max_groups,
                     );
                 }

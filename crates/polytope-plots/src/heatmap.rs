@@ -9,6 +9,26 @@ use crate::{DrawResult, Hit, Hits, INK, MUTED, PAPER, Target, Theme, diverging};
 
 /// Above this many features, hover regions are whole rows rather than single cells.
 const CELL_HITS_MAX: usize = 64;
+/// Cells at least this many pixels wide; larger matrices are shown in blocks.
+const MIN_CELL_PX: f64 = 3.0;
+
+/// `n x n` matrix `g` reduced to `k x k` blocks, each showing its entry of largest magnitude
+/// (so interference stays visible when 400 features share 130 pixels).
+fn blocks(g: &[f32], n: usize, k: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; k * k];
+    for r in 0..n {
+        let br = r * k / n;
+        for c in 0..n {
+            let bc = c * k / n;
+            let v = g[r * n + c];
+            let slot = &mut out[br * k + bc];
+            if v.abs() > slot.abs() {
+                *slot = v;
+            }
+        }
+    }
+    out
+}
 
 /// Draws `W^T W` (`n x n`, colours clipped to `[-1, 1]`) and, after a gap, the bias `b` as an
 /// extra column. `highlight` outlines a feature's row and column.
@@ -39,8 +59,35 @@ pub fn gram_heatmap<DB: DrawingBackend>(
         )
     };
     let mut hits = Vec::new();
+    let k = if cell >= MIN_CELL_PX * theme.scale {
+        n
+    } else {
+        ((n as f64 * cell) / (MIN_CELL_PX * theme.scale))
+            .floor()
+            .max(1.0) as usize
+    };
+    if k < n {
+        let reduced = blocks(&g, n, k);
+        let block = n as f64 / k as f64;
+        for br in 0..k {
+            for bc in 0..k {
+                let a = at((br as f64 * block) as usize, (bc as f64 * block).floor());
+                let b = at(
+                    (((br + 1) as f64) * block).ceil() as usize,
+                    (((bc + 1) as f64) * block).ceil(),
+                );
+                area.draw(&Rectangle::new(
+                    [a, b],
+                    diverging(reduced[br * k + bc]).filled(),
+                ))?;
+            }
+        }
+    }
     for r in 0..n {
         for c in 0..n {
+            if k < n {
+                break;
+            }
             let v = g[r * n + c];
             let (a, b) = (at(r, c as f64), at(r + 1, (c + 1) as f64));
             area.draw(&Rectangle::new([a, b], diverging(v).filled()))?;

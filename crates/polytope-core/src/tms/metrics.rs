@@ -39,27 +39,47 @@ pub fn gram(w: &[f32], m: usize, n: usize) -> Vec<f32> {
     out
 }
 
+/// Per-feature metrics without forming `W^T W`: with `M = W W^T` (`m x m`),
+/// `sum_j (W_i . W_j)^2 = W_i^T M W_i`, so the cost is `O(m^2 n)` instead of `O(m n^2)`,
+/// which keeps live metrics cheap for 400 features.
 pub fn instance_metrics(w: &[f32], m: usize, n: usize) -> InstanceMetrics {
-    let g = gram(w, m, n);
-    let norms: Vec<f32> = (0..n).map(|i| g[i * n + i].max(0.0).sqrt()).collect();
+    // M = W W^T, accumulated in f64 for stability of the differences below.
+    let mut mm = vec![0.0f64; m * m];
+    for a in 0..m {
+        let ra = &w[a * n..(a + 1) * n];
+        for b in a..m {
+            let rb = &w[b * n..(b + 1) * n];
+            let dot: f64 = ra
+                .iter()
+                .zip(rb)
+                .map(|(x, y)| f64::from(*x) * f64::from(*y))
+                .sum();
+            mm[a * m + b] = dot;
+            mm[b * m + a] = dot;
+        }
+    }
+    let mut norms = vec![0.0f32; n];
     let mut superposition = vec![0.0f32; n];
     let mut dimensionality = vec![0.0f32; n];
+    let mut col = vec![0.0f64; m];
     for i in 0..n {
+        for (k, c) in col.iter_mut().enumerate() {
+            *c = f64::from(w[k * n + i]);
+        }
+        let norm_sq: f64 = col.iter().map(|c| c * c).sum();
+        norms[i] = norm_sq.sqrt() as f32;
         if norms[i] < TINY_NORM {
             continue;
         }
-        // (W^_i . W_j)^2 = (W_i . W_j)^2 / ||W_i||^2
-        let norm_sq = norms[i] * norms[i];
-        let mut others = 0.0f32;
-        for j in 0..n {
-            if j != i {
-                let d = g[i * n + j];
-                others += d * d / norm_sq;
-            }
+        // total = sum_j (W_i . W_j)^2, including j = i.
+        let mut total = 0.0f64;
+        for a in 0..m {
+            let row: f64 = (0..m).map(|b| mm[a * m + b] * col[b]).sum();
+            total += col[a] * row;
         }
-        superposition[i] = others;
-        // The j = i term of the denominator is ||W_i||^2.
-        dimensionality[i] = norm_sq / (norm_sq + others);
+        let others = (total - norm_sq * norm_sq).max(0.0);
+        superposition[i] = (others / norm_sq) as f32;
+        dimensionality[i] = (norm_sq * norm_sq / total.max(f64::MIN_POSITIVE)) as f32;
     }
     let frobenius_sq: f32 = w.iter().map(|x| x * x).sum();
     let dims_per_feature = if frobenius_sq > TINY_NORM {
@@ -172,6 +192,25 @@ mod tests {
         let (w, m, n) = from_columns(&tetra);
         for d in instance_metrics(&w, m, n).dimensionality {
             assert!((d - 0.75).abs() < 1e-5, "tetrahedron D_i {d}");
+        }
+    }
+
+    /// The fast formula agrees with the definition computed from the full `W^T W`.
+    #[test]
+    fn fast_metrics_match_the_definition() {
+        let mut rng = crate::rng::HostRng::new(3, 4);
+        let (m, n) = (4, 9);
+        let w: Vec<f32> = (0..m * n).map(|_| rng.next_normal() as f32).collect();
+        let g = gram(&w, m, n);
+        let met = instance_metrics(&w, m, n);
+        for i in 0..n {
+            let norm_sq = g[i * n + i];
+            let others: f32 = (0..n)
+                .filter(|j| *j != i)
+                .map(|j| g[i * n + j].powi(2) / norm_sq)
+                .sum();
+            assert!((met.superposition[i] - others).abs() < 1e-4 * (1.0 + others));
+            assert!((met.dimensionality[i] - norm_sq / (norm_sq + others)).abs() < 1e-5);
         }
     }
 

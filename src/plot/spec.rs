@@ -1,0 +1,270 @@
+//! What a plot on a page shows, as data: [`PlotSpec`] picks one of `polytope_plots`' pure
+//! functions and holds its inputs, so the same spec draws on the canvas, exports to SVG and
+//! exports its numbers as CSV.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use polytope_core::tms::GeometryGraph;
+use polytope_plots::{
+    EnergyHistory, Hits, InstancePoint, LossSeries, Panel, PhaseDiagram, Rotation, Theme,
+};
+
+/// A plot and its data. Weight matrices are shared (`Arc`) so that specs are cheap to clone
+/// and compare.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlotSpec {
+    Vectors2d {
+        w: Arc<Vec<f32>>,
+        n: usize,
+        highlight: Option<usize>,
+    },
+    Vectors3d {
+        w: Arc<Vec<f32>>,
+        n: usize,
+        rotation: (f64, f64),
+        highlight: Option<usize>,
+    },
+    Gram {
+        w: Arc<Vec<f32>>,
+        m: usize,
+        n: usize,
+        b: Arc<Vec<f32>>,
+        highlight: Option<usize>,
+    },
+    Norms {
+        norms: Arc<Vec<f32>>,
+        superposition: Arc<Vec<f32>>,
+        highlight: Option<usize>,
+    },
+    Neurons {
+        w: Arc<Vec<f32>>,
+        m: usize,
+        n: usize,
+        highlight: Option<usize>,
+    },
+    Loss {
+        series: Arc<Vec<LossSeries>>,
+        instances: usize,
+        highlight: Option<usize>,
+    },
+    Multiples {
+        /// `(instance, title, w, b)` per panel.
+        panels: Arc<Vec<(usize, String, Arc<Vec<f32>>, Arc<Vec<f32>>)>>,
+        m: usize,
+        n: usize,
+        selected: Option<usize>,
+        highlight: Option<usize>,
+    },
+    DimsPerFeature {
+        points: Arc<Vec<InstancePoint>>,
+        highlight: Option<usize>,
+        labels: [&'static str; 6],
+    },
+    Energy {
+        history: Arc<EnergyHistory>,
+        highlight: Option<usize>,
+        labels: [&'static str; 6],
+    },
+    Graph {
+        graph: Arc<GeometryGraph>,
+        n: usize,
+        highlight: Option<usize>,
+    },
+    Phase {
+        diagram: Arc<PhaseDiagram>,
+    },
+    Empty {
+        message: String,
+    },
+}
+
+impl PlotSpec {
+    /// Draws the plot on any plotters backend.
+    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, theme: &Theme) -> Hits {
+        let result = match self {
+            Self::Vectors2d { w, n, highlight } => {
+                polytope_plots::feature_vectors_2d(area, w, *n, *highlight, theme)
+            }
+            Self::Vectors3d {
+                w,
+                n,
+                rotation,
+                highlight,
+            } => polytope_plots::feature_vectors_3d(
+                area,
+                w,
+                *n,
+                Rotation {
+                    yaw: rotation.0,
+                    pitch: rotation.1,
+                },
+                *highlight,
+                theme,
+            ),
+            Self::Gram {
+                w,
+                m,
+                n,
+                b,
+                highlight,
+            } => polytope_plots::gram_heatmap(area, w, *m, *n, b, *highlight, theme),
+            Self::Norms {
+                norms,
+                superposition,
+                highlight,
+            } => polytope_plots::norm_bars(area, norms, superposition, *highlight, theme),
+            Self::Neurons { w, m, n, highlight } => {
+                polytope_plots::neuron_bars(area, w, *m, *n, *highlight, theme)
+            }
+            Self::Loss {
+                series,
+                instances,
+                highlight,
+            } => polytope_plots::loss_curves(area, series, *instances, false, *highlight, theme),
+            Self::Multiples {
+                panels,
+                m,
+                n,
+                selected,
+                highlight,
+            } => {
+                let views: Vec<Panel<'_>> = panels
+                    .iter()
+                    .map(|(instance, title, w, b)| Panel {
+                        instance: *instance,
+                        title: title.clone(),
+                        w,
+                        b,
+                    })
+                    .collect();
+                polytope_plots::small_multiples(area, &views, *m, *n, *selected, *highlight, theme)
+            }
+            Self::DimsPerFeature {
+                points,
+                highlight,
+                labels,
+            } => polytope_plots::dims_per_feature(area, points, *highlight, labels, theme),
+            Self::Energy {
+                history,
+                highlight,
+                labels,
+            } => polytope_plots::energy_levels(area, history, *highlight, labels, theme),
+            Self::Graph {
+                graph,
+                n,
+                highlight,
+            } => polytope_plots::geometry_graph(area, graph, *n, *highlight, theme),
+            Self::Phase { diagram } => polytope_plots::phase_diagram(area, diagram, theme),
+            Self::Empty { message } => polytope_plots::empty(area, message, theme),
+        };
+        // A drawing error (a detached canvas, say) leaves the plot as it was; there is nothing
+        // useful to show the user beyond the plot not updating.
+        result.unwrap_or_default()
+    }
+
+    /// The numbers behind the plot.
+    pub fn csv(&self) -> String {
+        let mut out = String::new();
+        let matrix = |out: &mut String, w: &[f32], rows: usize, cols: usize| {
+            for r in 0..rows {
+                let row: Vec<String> = (0..cols).map(|c| w[r * cols + c].to_string()).collect();
+                let _ = writeln!(out, "{}", row.join(","));
+            }
+        };
+        match self {
+            Self::Vectors2d { w, n, .. } | Self::Vectors3d { w, n, .. } => {
+                let m = w.len() / n.max(&1);
+                let header: Vec<String> = (0..m).map(|k| format!("h{k}")).collect();
+                let _ = writeln!(out, "feature,{}", header.join(","));
+                for j in 0..*n {
+                    let vals: Vec<String> = (0..m).map(|k| w[k * n + j].to_string()).collect();
+                    let _ = writeln!(out, "{j},{}", vals.join(","));
+                }
+            }
+            Self::Gram { w, m, n, b, .. } => {
+                let g = polytope_core::tms::gram(w, *m, *n);
+                let _ = writeln!(out, "# W^T W ({n} x {n}); last column: bias");
+                for r in 0..*n {
+                    let row: Vec<String> = (0..*n).map(|c| g[r * n + c].to_string()).collect();
+                    let _ = writeln!(out, "{},{}", row.join(","), b[r]);
+                }
+            }
+            Self::Norms {
+                norms,
+                superposition,
+                ..
+            } => {
+                let _ = writeln!(out, "feature,norm,superposition");
+                for (j, (a, s)) in norms.iter().zip(superposition.iter()).enumerate() {
+                    let _ = writeln!(out, "{j},{a},{s}");
+                }
+            }
+            Self::Neurons { w, m, n, .. } => {
+                let _ = writeln!(out, "# W: {m} neurons (rows) x {n} features (columns)");
+                matrix(&mut out, w, *m, *n);
+            }
+            Self::Loss { series, .. } => {
+                let _ = writeln!(out, "instance,step,loss");
+                for s in series.iter() {
+                    for (step, loss) in &s.points {
+                        let _ = writeln!(out, "{},{step},{loss}", s.instance);
+                    }
+                }
+            }
+            Self::Multiples { panels, m, n, .. } => {
+                let _ = writeln!(out, "instance,row,feature,w");
+                for (instance, _, w, _) in panels.iter() {
+                    for k in 0..*m {
+                        for j in 0..*n {
+                            let _ = writeln!(out, "{instance},{k},{j},{}", w[k * n + j]);
+                        }
+                    }
+                }
+            }
+            Self::DimsPerFeature { points, .. } => {
+                let _ = writeln!(
+                    out,
+                    "instance,inverse_density,dims_per_feature,feature,dimensionality"
+                );
+                for p in points.iter() {
+                    for (j, d) in p.dimensionality.iter().enumerate() {
+                        let _ = writeln!(
+                            out,
+                            "{},{},{},{j},{d}",
+                            p.instance, p.inverse_density, p.dims_per_feature
+                        );
+                    }
+                }
+            }
+            Self::Energy { history, .. } => {
+                let _ = writeln!(out, "step,feature,dimensionality");
+                for (s, d) in history.steps.iter().zip(&history.dimensionality) {
+                    for (j, v) in d.iter().enumerate() {
+                        let _ = writeln!(out, "{s},{j},{v}");
+                    }
+                }
+            }
+            Self::Graph { graph, .. } => {
+                let _ = writeln!(out, "feature_i,feature_j,abs_dot");
+                for (i, j, wgt) in &graph.edges {
+                    let _ = writeln!(out, "{i},{j},{wgt}");
+                }
+            }
+            Self::Phase { diagram } => {
+                let _ = writeln!(out, "density,relative_importance,regime");
+                let cols = diagram.importances.len();
+                for (r, p) in diagram.densities.iter().enumerate() {
+                    for (c, imp) in diagram.importances.iter().enumerate() {
+                        let regime = diagram.cells[r * cols + c].map_or("pending", |g| g.name());
+                        let _ = writeln!(out, "{p},{imp},{regime}");
+                    }
+                }
+            }
+            Self::Empty { .. } => {}
+        }
+        out
+    }
+}
