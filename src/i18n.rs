@@ -188,6 +188,13 @@ strings! {
     FractionDigon => "1/2 digon", "1/2 二边形";
     FractionPentagon => "2/5 pentagon", "2/5 五边形";
     FractionAntiprism => "3/8 square antiprism", "3/8 四角反棱柱";
+    GeometryTitle => "The polytopes: how many dimensions each feature gets", "多胞形：每个特征分到几个维度";
+    GeometryIntro => "Each black dot is one instance: dimensions per feature D* = m / ‖W‖²_F against 1/(1 − S). The coloured dots are the feature dimensionalities D_i of that instance; they gather at the fractions of the polytopes. Click an instance to see its geometry.", "每个黑点是一个实例：每特征维数 D* = m / ‖W‖²_F 对 1/(1 − S) 作图。彩色点是该实例各特征的维度 D_i，它们聚集在多胞形对应的分数上。点击实例可查看其几何结构。";
+    PlotDimsPerFeature => "Dimensions per feature against sparsity", "每特征维数与稀疏度";
+    PlotGraph => "Feature geometry graph (components are tegum factors)", "特征几何图（连通分量即 tegum 因子）";
+    PlotEnergy => "Energy-level jumps: D_i over training, loss beneath", "能级跃迁：训练中的 D_i，下方为损失";
+    GeometryCaveat => "Even in the paper's runs only about a quarter of features sit within 0.02 of a named fraction: look for clusters, not a majority.", "即使在论文的实验中，也只有约四分之一的特征落在某个分数 ±0.02 以内：要找的是聚集，而不是多数。";
+    NavGeometryLong => "Polytopes", "多胞形";
     Error => "Error", "错误";
 }
 

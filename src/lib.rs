@@ -100,6 +100,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::home::Home />
                     <Route path=path!("/compute") view=pages::compute::ComputePage />
                     <Route path=path!("/toy") view=pages::toy::ToyPage />
+                    <Route path=path!("/geometry") view=pages::geometry::GeometryPage />
                 </Routes>
             </main>
             <Show when=move || !app.embed>

@@ -183,6 +183,8 @@ pub enum Severity {
 pub const SPEEDS: [u32; 4] = [1, 10, 100, 0];
 
 struct Inner {
+    /// The configuration the current trainer was built from.
+    cfg: Arc<TmsConfig>,
     trainer: Option<TmsTrainer>,
     /// The last consistent state, for resuming on another backend.
     last_state: Option<TrainState>,
@@ -210,6 +212,10 @@ pub struct TmsRun {
     pub steps_per_second: RwSignal<f64>,
     /// The app's backend status, updated when the GPU is lost.
     compute: RwSignal<ComputeStatus>,
+    /// A configuration that is not described by `settings` (phase-diagram grids).
+    config_override: RwSignal<Option<Arc<TmsConfig>>>,
+    /// Keep loss curves and energy-level records (off for runs of thousands of instances).
+    record_history: bool,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
 
@@ -231,6 +237,7 @@ async fn next_frame() {
 impl TmsRun {
     /// A session for `settings`; training starts when [`Self::play`] is called.
     pub fn new(settings: TmsSettings, errors: Vec<SettingError>, prefer_cpu: bool) -> Self {
+        let settings_cfg = settings.to_config();
         Self {
             settings: RwSignal::new(settings),
             setting_errors: RwSignal::new(errors),
@@ -244,7 +251,10 @@ impl TmsRun {
             speed: RwSignal::new(3),
             steps_per_second: RwSignal::new(0.0),
             compute: use_app().compute,
+            config_override: RwSignal::new(None),
+            record_history: true,
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
+                cfg: Arc::new(settings_cfg),
                 trainer: None,
                 last_state: None,
                 generation: 0,
@@ -258,14 +268,43 @@ impl TmsRun {
         self.inner.get_value()
     }
 
+    /// A session for a configuration built elsewhere (a phase-diagram grid), without loss
+    /// curves or energy records.
+    pub fn for_config(cfg: TmsConfig, prefer_cpu: bool) -> Self {
+        let mut run = Self::new(
+            polytope_core::tms::preset_settings("intro").expect("intro exists"),
+            Vec::new(),
+            prefer_cpu,
+        );
+        run.record_history = false;
+        run.config_override.set(Some(Arc::new(cfg)));
+        run
+    }
+
+    /// Replaces the configuration of a [`Self::for_config`] session (call [`Self::reset`]).
+    pub fn set_config(self, cfg: TmsConfig) {
+        self.config_override.set(Some(Arc::new(cfg)));
+    }
+
     pub fn config(self) -> TmsConfig {
-        self.settings.with_untracked(TmsSettings::to_config)
+        match self.config_override.get_untracked() {
+            Some(cfg) => cfg.as_ref().clone(),
+            None => self.settings.with_untracked(TmsSettings::to_config),
+        }
+    }
+
+    /// Steps the run lasts.
+    pub fn total_steps(self) -> u32 {
+        match self.config_override.get_untracked() {
+            Some(cfg) => cfg.steps,
+            None => self.settings.with_untracked(|s| s.steps),
+        }
     }
 
     /// Builds a fresh trainer for the current settings on the current backend and shows its
     /// initial state. Any running loop stops (its generation is outdated).
     pub fn reset(self) {
-        let cfg = self.config();
+        let cfg = Arc::new(self.config());
         let state = TrainState::initial(&cfg);
         let inner = self.inner();
         let mut inner = inner.borrow_mut();
@@ -273,12 +312,20 @@ impl TmsRun {
         inner.trainer = None;
         inner.last_state = Some(state.clone());
         inner.gpu_steps = 8;
+        inner.cfg = Arc::clone(&cfg);
         drop(inner);
-        let cfg = Arc::new(cfg);
         self.losses
-            .set(Arc::new(LossLog::new(cfg.instance_count())));
+            .set(Arc::new(LossLog::new(if self.record_history {
+                cfg.instance_count()
+            } else {
+                0
+            })));
         let view = View::new(Arc::clone(&cfg), &state, Vec::new());
-        let mut energy = EnergyLog::new(cfg.instance_count());
+        let mut energy = EnergyLog::new(if self.record_history {
+            cfg.instance_count()
+        } else {
+            0
+        });
         energy.record(&view);
         self.energy.set(Arc::new(energy));
         self.view.set(Some(Arc::new(view)));
@@ -391,12 +438,16 @@ impl TmsRun {
     }
 
     fn apply(self, snap: Snapshot) {
-        let cfg = Arc::new(self.config());
+        let cfg = Arc::clone(&self.inner().borrow().cfg);
         let instances = cfg.instance_count();
-        self.losses
-            .update(|log| Arc::make_mut(log).push(snap.first_loss_step, &snap.losses));
+        if self.record_history {
+            self.losses
+                .update(|log| Arc::make_mut(log).push(snap.first_loss_step, &snap.losses));
+        }
         let view = View::new(cfg, &snap.state, snap.last_losses(instances).to_vec());
-        self.energy.update(|e| Arc::make_mut(e).record(&view));
+        if self.record_history {
+            self.energy.update(|e| Arc::make_mut(e).record(&view));
+        }
         self.inner().borrow_mut().last_state = Some(snap.state);
         self.view.set(Some(Arc::new(view)));
     }
@@ -436,7 +487,7 @@ impl TmsRun {
             {
                 return;
             }
-            let total = self.settings.with_untracked(|s| s.steps);
+            let total = self.total_steps();
             let Some(mut trainer) = inner.borrow_mut().trainer.take() else {
                 return;
             };

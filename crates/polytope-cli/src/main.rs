@@ -10,6 +10,7 @@
 mod bench;
 mod gpu_info;
 mod output;
+mod phase;
 mod tms;
 
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     GpuInfo(gpu_info::Args),
     /// Trains a toy model of superposition and reports what it learned.
     Tms(tms::Args),
+    /// Computes a phase diagram (n = 2, m = 1 or n = 3, m = 2).
+    Phase(phase::Args),
     /// Measures training throughput.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::GpuInfo(args) => gpu_info::run(&args),
         Command::Tms(args) => tms::run(&args),
+        Command::Phase(args) => phase::run(&args),
         Command::Bench(cmd) => bench::run(&cmd),
     };
     match result {

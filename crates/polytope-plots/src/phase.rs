@@ -30,6 +30,28 @@ pub struct PhaseDiagram {
     pub boundary_label: String,
 }
 
+impl PhaseDiagram {
+    /// The diagram of `spec` with `cells` (row-major, `None` while pending) and the theoretical
+    /// boundary, with English labels.
+    pub fn from_spec(spec: &polytope_core::tms::PhaseSpec, cells: Vec<PhaseCell>) -> Self {
+        Self {
+            importances: spec.importances().iter().map(|v| f64::from(*v)).collect(),
+            densities: spec.densities().iter().map(|v| f64::from(*v)).collect(),
+            cells,
+            boundary: spec.theory_boundary(120),
+            x_label: "relative importance of the extra feature".into(),
+            y_label: "feature density (1 − S)".into(),
+            regime_labels: [
+                "not learned".into(),
+                "dedicated dimension".into(),
+                "superposition".into(),
+                "other".into(),
+            ],
+            boundary_label: "theory (approximation)".into(),
+        }
+    }
+}
+
 /// The colour of a regime (also used by the app's legend).
 pub fn regime_color(regime: Regime) -> RGBColor {
     match regime {

@@ -19,7 +19,9 @@ pub use metrics::{
     GeometryGraph, InstanceMetrics, REPRESENTED_NORM, geometry_graph, gram, instance_metrics,
 };
 pub use model::{SampleScratch, accumulate_param_grads, forward_backward_sample, init_params};
-pub use phase::{PhaseCell, PhaseSpec, Regime, classify, superposition_threshold_2_1};
+pub use phase::{
+    PhaseCell, PhaseSpec, Regime, classify, superposition_threshold_2_1, theory_regime,
+};
 pub use presets::{PRESET_NAMES, Preset, preset, preset_settings};
 pub use report::{InstanceReport, RunReport};
 pub use settings::{

@@ -264,6 +264,106 @@ pub fn superposition_threshold_2_1(relative_importance: f64) -> f64 {
     }
 }
 
+/// The expected loss of an unrepresented feature of importance `importance` and density `p`:
+/// its output is the best constant (the bias, `E[x] = p/2`), so the loss is its variance.
+fn ignored(importance: f64, p: f64) -> f64 {
+    importance * (p / 3.0 - p * p / 4.0)
+}
+
+/// The expected loss of two features sharing one direction antipodally (unit norms, zero
+/// bias): each is wrong only when both are present.
+fn antipodal(importance_a: f64, importance_b: f64, p: f64) -> f64 {
+    p * p * (importance_a + importance_b) / 6.0
+}
+
+/// The regime the textbook candidate solutions predict for density `p` and relative importance
+/// `r` of the extra feature, with unit-norm directions and fixed biases (see
+/// `shared/reference/tms.md`). An approximation: it places the boundary too high in density
+/// compared with trained models.
+///
+/// `n = 2, m = 1`: ignore the extra feature (`r V`), dedicate the dimension to it (`V`), or
+/// share it antipodally (`p^2 (1 + r) / 6`), where `V = p/3 - p^2/4`.
+/// `n = 3, m = 2`: ignore it; drop one of the first two and dedicate a dimension to it; put it
+/// antipodal with one of the first two; or put the first two antipodal and dedicate one to it.
+pub fn theory_regime(n: u32, p: f64, r: f64) -> Regime {
+    let candidates: Vec<(f64, Regime)> = if n == 2 {
+        vec![
+            (ignored(r, p), Regime::NotLearned),
+            (ignored(1.0, p), Regime::Dedicated),
+            (antipodal(1.0, r, p), Regime::Superposition),
+        ]
+    } else {
+        vec![
+            (ignored(r, p), Regime::NotLearned),
+            (ignored(1.0, p), Regime::Dedicated),
+            (antipodal(1.0, r, p), Regime::Superposition),
+            (antipodal(1.0, 1.0, p), Regime::Dedicated),
+        ]
+    };
+    candidates
+        .into_iter()
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(Regime::Other, |c| c.1)
+}
+
+impl PhaseSpec {
+    /// Where [`theory_regime`] changes, as short segments in `(relative importance, density)`
+    /// coordinates, traced on a `fine x fine` log grid over the spec's axes.
+    pub fn theory_boundary(&self, fine: usize) -> Vec<Vec<(f64, f64)>> {
+        let fine = fine.max(2);
+        let axis = |lo: f32, hi: f32, t: usize| {
+            let frac = t as f64 / (fine - 1) as f64;
+            f64::from(lo) * (f64::from(hi) / f64::from(lo)).powf(frac)
+        };
+        let xs: Vec<f64> = (0..fine)
+            .map(|t| axis(self.importance_min, self.importance_max, t))
+            .collect();
+        let ys: Vec<f64> = (0..fine)
+            .map(|t| axis(self.density_min, self.density_max, t))
+            .collect();
+        let grid: Vec<Vec<Regime>> = ys
+            .iter()
+            .map(|p| xs.iter().map(|r| theory_regime(self.n, *p, *r)).collect())
+            .collect();
+        let mid = |a: f64, b: f64| (a * b).sqrt();
+        let mut segments = Vec::new();
+        for yi in 0..fine {
+            for xi in 0..fine {
+                if xi + 1 < fine && grid[yi][xi] != grid[yi][xi + 1] {
+                    // A vertical segment between the two cells.
+                    let x = mid(xs[xi], xs[xi + 1]);
+                    let y0 = if yi > 0 {
+                        mid(ys[yi - 1], ys[yi])
+                    } else {
+                        ys[yi]
+                    };
+                    let y1 = if yi + 1 < fine {
+                        mid(ys[yi], ys[yi + 1])
+                    } else {
+                        ys[yi]
+                    };
+                    segments.push(vec![(x, y0), (x, y1)]);
+                }
+                if yi + 1 < fine && grid[yi][xi] != grid[yi + 1][xi] {
+                    let y = mid(ys[yi], ys[yi + 1]);
+                    let x0 = if xi > 0 {
+                        mid(xs[xi - 1], xs[xi])
+                    } else {
+                        xs[xi]
+                    };
+                    let x1 = if xi + 1 < fine {
+                        mid(xs[xi], xs[xi + 1])
+                    } else {
+                        xs[xi]
+                    };
+                    segments.push(vec![(x0, y), (x1, y)]);
+                }
+            }
+        }
+        segments
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +384,29 @@ mod tests {
         let a = superposition_threshold_2_1(1.0);
         let b = superposition_threshold_2_1(1.0 + 1e-9);
         assert!((a - 4.0 / 7.0).abs() < 1e-12 && (a - b).abs() < 1e-6);
+    }
+
+    #[test]
+    fn theory_matches_the_closed_form_threshold() {
+        // For n = 2, m = 1 the winner switches to superposition exactly below p*(r).
+        for r in [0.2, 0.5, 1.0, 2.0, 5.0] {
+            let p_star = superposition_threshold_2_1(r);
+            assert_eq!(
+                theory_regime(2, p_star * 0.97, r),
+                Regime::Superposition,
+                "r = {r}"
+            );
+            assert_ne!(
+                theory_regime(2, (p_star * 1.03).min(1.0), r),
+                Regime::Superposition,
+                "r = {r}"
+            );
+        }
+        // Dense: the more important feature gets the dimension.
+        assert_eq!(theory_regime(2, 1.0, 0.5), Regime::NotLearned);
+        assert_eq!(theory_regime(2, 1.0, 2.0), Regime::Dedicated);
+        let spec = PhaseSpec::paper(2, 1);
+        assert!(!spec.theory_boundary(40).is_empty());
     }
 
     #[test]
