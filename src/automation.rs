@@ -4,6 +4,8 @@
 //! window.polytope.version   // API version (1)
 //! window.polytope.state()   // a JSON object: page, lang, projector, embed, compute, and the
 //!                           // page's own section (for example `toy` with step and metrics)
+//! window.polytope.loseDevice()  // destroys the WebGPU device, as a lost GPU would: pages
+//!                               // resume on the CPU from their last snapshot (for tests)
 //! ```
 //! The shape is a public interface: fields are added, never renamed or removed.
 
@@ -88,9 +90,17 @@ pub fn install() {
         let text = snapshot().to_string();
         js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
     });
+    let lose = Closure::<dyn Fn() -> JsValue>::new(|| {
+        let had_device = crate::compute::gpu_context()
+            .map(|ctx| ctx.device.destroy())
+            .is_some();
+        JsValue::from(had_device)
+    });
     let _ = js_sys::Reflect::set(&api, &"version".into(), &JsValue::from(API_VERSION));
     let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref().unchecked_ref());
+    let _ = js_sys::Reflect::set(&api, &"loseDevice".into(), lose.as_ref().unchecked_ref());
     // The API lives as long as the page.
     state.forget();
+    lose.forget();
     let _ = js_sys::Reflect::set(&window, &"polytope".into(), &api);
 }

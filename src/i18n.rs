@@ -195,6 +195,25 @@ strings! {
     PlotEnergy => "Energy-level jumps: D_i over training, loss beneath", "能级跃迁：训练中的 D_i，下方为损失";
     GeometryCaveat => "Even in the paper's runs only about a quarter of features sit within 0.02 of a named fraction: look for clusters, not a majority.", "即使在论文的实验中，也只有约四分之一的特征落在某个分数 ±0.02 以内：要找的是聚集，而不是多数。";
     NavGeometryLong => "Polytopes", "多胞形";
+    PhaseTitle => "Phase diagrams: when does the extra feature go into superposition?", "相图：额外特征何时进入叠加？";
+    PhaseIntro => "Every cell trains several models with one extra feature of a given density and relative importance, drops the worst, and colours the cell by what the rest did with that feature. All cells train together, as one large batch of models.", "每个格子用给定密度和相对重要性的额外特征训练若干模型，去掉最差的一个，再按其余模型如何处理该特征为格子着色。所有格子作为一大批模型一起训练。";
+    PhaseSetup => "Setup", "设置";
+    PhaseSetup21 => "2 features in 1 dimension", "2 个特征，1 个维度";
+    PhaseSetup32 => "3 features in 2 dimensions", "3 个特征，2 个维度";
+    PhaseResolution => "Resolution (cells per axis)", "分辨率（每轴格数）";
+    PhaseModels => "Models per cell", "每格模型数";
+    PhaseX => "relative importance of the extra feature", "额外特征的相对重要性";
+    PhaseY => "feature density (1 − S)", "特征密度（1 − S）";
+    RegimeNotLearned => "not learned", "未学习";
+    RegimeDedicated => "dedicated dimension", "独占维度";
+    RegimeSuperposition => "superposition", "叠加";
+    RegimeOther => "other", "其他";
+    PhaseBoundary => "theory (approximation)", "理论（近似）";
+    PhaseBoundaryNote => "The dashed line compares candidate solutions with unit-norm directions and fixed biases. It is an approximation: it places the boundary too high in density compared with trained models.", "虚线比较的是单位范数方向、固定偏置的候选解。这只是近似：与训练得到的模型相比，它把边界放在了过高的密度处。";
+    PhaseCells => "cells", "格";
+    PhaseModelsTotal => "models training together", "个模型同时训练";
+    PhasePending => "Cells colour in once a quarter of the steps are done; they keep updating until the end.", "完成四分之一步数后格子开始着色，并持续更新到训练结束。";
+    NavPhaseShort => "Phase diagrams", "相图";
     Error => "Error", "错误";
 }
 

@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/compute") view=pages::compute::ComputePage />
                     <Route path=path!("/toy") view=pages::toy::ToyPage />
                     <Route path=path!("/geometry") view=pages::geometry::GeometryPage />
+                    <Route path=path!("/phase") view=pages::phase::PhasePage />
                 </Routes>
             </main>
             <Show when=move || !app.embed>

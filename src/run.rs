@@ -258,7 +258,7 @@ impl TmsRun {
                 trainer: None,
                 last_state: None,
                 generation: 0,
-                gpu_steps: 8,
+                gpu_steps: 1,
                 cpu_budget: 4096,
             }))),
         }
@@ -311,7 +311,7 @@ impl TmsRun {
         inner.generation += 1;
         inner.trainer = None;
         inner.last_state = Some(state.clone());
-        inner.gpu_steps = 8;
+        inner.gpu_steps = 1;
         inner.cfg = Arc::clone(&cfg);
         drop(inner);
         self.losses

@@ -33,6 +33,7 @@ pub fn Header() -> impl IntoView {
             <nav class="site-nav" aria-label="main">
                 <A href="/toy">{i18n.tr(Key::NavToy)}</A>
                 <A href="/geometry">{i18n.tr(Key::NavGeometry)}</A>
+                <A href="/phase">{i18n.tr(Key::NavPhase)}</A>
                 <A href="/compute">{i18n.tr(Key::NavCompute)}</A>
             </nav>
             <div class="header-tools">

@@ -4,4 +4,5 @@ pub mod compute;
 pub mod geometry;
 pub mod home;
 pub mod not_found;
+pub mod phase;
 pub mod toy;

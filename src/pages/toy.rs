@@ -494,7 +494,8 @@ pub fn ToyPage() -> impl IntoView {
                             vectors_spec,
                             0.8,
                             None,
-                            (shape().is_some_and(|s| s.0 == 3)).then_some(drag),
+                            // Rotates the 3-D view; the 2-D view ignores it.
+                            Some(drag),
                         ))}
                         {show("neurons").then(|| view! {
                             <Show when=is_privileged>

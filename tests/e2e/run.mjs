@@ -1,6 +1,7 @@
 // End-to-end tests against the release build in dist/ (run `trunk build --release` first;
 // `./dev test` does). Usage: node tests/e2e/run.mjs   (E2E_ONLY=substring runs a subset)
 import { launch, run, serve } from './lib.mjs';
+import { explorerTests } from './explorer.mjs';
 import { shellTests } from './shell.mjs';
 
 const { server, base } = await serve();
@@ -9,6 +10,7 @@ const noGpu = await launch({ webgpu: false });
 const ctx = { base, gpu, noGpu };
 
 shellTests(ctx);
+explorerTests(ctx);
 
 const failed = await run();
 await gpu.close();

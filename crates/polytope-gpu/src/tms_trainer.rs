@@ -6,7 +6,7 @@
 //! own uniform entry (a dynamic offset), and results come back in one asynchronous readback at
 //! the end of [`GpuTrainer::run_steps`], never per step.
 
-use polytope_core::tms::{Snapshot, TmsConfig, TrainError, TrainState};
+use polytope_core::tms::{Snapshot, TmsConfig, TrainError, TrainState, first_non_finite_instance};
 
 use crate::device::{GpuContext, GpuError};
 use crate::kernel::ComputeKernel;
@@ -286,6 +286,16 @@ impl GpuTrainer {
             return Err(TrainError::Diverged {
                 instance: pos % instances,
                 step: first_loss_step + (pos / instances) as u32,
+            });
+        }
+        // A ReLU can hide a non-finite weight from the loss; the weights are checked at each
+        // readback, so the step reported is the first readback that saw them.
+        if let Some(instance) =
+            first_non_finite_instance(&state.params, self.cfg.params_per_instance())
+        {
+            return Err(TrainError::Diverged {
+                instance,
+                step: first_loss_step,
             });
         }
         Ok(Snapshot {

@@ -56,3 +56,39 @@ fn chunked_batches_match_unchunked() {
     assert!(result.splits > 1, "and split each chunk");
     assert!(result.passed(), "{result}");
 }
+
+#[test]
+fn gpu_divergence_names_instance_and_step() {
+    use polytope_core::tms::{TrainError, TrainState};
+    use polytope_gpu::GpuTrainer;
+    let ctx = context();
+    let cfg = ParityCase::all().swap_remove(0).cfg;
+    let mut state = TrainState::initial(&cfg);
+    state.params[2 * cfg.params_per_instance()] = f32::NAN;
+    let mut gpu = GpuTrainer::new(&ctx, cfg, &state).unwrap();
+    let err = pollster::block_on(gpu.run_steps(4)).unwrap_err();
+    assert_eq!(
+        err,
+        TrainError::Diverged {
+            instance: 2,
+            step: 0
+        }
+    );
+}
+
+#[test]
+fn lost_device_is_reported_not_panicked() {
+    use polytope_core::tms::{TrainError, TrainState};
+    use polytope_gpu::GpuTrainer;
+    let ctx = context();
+    let cfg = ParityCase::all().swap_remove(0).cfg;
+    let state = TrainState::initial(&cfg);
+    let mut gpu = GpuTrainer::new(&ctx, cfg, &state).unwrap();
+    pollster::block_on(gpu.run_steps(2)).unwrap();
+    ctx.health.mark_lost("simulated by the test");
+    let err = pollster::block_on(gpu.run_steps(2)).unwrap_err();
+    assert!(
+        matches!(&err, TrainError::Device(m) if m.contains("lost")),
+        "{err:?}"
+    );
+}

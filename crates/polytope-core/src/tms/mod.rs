@@ -28,4 +28,4 @@ pub use settings::{
     DensitySpec, ImportanceRule, MAX_TOY_INSTANCES, Perturb, SETTING_NAMES, SettingError,
     TmsSettings,
 };
-pub use train::{CpuTrainer, Snapshot, TrainError, TrainState};
+pub use train::{CpuTrainer, Snapshot, TrainError, TrainState, first_non_finite_instance};

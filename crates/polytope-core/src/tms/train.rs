@@ -66,7 +66,7 @@ pub enum TrainError {
     #[error("invalid settings: {0}")]
     Config(#[from] ConfigError),
     #[error(
-        "training diverged: instance {instance} has a non-finite loss at step {step}; lower the learning rate or change the settings"
+        "training diverged: instance {instance} has a non-finite loss or weights at step {step}; lower the learning rate or change the settings"
     )]
     Diverged { instance: usize, step: u32 },
     #[error("the GPU failed: {0}")]
@@ -254,7 +254,11 @@ impl CpuTrainer {
         self.cursor_instance = 0;
         self.state.step += 1;
         self.history.extend_from_slice(&self.step_losses);
-        if let Some(instance) = self.step_losses.iter().position(|l| !l.is_finite()) {
+        // A ReLU can hide a non-finite weight from the loss, so look at both.
+        let bad_loss = self.step_losses.iter().position(|l| !l.is_finite());
+        let bad_weights =
+            || first_non_finite_instance(&self.state.params, self.cfg.params_per_instance());
+        if let Some(instance) = bad_loss.or_else(bad_weights) {
             return Err(TrainError::Diverged { instance, step });
         }
         Ok(())
@@ -342,6 +346,14 @@ fn instance_samples(
         );
     }
     loss
+}
+
+/// The first instance whose parameters (`[I, per]`) contain a NaN or an infinity.
+pub fn first_non_finite_instance(params: &[f32], per: usize) -> Option<usize> {
+    params
+        .iter()
+        .position(|p| !p.is_finite())
+        .map(|i| i / per.max(1))
 }
 
 fn apply_adam(params: &mut [f32], m: &mut [f32], v: &mut [f32], grad: &[f32], s: &StepScalars) {
