@@ -52,18 +52,6 @@ fn paint(
     hits
 }
 
-/// Renders `spec` as an SVG document of `width x height` CSS pixels.
-pub fn svg_of(spec: &PlotSpec, width: u32, height: u32) -> String {
-    let mut svg = String::new();
-    {
-        let root =
-            plotters_svg::SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        spec.draw(&root, &Theme::default());
-        let _ = root.present();
-    }
-    svg
-}
-
 /// A plot card's canvas with hover values, click selection, drag, and export buttons.
 #[component]
 pub fn PlotCanvas(
@@ -181,7 +169,7 @@ pub fn PlotCanvas(
             .get_untracked()
             .map_or(640, |c| c.client_width().max(100) as u32);
         let height = (f64::from(width) * aspect).round() as u32;
-        let svg = svg_of(&spec.get_untracked(), width, height);
+        let svg = spec.get_untracked().svg(width, height);
         download::text_file(&format!("polytope-{name}.svg"), "image/svg+xml", &svg);
     };
     let export_csv = move |_| {

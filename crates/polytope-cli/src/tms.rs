@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use polytope_core::tms::{RunReport, Snapshot, TmsSettings, TrainState};
 use polytope_gpu::{AdapterPreference, TmsTrainer, request_context};
+use polytope_plots::tms_figures;
 
 use crate::Failure;
 use crate::output::{csv_field, write};
@@ -56,7 +57,7 @@ pub struct Args {
     /// Batch size.
     #[arg(long)]
     batch: Option<String>,
-    /// Write report.json, instances.csv and loss.csv into this directory.
+    /// Write report.json, instances.csv, loss.csv and every figure as SVG into this directory.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Print one JSON object to stdout.
@@ -153,9 +154,15 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         write(dir, "report.json", &json)?;
         write(dir, "instances.csv", &instances_csv(&report))?;
         write(dir, "loss.csv", &loss_csv(&losses, cfg.instance_count()))?;
+        let figures = tms_figures(&report, cfg.model, &losses);
+        for figure in &figures {
+            let (w, h) = figure.size;
+            write(dir, &format!("{}.svg", figure.name), &figure.spec.svg(w, h))?;
+        }
         if !args.json {
             eprintln!(
-                "wrote report.json, instances.csv and loss.csv to {}",
+                "wrote report.json, instances.csv, loss.csv and {} SVG figures to {}",
+                figures.len(),
                 dir.display()
             );
         }

@@ -15,21 +15,25 @@
 mod bars;
 mod color;
 mod curves;
+mod figures;
 mod geometry;
 mod heatmap;
 mod multiples;
 mod phase;
+mod spec;
 mod vectors;
 
 pub use bars::{neuron_bars, norm_bars};
 pub use color::{Rgb, diverging, feature_color, instance_color, superposition_color};
 pub use curves::{LossSeries, loss_curves};
+pub use figures::{Figure, tms_figures};
 pub use geometry::{
     EnergyHistory, InstancePoint, STICKY_FRACTIONS, dims_per_feature, energy_levels, geometry_graph,
 };
 pub use heatmap::gram_heatmap;
 pub use multiples::{Panel, small_multiples};
 pub use phase::{PhaseCell, PhaseDiagram, Regime, phase_diagram, regime_color};
+pub use spec::PlotSpec;
 pub use vectors::{Rotation, feature_vectors_2d, feature_vectors_3d};
 
 use plotters::coord::Shift;

@@ -1,16 +1,14 @@
-//! What a plot on a page shows, as data: [`PlotSpec`] picks one of `polytope_plots`' pure
-//! functions and holds its inputs, so the same spec draws on the canvas, exports to SVG and
-//! exports its numbers as CSV.
+//! What a plot shows, as data: [`PlotSpec`] picks one of this crate's pure functions and holds
+//! its inputs, so the same spec draws on the app's canvas, exports to SVG (in the app and in the
+//! CLI) and exports its numbers as CSV.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use crate::{EnergyHistory, Hits, InstancePoint, LossSeries, Panel, PhaseDiagram, Rotation, Theme};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use polytope_core::tms::GeometryGraph;
-use polytope_plots::{
-    EnergyHistory, Hits, InstancePoint, LossSeries, Panel, PhaseDiagram, Rotation, Theme,
-};
 
 /// A plot and its data. Weight matrices are shared (`Arc`) so that specs are cheap to clone
 /// and compare.
@@ -86,14 +84,14 @@ impl PlotSpec {
     pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, theme: &Theme) -> Hits {
         let result = match self {
             Self::Vectors2d { w, n, highlight } => {
-                polytope_plots::feature_vectors_2d(area, w, *n, *highlight, theme)
+                crate::feature_vectors_2d(area, w, *n, *highlight, theme)
             }
             Self::Vectors3d {
                 w,
                 n,
                 rotation,
                 highlight,
-            } => polytope_plots::feature_vectors_3d(
+            } => crate::feature_vectors_3d(
                 area,
                 w,
                 *n,
@@ -110,20 +108,20 @@ impl PlotSpec {
                 n,
                 b,
                 highlight,
-            } => polytope_plots::gram_heatmap(area, w, *m, *n, b, *highlight, theme),
+            } => crate::gram_heatmap(area, w, *m, *n, b, *highlight, theme),
             Self::Norms {
                 norms,
                 superposition,
                 highlight,
-            } => polytope_plots::norm_bars(area, norms, superposition, *highlight, theme),
+            } => crate::norm_bars(area, norms, superposition, *highlight, theme),
             Self::Neurons { w, m, n, highlight } => {
-                polytope_plots::neuron_bars(area, w, *m, *n, *highlight, theme)
+                crate::neuron_bars(area, w, *m, *n, *highlight, theme)
             }
             Self::Loss {
                 series,
                 instances,
                 highlight,
-            } => polytope_plots::loss_curves(area, series, *instances, false, *highlight, theme),
+            } => crate::loss_curves(area, series, *instances, false, *highlight, theme),
             Self::Multiples {
                 panels,
                 m,
@@ -140,29 +138,41 @@ impl PlotSpec {
                         b,
                     })
                     .collect();
-                polytope_plots::small_multiples(area, &views, *m, *n, *selected, *highlight, theme)
+                crate::small_multiples(area, &views, *m, *n, *selected, *highlight, theme)
             }
             Self::DimsPerFeature {
                 points,
                 highlight,
                 labels,
-            } => polytope_plots::dims_per_feature(area, points, *highlight, labels, theme),
+            } => crate::dims_per_feature(area, points, *highlight, labels, theme),
             Self::Energy {
                 history,
                 highlight,
                 labels,
-            } => polytope_plots::energy_levels(area, history, *highlight, labels, theme),
+            } => crate::energy_levels(area, history, *highlight, labels, theme),
             Self::Graph {
                 graph,
                 n,
                 highlight,
-            } => polytope_plots::geometry_graph(area, graph, *n, *highlight, theme),
-            Self::Phase { diagram } => polytope_plots::phase_diagram(area, diagram, theme),
-            Self::Empty { message } => polytope_plots::empty(area, message, theme),
+            } => crate::geometry_graph(area, graph, *n, *highlight, theme),
+            Self::Phase { diagram } => crate::phase_diagram(area, diagram, theme),
+            Self::Empty { message } => crate::empty(area, message, theme),
         };
         // A drawing error (a detached canvas, say) leaves the plot as it was; there is nothing
         // useful to show the user beyond the plot not updating.
         result.unwrap_or_default()
+    }
+
+    /// The plot as an SVG document of `width x height` pixels.
+    pub fn svg(&self, width: u32, height: u32) -> String {
+        let mut svg = String::new();
+        {
+            let root = plotters_svg::SVGBackend::with_string(&mut svg, (width, height))
+                .into_drawing_area();
+            self.draw(&root, &Theme::default());
+            let _ = root.present();
+        }
+        svg
     }
 
     /// The numbers behind the plot.
