@@ -193,6 +193,8 @@ struct Inner {
     gpu_steps: u32,
     /// CPU sample passes per slice, adapted to keep each slice near 10 ms.
     cpu_budget: u64,
+    /// The last loss of a state recorded but not yet shown.
+    pending_loss: Option<Vec<f32>>,
 }
 
 /// The session; cheap to copy into closures.
@@ -223,6 +225,45 @@ fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
+}
+
+/// Records a span in the browser's performance timeline (`performance.measure`).
+pub fn measure(name: &str, start_ms: f64, duration_ms: f64) {
+    use wasm_bindgen::{JsCast, JsValue};
+    // performance.measure(name, { start, duration }) (web-sys marks this form unstable).
+    let Some(perf) = web_sys::window().and_then(|w| w.performance()) else {
+        return;
+    };
+    let Ok(f) = js_sys::Reflect::get(&perf, &"measure".into()) else {
+        return;
+    };
+    let Ok(f) = f.dyn_into::<js_sys::Function>() else {
+        return;
+    };
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"start".into(), &JsValue::from_f64(start_ms));
+    let _ = js_sys::Reflect::set(&opts, &"duration".into(), &JsValue::from_f64(duration_ms));
+    let _ = f.call2(&perf, &JsValue::from_str(name), &opts);
+}
+
+/// Yields to the browser's event loop (input, rendering) and resumes in a new task, without the
+/// 4 ms minimum that nested `setTimeout(0)` calls get.
+async fn yield_task() {
+    use wasm_bindgen::JsCast;
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let Ok(channel) = web_sys::MessageChannel::new() else {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            return;
+        };
+        let port = channel.port1();
+        let on_message =
+            wasm_bindgen::closure::Closure::once_into_js(move |_: wasm_bindgen::JsValue| {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            });
+        port.set_onmessage(Some(on_message.unchecked_ref()));
+        let _ = channel.port2().post_message(&wasm_bindgen::JsValue::NULL);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 async fn next_frame() {
@@ -260,6 +301,7 @@ impl TmsRun {
                 generation: 0,
                 gpu_steps: 1,
                 cpu_budget: 4096,
+                pending_loss: None,
             }))),
         }
     }
@@ -437,19 +479,48 @@ impl TmsRun {
         self.message.set(Some((Severity::Error, message)));
     }
 
-    fn apply(self, snap: Snapshot) {
+    /// Records a snapshot; shows it (metrics, plots) only when `show`, so that a fast backend
+    /// does not redraw every plot for every few steps.
+    fn apply(self, snap: Snapshot, show: bool) {
         let cfg = Arc::clone(&self.inner().borrow().cfg);
         let instances = cfg.instance_count();
         if self.record_history {
-            self.losses
-                .update(|log| Arc::make_mut(log).push(snap.first_loss_step, &snap.losses));
+            self.losses.update_untracked(|log| {
+                Arc::make_mut(log).push(snap.first_loss_step, &snap.losses)
+            });
         }
-        let view = View::new(cfg, &snap.state, snap.last_losses(instances).to_vec());
+        let last_loss = snap.last_losses(instances).to_vec();
+        self.inner().borrow_mut().last_state = Some(snap.state);
+        if show {
+            self.show(last_loss);
+        } else {
+            self.inner().borrow_mut().pending_loss = Some(last_loss);
+        }
+    }
+
+    /// Publishes the last recorded state to the plots.
+    fn show(self, last_loss: Vec<f32>) {
+        let (cfg, state) = {
+            let inner = self.inner();
+            let mut inner = inner.borrow_mut();
+            inner.pending_loss = None;
+            (Arc::clone(&inner.cfg), inner.last_state.clone())
+        };
+        let Some(state) = state else { return };
+        let view = View::new(cfg, &state, last_loss);
         if self.record_history {
             self.energy.update(|e| Arc::make_mut(e).record(&view));
+            self.losses.notify();
         }
-        self.inner().borrow_mut().last_state = Some(snap.state);
         self.view.set(Some(Arc::new(view)));
+    }
+
+    /// Shows a state recorded but not yet shown (when the loop stops).
+    fn flush(self) {
+        let pending = self.inner().borrow_mut().pending_loss.take();
+        if let Some(last_loss) = pending {
+            self.show(last_loss);
+        }
     }
 
     /// Handles a failed GPU: the device is marked lost app-wide and the run resumes on the CPU
@@ -480,11 +551,14 @@ impl TmsRun {
         let inner = self.inner();
         let mut done_here = 0u32;
         let mut last_paint = now_ms();
+        let mut last_shown = 0.0f64;
         let mut rate_window = (now_ms(), self.view.get_untracked().map_or(0, |v| v.step));
         loop {
-            if inner.borrow().generation != generation
-                || self.status.get_untracked() != RunStatus::Running
-            {
+            if inner.borrow().generation != generation {
+                return;
+            }
+            if self.status.get_untracked() != RunStatus::Running {
+                self.flush();
                 return;
             }
             let total = self.total_steps();
@@ -494,6 +568,7 @@ impl TmsRun {
             let step = trainer.step();
             if step >= total || limit.is_some_and(|l| done_here >= l) {
                 inner.borrow_mut().trainer = Some(trainer);
+                self.flush();
                 self.status.set(if step >= total {
                     RunStatus::Done
                 } else {
@@ -521,6 +596,7 @@ impl TmsRun {
             let t0 = now_ms();
             let result = trainer.advance(k, cpu_budget).await;
             let elapsed = now_ms() - t0;
+            measure("train", t0, elapsed);
             if inner.borrow().generation != generation {
                 return; // reset while we were waiting: drop this trainer.
             }
@@ -542,7 +618,14 @@ impl TmsRun {
                             }
                         }
                     }
-                    self.apply(snap);
+                    let t1 = now_ms();
+                    // At most about 30 updates of the plots per second.
+                    let show = t1 - last_shown > 33.0 || limit.is_some() || after >= total;
+                    if show {
+                        last_shown = t1;
+                    }
+                    self.apply(snap, show);
+                    measure("apply", t1, now_ms() - t1);
                 }
                 Ok(None) => {}
                 Err(TrainError::Device(detail)) => {
@@ -555,9 +638,12 @@ impl TmsRun {
                 }
             }
             if elapsed > 0.0 {
+                // Aim for 10 ms slices; change by at most a factor of 2 at a time, because a
+                // slice that stopped early at a step boundary under-reports the rate.
                 let mut i = inner.borrow_mut();
-                let scaled = (i.cpu_budget as f64 * 10.0 / elapsed) as u64;
-                i.cpu_budget = scaled.clamp(256, 1 << 22);
+                let current = i.cpu_budget as f64;
+                let scaled = (current * 10.0 / elapsed).clamp(current / 2.0, current * 2.0);
+                i.cpu_budget = (scaled as u64).clamp(256, 1 << 22);
             }
             let now = now_ms();
             if now - rate_window.0 > 500.0 {
@@ -568,11 +654,12 @@ impl TmsRun {
                 rate_window = (now, step_now);
             }
             if now - last_paint > 14.0 || cap != u32::MAX {
+                // Let a frame render, then continue in a task of our own rather than inside
+                // the frame's callbacks (which would make that frame a long task).
                 next_frame().await;
                 last_paint = now_ms();
-            } else {
-                gloo_timers::future::TimeoutFuture::new(0).await;
             }
+            yield_task().await;
         }
     }
 

@@ -72,7 +72,7 @@ pub fn GeometryPage() -> impl IntoView {
         }
     });
 
-    let dims_spec = Signal::derive(move || {
+    let dims_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -101,8 +101,8 @@ pub fn GeometryPage() -> impl IntoView {
             highlight: Some(selected.get()),
             labels: fraction_labels(i18n),
         }
-    });
-    let graph_spec = Signal::derive(move || {
+    }));
+    let graph_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -115,8 +115,8 @@ pub fn GeometryPage() -> impl IntoView {
             n,
             highlight: highlight.get(),
         }
-    });
-    let vectors_spec = Signal::derive(move || {
+    }));
+    let vectors_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -145,8 +145,8 @@ pub fn GeometryPage() -> impl IntoView {
                 highlight: highlight.get(),
             },
         }
-    });
-    let energy_spec = Signal::derive(move || {
+    }));
+    let energy_spec = Signal::from(Memo::new(move |_| {
         let energy = run.energy.get();
         let i = selected.get();
         match energy
@@ -163,7 +163,7 @@ pub fn GeometryPage() -> impl IntoView {
                 message: "…".into(),
             },
         }
-    });
+    }));
     let label = |key: Key| Signal::derive(move || i18n.t(key).to_owned());
     let hidden = Arc::clone(&params.hidden);
     let hide_settings = hidden.contains("settings") || app.embed;

@@ -269,7 +269,7 @@ pub fn ToyPage() -> impl IntoView {
         run.view
             .with(|v| v.as_ref().map(|v| (v.cfg.m(), v.cfg.n(), v.cfg.model)))
     };
-    let vectors_spec = Signal::derive(move || {
+    let vectors_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -309,8 +309,8 @@ pub fn ToyPage() -> impl IntoView {
                 }
             }
         }
-    });
-    let gram_spec = Signal::derive(move || {
+    }));
+    let gram_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -324,8 +324,8 @@ pub fn ToyPage() -> impl IntoView {
             b: Arc::new(view.b(i).to_vec()),
             highlight: highlight.get(),
         }
-    });
-    let norms_spec = Signal::derive(move || {
+    }));
+    let norms_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -337,8 +337,8 @@ pub fn ToyPage() -> impl IntoView {
             superposition: Arc::new(view.metrics[i].superposition.clone()),
             highlight: highlight.get(),
         }
-    });
-    let loss_spec = Signal::derive(move || {
+    }));
+    let loss_spec = Signal::from(Memo::new(move |_| {
         let log = run.losses.get();
         let series = (0..log.instances)
             .map(|i| LossSeries {
@@ -351,8 +351,8 @@ pub fn ToyPage() -> impl IntoView {
             instances: log.instances,
             highlight: Some(selected.get()),
         }
-    });
-    let multiples_spec = Signal::derive(move || {
+    }));
+    let multiples_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -375,8 +375,8 @@ pub fn ToyPage() -> impl IntoView {
             selected: Some(selected.get()),
             highlight: highlight.get(),
         }
-    });
-    let neurons_spec = Signal::derive(move || {
+    }));
+    let neurons_spec = Signal::from(Memo::new(move |_| {
         let Some(view) = run.view.get() else {
             return PlotSpec::Empty {
                 message: "…".into(),
@@ -389,7 +389,7 @@ pub fn ToyPage() -> impl IntoView {
             n: view.cfg.n(),
             highlight: highlight.get(),
         }
-    });
+    }));
 
     let panels = Arc::clone(&params.panels);
     let show = move |name: &str| panels.contains(name);

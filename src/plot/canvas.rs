@@ -1,6 +1,7 @@
 //! A `<canvas>` bound to a [`PlotSpec`] signal.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use leptos::html::Canvas;
@@ -12,6 +13,67 @@ use polytope_plots::{Hit, Target, Theme, hit_at};
 use super::PlotSpec;
 use crate::download;
 use crate::use_app;
+
+/// Drawing is queued and done a few plots per animation frame, within a time budget, so that
+/// a page of many plots never blocks the main thread for long in one go.
+mod scheduler {
+    use super::{Cell, RefCell, VecDeque};
+
+    type Job = Box<dyn FnOnce()>;
+    const FRAME_BUDGET_MS: f64 = 8.0;
+
+    thread_local! {
+        static QUEUE: RefCell<VecDeque<(u64, Job)>> = RefCell::new(VecDeque::new());
+        static SCHEDULED: Cell<bool> = const { Cell::new(false) };
+        static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub fn next_id() -> u64 {
+        NEXT_ID.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        })
+    }
+
+    pub fn now_ms() -> f64 {
+        web_sys::window()
+            .and_then(|w| w.performance())
+            .map_or(0.0, |p| p.now())
+    }
+
+    /// Queues `job` for plot `id`, replacing a job of the same plot still waiting.
+    pub fn schedule(id: u64, job: Job) {
+        QUEUE.with(|q| {
+            let mut q = q.borrow_mut();
+            if let Some(slot) = q.iter_mut().find(|(i, _)| *i == id) {
+                slot.1 = job;
+            } else {
+                q.push_back((id, job));
+            }
+        });
+        if !SCHEDULED.with(|s| s.replace(true)) {
+            leptos::prelude::request_animation_frame(run);
+        }
+    }
+
+    fn run() {
+        let start = now_ms();
+        loop {
+            let Some((_, job)) = QUEUE.with(|q| q.borrow_mut().pop_front()) else {
+                break;
+            };
+            job();
+            if now_ms() - start > FRAME_BUDGET_MS {
+                break;
+            }
+        }
+        if QUEUE.with(|q| q.borrow().is_empty()) {
+            SCHEDULED.with(|s| s.set(false));
+        } else {
+            leptos::prelude::request_animation_frame(run);
+        }
+    }
+}
 
 fn device_pixel_ratio() -> f64 {
     web_sys::window()
@@ -76,7 +138,11 @@ pub fn PlotCanvas(
     let canvas_ref = NodeRef::<Canvas>::new();
     let hits: Rc<RefCell<Vec<Hit>>> = Rc::default();
     let tooltip = RwSignal::new(None::<(String, f64, f64)>);
-    let frame_pending = Rc::new(Cell::new(false));
+    let plot_id = scheduler::next_id();
+    // A plot that takes d ms to draw is redrawn at most every 8 d ms while data streams in,
+    // so heavy plots (hundreds of features) cost at most about an eighth of the main thread.
+    let next_allowed = Rc::new(Cell::new(0.0f64));
+    let deferred = Rc::new(Cell::new(false));
     let resize_tick = RwSignal::new(0u32);
 
     let handle = window_event_listener(leptos::ev::resize, move |_| {
@@ -86,29 +152,43 @@ pub fn PlotCanvas(
 
     {
         let hits = Rc::clone(&hits);
-        let frame_pending = Rc::clone(&frame_pending);
+        let next_allowed_draw = Rc::clone(&next_allowed);
+        let draw = Rc::new(move || {
+            if let Some(canvas) = canvas_ref.get_untracked() {
+                let zoom = if app.projector.get_untracked() {
+                    1.35
+                } else {
+                    1.0
+                };
+                let current = spec.get_untracked();
+                let t0 = scheduler::now_ms();
+                *hits.borrow_mut() = paint(&canvas, &current, aspect, zoom);
+                let took = scheduler::now_ms() - t0;
+                // Visible in the browser's performance panel and to the benchmark script.
+                crate::run::measure(&format!("plot:{name}"), t0, took);
+                next_allowed_draw.set(scheduler::now_ms() + 7.0 * took);
+            }
+        });
         Effect::new(move |_| {
             // Track what the drawing depends on.
             spec.track();
             app.projector.track();
             resize_tick.track();
-            if frame_pending.replace(true) {
-                return;
+            let wait = next_allowed.get() - scheduler::now_ms();
+            if wait <= 0.0 {
+                let draw = Rc::clone(&draw);
+                scheduler::schedule(plot_id, Box::new(move || draw()));
+            } else if !deferred.replace(true) {
+                let draw = Rc::clone(&draw);
+                let deferred = Rc::clone(&deferred);
+                set_timeout(
+                    move || {
+                        deferred.set(false);
+                        scheduler::schedule(plot_id, Box::new(move || draw()));
+                    },
+                    std::time::Duration::from_millis(wait.ceil() as u64),
+                );
             }
-            let hits = Rc::clone(&hits);
-            let frame_pending = Rc::clone(&frame_pending);
-            request_animation_frame(move || {
-                frame_pending.set(false);
-                if let Some(canvas) = canvas_ref.get_untracked() {
-                    let zoom = if app.projector.get_untracked() {
-                        1.35
-                    } else {
-                        1.0
-                    };
-                    let current = spec.get_untracked();
-                    *hits.borrow_mut() = paint(&canvas, &current, aspect, zoom);
-                }
-            });
         });
     }
 
