@@ -109,7 +109,7 @@ impl LossLog {
         let i = self.instances.max(1);
         for (row, chunk) in losses.chunks(i).enumerate() {
             let step = first_step + row as u32 + 1;
-            if step % self.stride == 0 || step == 1 {
+            if step.is_multiple_of(self.stride) || step == 1 {
                 self.steps.push(step);
                 self.values.extend_from_slice(chunk);
             }
@@ -486,7 +486,7 @@ impl TmsRun {
         let instances = cfg.instance_count();
         if self.record_history {
             self.losses.update_untracked(|log| {
-                Arc::make_mut(log).push(snap.first_loss_step, &snap.losses)
+                Arc::make_mut(log).push(snap.first_loss_step, &snap.losses);
             });
         }
         let last_loss = snap.last_losses(instances).to_vec();
@@ -525,14 +525,14 @@ impl TmsRun {
 
     /// Handles a failed GPU: the device is marked lost app-wide and the run resumes on the CPU
     /// from its last snapshot.
-    fn recover_from_device(self, detail: String) {
+    fn recover_from_device(self, detail: &str) {
         let resumed_at = self
             .inner()
             .borrow()
             .last_state
             .as_ref()
             .map_or(0, |s| s.step);
-        compute::mark_lost(self.compute, detail.clone());
+        compute::mark_lost(self.compute, detail.to_owned());
         {
             let inner = self.inner();
             let mut inner = inner.borrow_mut();
@@ -629,7 +629,7 @@ impl TmsRun {
                 }
                 Ok(None) => {}
                 Err(TrainError::Device(detail)) => {
-                    self.recover_from_device(detail);
+                    self.recover_from_device(&detail);
                     continue;
                 }
                 Err(e) => {

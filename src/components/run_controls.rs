@@ -39,6 +39,8 @@ pub fn restart_with(run: TmsRun, settings: TmsSettings) {
     }
 }
 
+// Leptos components take their props by value.
+#[allow(clippy::needless_pass_by_value)]
 #[component]
 pub fn PlayBar(run: TmsRun, hidden: Hidden) -> impl IntoView {
     let i18n = use_i18n();
@@ -84,6 +86,8 @@ pub fn PlayBar(run: TmsRun, hidden: Hidden) -> impl IntoView {
     }
 }
 
+// Leptos components take their props by value.
+#[allow(clippy::needless_pass_by_value)]
 #[component]
 pub fn SettingsForm(run: TmsRun, hidden: Hidden) -> impl IntoView {
     let i18n = use_i18n();

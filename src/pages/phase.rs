@@ -125,7 +125,7 @@ pub fn PhasePage() -> impl IntoView {
                 "resolution": spec.resolution,
                 "models": spec.models,
                 "seed": spec.seed,
-                "backend": run.backend.get_untracked().map(|b| b.name()),
+                "backend": run.backend.get_untracked().map(polytope_gpu::BackendKind::name),
                 "steps_per_second": run.steps_per_second.get_untracked(),
                 "classified": cells.len(),
                 "cells": cells,

@@ -102,7 +102,7 @@ pub fn run_state(
         "status": run.status.get_untracked().name(),
         "step": run.view.get_untracked().map_or(0, |v| v.step),
         "steps_total": run.settings.with_untracked(|s| s.steps),
-        "backend": run.backend.get_untracked().map(|b| b.name()),
+        "backend": run.backend.get_untracked().map(polytope_gpu::BackendKind::name),
         "steps_per_second": run.steps_per_second.get_untracked(),
         "settings": settings,
         "setting_errors": run.setting_errors.get_untracked().iter().map(ToString::to_string).collect::<Vec<_>>(),
@@ -171,6 +171,8 @@ pub fn RunStatusLine(run: TmsRun) -> impl IntoView {
 }
 
 /// Share and embed buttons.
+// Leptos components take their props by value; the set uses the default hasher.
+#[allow(clippy::needless_pass_by_value, clippy::implicit_hasher)]
 #[component]
 pub fn ShareBar(run: TmsRun, panels: Arc<HashSet<String>>) -> impl IntoView {
     let i18n = use_i18n();

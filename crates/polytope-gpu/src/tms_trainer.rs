@@ -19,7 +19,7 @@ const MAX_STEPS_PER_SUBMIT: u32 = 256;
 /// The gradient kernel aims for at least this many threads: small models split the batch into
 /// up to [`MAX_SPLITS`] sample ranges summed in parallel.
 const TARGET_GRAD_THREADS: u64 = 16_384;
-const MAX_SPLITS: u64 = 2;
+const MAX_SPLITS: u64 = 32;
 
 struct Buffers {
     uniform: wgpu::Buffer,

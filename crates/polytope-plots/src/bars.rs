@@ -63,7 +63,7 @@ pub fn norm_bars<DB: DrawingBackend>(
         if n <= 40 {
             area.draw(&Text::new(
                 i.to_string(),
-                (left - theme.px(4.0), (y0 + y1) / 2),
+                (left - theme.px(4.0), i32::midpoint(y0, y1)),
                 theme.text_at(9.0, MUTED, HPos::Right, VPos::Center),
             ))?;
         }
@@ -159,7 +159,10 @@ pub fn neuron_bars<DB: DrawingBackend>(
         }
         area.draw(&Text::new(
             format!("n{k}"),
-            (((x0 + x1) / 2), height as i32 - bottom + theme.px(3.0)),
+            (
+                i32::midpoint(x0, x1),
+                height as i32 - bottom + theme.px(3.0),
+            ),
             theme.text_at(9.0, MUTED, HPos::Center, VPos::Top),
         ))?;
     }

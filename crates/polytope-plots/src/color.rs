@@ -70,7 +70,7 @@ pub fn superposition_color(superposition: f32) -> RGBColor {
 
 /// Blue (negative) through white (zero) to red (positive), for values in `[-1, 1]`.
 pub fn diverging(v: f32) -> RGBColor {
-    let t = (f64::from(v).clamp(-1.0, 1.0) + 1.0) / 2.0;
+    let t = f64::midpoint(f64::from(v).clamp(-1.0, 1.0), 1.0);
     ramp(
         &[
             (33, 102, 172),

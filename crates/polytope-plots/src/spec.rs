@@ -10,6 +10,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use polytope_core::tms::GeometryGraph;
 
+/// One panel of a small-multiples plot: instance, title, `W` and `b`.
+pub type PanelData = (usize, String, Arc<Vec<f32>>, Arc<Vec<f32>>);
+
 /// A plot and its data. Weight matrices are shared (`Arc`) so that specs are cheap to clone
 /// and compare.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +53,7 @@ pub enum PlotSpec {
     },
     Multiples {
         /// `(instance, title, w, b)` per panel.
-        panels: Arc<Vec<(usize, String, Arc<Vec<f32>>, Arc<Vec<f32>>)>>,
+        panels: Arc<Vec<PanelData>>,
         m: usize,
         n: usize,
         selected: Option<usize>,

@@ -48,7 +48,7 @@ fn feature_vectors_draw_one_arrow_per_feature() {
         .iter()
         .find(|h| h.target == Target::Feature(0))
         .unwrap();
-    assert!(tip.x0 > 200 && (tip.y0 + tip.y1) / 2 == 150);
+    assert!(tip.x0 > 200 && i32::midpoint(tip.y0, tip.y1) == 150);
 
     let mut w3 = vec![0.0; 12];
     for j in 0..4 {

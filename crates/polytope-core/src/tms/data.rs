@@ -46,6 +46,69 @@ pub fn feature_value(
     if signed { 2.0 * v - 1.0 } else { v }
 }
 
+/// Precomputed per-feature constants for generating independent features fast: the lanes'
+/// multipliers and the presence thresholds as integers, so that a whole row is a loop the
+/// compiler vectorises. Gives exactly the values of [`feature_value`].
+pub struct RowSampler {
+    presence_mix: Vec<u32>,
+    value_mix: Vec<u32>,
+    /// `ceil(p_j 2^24)`: `unit(bits) < p_j` exactly when `bits >> 8 < threshold_j`.
+    threshold: Vec<u32>,
+    signed: bool,
+    hash_p: Vec<u32>,
+    hash_v: Vec<u32>,
+}
+
+impl RowSampler {
+    /// A sampler for independent features with probabilities `probability`.
+    pub fn new(probability: &[f32], signed: bool) -> Self {
+        let n = probability.len();
+        let mut sampler = Self {
+            presence_mix: (0..n as u32)
+                .map(|j| (2 * j).wrapping_mul(0x9E37_79B9))
+                .collect(),
+            value_mix: (0..n as u32)
+                .map(|j| (2 * j + 1).wrapping_mul(0x9E37_79B9))
+                .collect(),
+            threshold: vec![0; n],
+            signed,
+            hash_p: vec![0; n],
+            hash_v: vec![0; n],
+        };
+        sampler.set_probability(probability, signed);
+        sampler
+    }
+
+    /// Switches to other probabilities (another instance) without allocating.
+    pub fn set_probability(&mut self, probability: &[f32], signed: bool) {
+        self.signed = signed;
+        for (t, p) in self.threshold.iter_mut().zip(probability) {
+            *t = (f64::from(*p) * 16_777_216.0).ceil() as u32;
+        }
+    }
+
+    /// Fills `x` with the sample of key `key`.
+    pub fn row(&mut self, key: u32, x: &mut [f32]) {
+        for (h, mix) in self.hash_p.iter_mut().zip(&self.presence_mix) {
+            *h = crate::rng::pcg(key ^ mix);
+        }
+        for (h, mix) in self.hash_v.iter_mut().zip(&self.value_mix) {
+            *h = crate::rng::pcg(key ^ mix);
+        }
+        let signed = self.signed;
+        for (((xj, hp), hv), t) in x
+            .iter_mut()
+            .zip(&self.hash_p)
+            .zip(&self.hash_v)
+            .zip(&self.threshold)
+        {
+            let v = crate::rng::unit_f32(*hv);
+            let v = if signed { 2.0 * v - 1.0 } else { v };
+            *xj = if (hp >> 8) < *t { v } else { 0.0 };
+        }
+    }
+}
+
 /// Fills `x` (length `n`) with one sample.
 pub fn sample_features(
     key: u32,
@@ -111,6 +174,24 @@ mod tests {
         }
         let frac = active_sets as f64 / xs.len() as f64;
         assert!((frac - 0.5).abs() < 0.03, "active fraction {frac}");
+    }
+
+    #[test]
+    fn row_sampler_gives_exactly_the_reference_values() {
+        let prob: Vec<f32> = (0..50)
+            .map(|j| [1.0, 0.3, 0.05, 0.0, 0.999_999_9][j % 5])
+            .collect();
+        for signed in [false, true] {
+            let mut sampler = RowSampler::new(&prob, signed);
+            for s in 0..200 {
+                let key = sample_key(9, 1, 2, s);
+                let mut fast = vec![0.0; 50];
+                let mut reference = vec![0.0; 50];
+                sampler.row(key, &mut fast);
+                sample_features(key, &prob, Correlation::Independent, signed, &mut reference);
+                assert_eq!(fast, reference);
+            }
+        }
     }
 
     #[test]

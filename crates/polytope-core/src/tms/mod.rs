@@ -3,6 +3,7 @@
 
 mod config;
 mod data;
+mod dense;
 mod metrics;
 mod model;
 mod phase;
@@ -14,7 +15,7 @@ mod train;
 pub use config::{
     ConfigError, Correlation, InstanceSpec, MAX_HIDDEN, ModelKind, TmsConfig, loss_scale,
 };
-pub use data::{LANE_CHOICE_BASE, feature_value, sample_features};
+pub use data::{LANE_CHOICE_BASE, RowSampler, feature_value, sample_features};
 pub use metrics::{
     GeometryGraph, InstanceMetrics, REPRESENTED_NORM, geometry_graph, gram, instance_metrics,
 };

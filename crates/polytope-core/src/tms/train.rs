@@ -8,10 +8,10 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::config::{ConfigError, TmsConfig, loss_scale};
-use super::model::{SampleScratch, accumulate_param_grads, forward_backward_sample, init_params};
+use super::config::{ConfigError, TmsConfig};
+use super::dense::{self, DenseWork};
+use super::model::init_params;
 use crate::optim::{StepScalars, adam_update};
-use crate::rng::sample_key;
 
 /// Everything needed to continue training exactly where it stopped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,25 +73,16 @@ pub enum TrainError {
     Device(String),
 }
 
-/// Per-worker buffers for one sample, reused across samples.
+/// Per-worker buffers, reused across samples and steps.
 struct Work {
-    x: Vec<f32>,
-    g: Vec<f32>,
-    h: Vec<f32>,
-    u: Vec<f32>,
-    pre: Vec<f32>,
+    dense: DenseWork,
     grad: Vec<f32>,
 }
 
 impl Work {
     fn new(cfg: &TmsConfig) -> Self {
-        let (n, m) = (cfg.n(), cfg.m());
         Self {
-            x: vec![0.0; n],
-            g: vec![0.0; n],
-            h: vec![0.0; m],
-            u: vec![0.0; m],
-            pre: vec![0.0; n],
+            dense: DenseWork::new(cfg),
             grad: vec![0.0; cfg.params_per_instance()],
         }
     }
@@ -309,43 +300,16 @@ fn instance_samples(
     count: u32,
     work: &mut Work,
 ) -> f32 {
-    let (n, m) = (cfg.n(), cfg.m());
-    let spec = &cfg.instances[i];
-    let scale = loss_scale(cfg.batch_size, cfg.n_features);
-    let mut loss = 0.0f32;
-    for s in from..from + count {
-        let key = sample_key(cfg.seed, step, i as u32, s);
-        let mut scratch = SampleScratch {
-            x: &mut work.x,
-            g: &mut work.g,
-            h: &mut work.h,
-            u: &mut work.u,
-        };
-        loss += forward_backward_sample(
-            cfg.model,
-            cfg.correlation,
-            params,
-            n,
-            m,
-            key,
-            &spec.feature_probability,
-            &spec.importance,
-            scale,
-            &mut work.pre,
-            &mut scratch,
-        );
-        accumulate_param_grads(
-            cfg.model,
-            n,
-            m,
-            &work.x,
-            &work.g,
-            &work.h,
-            &work.u,
-            &mut work.grad,
-        );
-    }
-    loss
+    dense::instance_samples(
+        cfg,
+        step,
+        i,
+        params,
+        from,
+        count,
+        &mut work.dense,
+        &mut work.grad,
+    )
 }
 
 /// The first instance whose parameters (`[I, per]`) contain a NaN or an infinity.
