@@ -413,15 +413,15 @@ pub fn ToyPage() -> impl IntoView {
         run.view.get().map(|view| {
             let count = view.cfg.instance_count();
             let i = selected.get().min(count - 1);
+            let loss = view.last_loss.get(i).map_or_else(|| "—".to_owned(), |l| format!("{l:.4e}"));
             let label = format!(
-                "{} {} / {} · {} {} · {} {:.4e} · D* {:.3}",
+                "{} {} / {} · {} {} · {} {loss} · D* {:.3}",
                 i18n.t(Key::Instance),
                 i,
                 count,
                 i18n.t(Key::InstanceDensity),
                 density_label(&view, i),
                 i18n.t(Key::Loss),
-                view.last_loss.get(i).copied().unwrap_or(f32::NAN),
                 view.metrics[i].dims_per_feature,
             );
             view! {

@@ -166,7 +166,8 @@ pub fn PlotCanvas(
                 let took = scheduler::now_ms() - t0;
                 // Visible in the browser's performance panel and to the benchmark script.
                 crate::run::measure(&format!("plot:{name}"), t0, took);
-                next_allowed_draw.set(scheduler::now_ms() + 7.0 * took);
+                // Never wait more than a fifth of a second for the next redraw.
+                next_allowed_draw.set(scheduler::now_ms() + (7.0 * took).min(200.0));
             }
         });
         Effect::new(move |_| {
