@@ -413,7 +413,10 @@ pub fn ToyPage() -> impl IntoView {
         run.view.get().map(|view| {
             let count = view.cfg.instance_count();
             let i = selected.get().min(count - 1);
-            let loss = view.last_loss.get(i).map_or_else(|| "—".to_owned(), |l| format!("{l:.4e}"));
+            let loss = view
+                .last_loss
+                .get(i)
+                .map_or_else(|| "—".to_owned(), |l| format!("{l:.4e}"));
             let label = format!(
                 "{} {} / {} · {} {} · {} {loss} · D* {:.3}",
                 i18n.t(Key::Instance),

@@ -18,4 +18,5 @@
 
 pub mod optim;
 pub mod rng;
+pub mod sae;
 pub mod tms;
