@@ -135,10 +135,12 @@ impl SaeConfig {
     /// Recommended settings for `variant` at these sizes and this length.
     pub fn recommended(variant: Variant, d_in: u32, d_sae: u32, steps: u32) -> Self {
         let (sparsity, lr) = match variant {
-            Variant::L1_2023 => (1e-3, 1e-3),
-            Variant::L1_2024 => (3e-2, 1e-3),
+            // Tuned on synthetic data (32 dimensions, 64 features, 256 latents, 2400 steps):
+            // each reaches MMCS above 0.95 there.
+            Variant::L1_2023 => (1e-2, 3e-3),
+            Variant::L1_2024 => (1.0, 3e-3),
             Variant::TopK => (0.0, 1e-3),
-            Variant::JumpRelu => (1e-2, 1e-3),
+            Variant::JumpRelu => (2.0, 3e-3),
         };
         Self {
             variant,

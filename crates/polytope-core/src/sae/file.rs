@@ -166,7 +166,7 @@ pub fn write_activation_file(
     metadata: &serde_json::Value,
 ) -> Vec<u8> {
     assert!(
-        d_in > 0 && data.len() % d_in == 0,
+        d_in > 0 && data.len().is_multiple_of(d_in),
         "data must be whole rows"
     );
     let meta = if metadata.as_object().is_some_and(serde_json::Map::is_empty) {

@@ -222,6 +222,16 @@ impl SaeTrainer {
         &self.state
     }
 
+    /// Replaces the state (for example with one read back from the GPU).
+    pub fn set_state(&mut self, state: SaeState) {
+        self.state = state;
+    }
+
+    /// The batch last filled by [`Self::fill_batch`], scaled.
+    pub fn batch(&self) -> &[f32] {
+        &self.batch
+    }
+
     pub fn source(&self) -> &dyn ActivationSource {
         self.source.as_ref()
     }
@@ -494,7 +504,7 @@ pub fn record_firing(state: &mut SaeState, fired: &[u32], batch: u32, step: u32,
         state.window_fired[i] += u64::from(*c);
     }
     state.window_inputs += u64::from(batch);
-    if (step + 1) % window.max(1) == 0 {
+    if (step + 1).is_multiple_of(window.max(1)) {
         state.densities = window_densities(state);
         state.window_fired.fill(0);
         state.window_inputs = 0;
