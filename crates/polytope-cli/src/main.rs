@@ -3,6 +3,7 @@
 //! ```text
 //! polytope gpu-info [--json]                 the adapters wgpu finds here
 //! polytope tms --preset NAME [...] [--json]  train a toy model headless, print or write results
+//! polytope sae --source S --variant V [...]  train a sparse autoencoder, report recovery
 //! polytope bench tms [...]                   steps/s on each backend
 //! ```
 //! Bad flags print a clear message and exit with code 2; a run that fails exits with 1.
@@ -11,6 +12,8 @@ mod bench;
 mod gpu_info;
 mod output;
 mod phase;
+mod sae;
+mod sae_backend;
 mod tms;
 
 use std::process::ExitCode;
@@ -36,6 +39,8 @@ enum Command {
     GpuInfo(gpu_info::Args),
     /// Trains a toy model of superposition and reports what it learned.
     Tms(tms::Args),
+    /// Trains a sparse autoencoder and reports how well it recovered the features.
+    Sae(sae::Args),
     /// Computes a phase diagram (n = 2, m = 1 or n = 3, m = 2).
     Phase(phase::Args),
     /// Measures training throughput.
@@ -55,6 +60,7 @@ fn main() -> ExitCode {
         Command::GpuInfo(args) => gpu_info::run(&args),
         Command::Tms(args) => tms::run(&args),
         Command::Phase(args) => phase::run(&args),
+        Command::Sae(args) => sae::run(&args),
         Command::Bench(cmd) => bench::run(&cmd),
     };
     match result {

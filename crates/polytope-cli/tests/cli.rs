@@ -170,3 +170,118 @@ fn phase_json_has_cells_with_votes_and_regimes() {
         assert!(["not-learned", "dedicated", "superposition", "other"].contains(&regime));
     }
 }
+
+#[test]
+fn sae_json_has_the_documented_fields_and_recovers_features() {
+    let out = polytope(&[
+        "sae",
+        "--source",
+        "synthetic",
+        "--variant",
+        "topk",
+        "--d-in",
+        "32",
+        "--features",
+        "64",
+        "--d-sae",
+        "256",
+        "--k",
+        "4",
+        "--steps",
+        "1500",
+        "--json",
+    ]);
+    let v = json(&out);
+    for key in [
+        "variant",
+        "d_in",
+        "d_sae",
+        "steps",
+        "mse",
+        "explained_variance",
+        "l0",
+        "dead_fraction",
+        "mmcs",
+        "mmcs_reverse",
+        "density_histogram",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["variant"], "topk");
+    assert_eq!(v["d_in"], 32);
+    assert_eq!(v["d_sae"], 256);
+    assert_eq!(v["steps"], 1500);
+    assert!(v["mmcs"].as_f64().unwrap() > 0.9, "{v}");
+    assert!(v["l0"].as_f64().unwrap() <= 4.0 + 1e-6);
+    let hist = &v["density_histogram"];
+    let counts: u64 = hist["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .sum();
+    assert_eq!(counts + hist["dead"].as_u64().unwrap(), 256);
+}
+
+#[test]
+fn sae_reads_an_activation_file_and_rejects_bad_ones() {
+    use polytope_core::sae::{Dtype, write_activation_file};
+    let dir = std::env::temp_dir().join(format!("polytope-cli-sae-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // 4000 rows of 8 values: sparse combinations of the 8 basis directions.
+    let mut data = vec![0.0f32; 4000 * 8];
+    for (r, row) in data.chunks_mut(8).enumerate() {
+        row[r % 8] = 1.0 + (r % 5) as f32 * 0.1;
+        row[(r * 3 + 1) % 8] += 0.5;
+    }
+    let good = dir.join("acts.bin");
+    std::fs::write(
+        &good,
+        write_activation_file(8, &data, Dtype::F16, &serde_json::json!({"layer": "test"})),
+    )
+    .unwrap();
+    let out = polytope(&[
+        "sae",
+        "--source",
+        good.to_str().unwrap(),
+        "--variant",
+        "l1-2023",
+        "--d-sae",
+        "16",
+        "--steps",
+        "200",
+        "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["d_in"], 8);
+    assert!(v["mmcs"].is_null(), "a file has no ground truth: {v}");
+    assert!(v["explained_variance"].as_f64().unwrap() > 0.5, "{v}");
+
+    let bad = dir.join("bad.bin");
+    std::fs::write(&bad, b"POLYACT1 but truncated").unwrap();
+    let out = polytope(&["sae", "--source", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.bin"), "{stderr}");
+    let out = polytope(&["sae", "--source", dir.join("missing.bin").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = polytope(&["sae", "--source", good.to_str().unwrap(), "--d-in", "4"]);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn sae_bad_flags_exit_with_code_2_and_say_why() {
+    for (args, needle) in [
+        (vec!["sae", "--variant", "relu"], "--variant"),
+        (vec!["sae", "--d-sae", "0"], "--d-sae"),
+        (vec!["sae", "--k", "300", "--d-sae", "64"], "--k"),
+        (vec!["sae", "--l1", "nan"], "--l1"),
+        (vec!["sae", "--backend", "tpu"], "tpu"),
+    ] {
+        let out = polytope(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}

@@ -11,6 +11,7 @@ mod file;
 mod metrics;
 mod model;
 mod report;
+mod settings;
 mod source;
 mod train;
 
@@ -19,6 +20,10 @@ pub use file::{ActivationFile, ActivationFileError, Dtype, write_activation_file
 pub use metrics::{DENSITY_BINS, density_histogram, greedy_matching, mmcs, normalized_rows};
 pub use model::{Forward, Layout, SaeParams, forward_backward, reconstruct, top_k_row};
 pub use report::{DensityHistogram, SaeReport};
+pub use settings::{
+    MAX_D_IN, MAX_D_SAE, MAX_FEATURES, MAX_TOY_HIDDEN, SAE_SETTING_NAMES, SaeSettings,
+    SettingError, SourceKind,
+};
 pub use source::{ActivationSource, FileSource, SyntheticSource, SyntheticSpec, ToySource};
 pub use train::{
     SaeEval, SaeSnapshot, SaeState, SaeTrainError, SaeTrainer, StepStats, apply_update,

@@ -1,0 +1,450 @@
+//! An SAE run described the way people set it, shared by the `/sae` page's URL and the CLI's
+//! flags, with the same names in both places: `source`, `variant`, `d_in`, `features`,
+//! `density`, `d_sae`, `k`, `l1`, `lr`, `batch`, `steps`, `seed`. These names and their value
+//! formats are a public interface.
+//!
+//! Sources:
+//! - `synthetic`: `features` random unit directions in `d_in` dimensions, densities
+//!   log-spaced from 8/features down to 1/features (about four active per input).
+//! - `toy`: the hidden layer of a ReLU toy model (`features` -> `d_in`, all features at
+//!   `density`, equal importance) trained first on the CPU; its represented feature
+//!   directions are the ground truth.
+//! - a file path (CLI only): an activation file (docs/activation-format.md); `d_in` comes
+//!   from the file.
+
+use serde::{Deserialize, Serialize};
+
+use super::config::{SaeConfig, Variant};
+use super::source::{ActivationSource, SyntheticSource, SyntheticSpec, ToySource};
+use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
+use crate::tms::{Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainState};
+
+pub use crate::tms::SettingError;
+
+/// Where the activations come from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Synthetic,
+    Toy,
+    /// An activation file (a path natively, a picked file in the browser).
+    File(String),
+}
+
+impl SourceKind {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Synthetic => "synthetic",
+            Self::Toy => "toy",
+            Self::File(path) => path,
+        }
+    }
+}
+
+/// Everything that defines an SAE run, at the level of the controls.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SaeSettings {
+    pub source: SourceKind,
+    pub variant: Variant,
+    /// Input dimensions (synthetic and toy; a file sets its own).
+    pub d_in: u32,
+    /// True features behind the data (synthetic and toy).
+    pub features: u32,
+    /// Feature density of the toy model's data.
+    pub density: f32,
+    pub d_sae: u32,
+    pub k: u32,
+    /// The sparsity coefficient (the L1 weight; the L0 weight for `jumprelu`); `None`: the
+    /// variant's recommended value.
+    pub l1: Option<f32>,
+    /// `None`: the variant's recommended learning rate.
+    pub lr: Option<f64>,
+    pub batch: u32,
+    pub steps: u32,
+    pub seed: u32,
+}
+
+/// The names of every setting, in the order URLs write them.
+pub const SAE_SETTING_NAMES: [&str; 12] = [
+    "source", "variant", "d_in", "features", "density", "d_sae", "k", "l1", "lr", "batch", "steps",
+    "seed",
+];
+
+/// Limits of the controls (the engine's own limits are wider).
+pub const MAX_D_IN: u32 = 512;
+pub const MAX_D_SAE: u32 = 16_384;
+pub const MAX_FEATURES: u32 = 4096;
+/// The toy source's model: at most this many hidden dimensions.
+pub const MAX_TOY_HIDDEN: u32 = 64;
+
+fn parse_f64(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{s:?} is not a finite number"))
+    }
+}
+
+fn parse_u32(s: &str, min: u32, max: u32) -> Result<u32, String> {
+    let v: u64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if v < u64::from(min) || v > u64::from(max) {
+        return Err(format!("must be between {min} and {max}, got {v}"));
+    }
+    Ok(v as u32)
+}
+
+impl Default for SaeSettings {
+    fn default() -> Self {
+        Self::for_source(SourceKind::Synthetic)
+    }
+}
+
+impl SaeSettings {
+    /// The defaults for a source: each trains to MMCS above 0.9 with every variant.
+    pub fn for_source(source: SourceKind) -> Self {
+        let (d_in, features, d_sae, steps) = match source {
+            SourceKind::Toy => (2, 5, 16, 2000),
+            _ => (32, 64, 256, 2400),
+        };
+        Self {
+            source,
+            variant: Variant::TopK,
+            d_in,
+            features,
+            density: 0.05,
+            d_sae,
+            k: 4,
+            l1: None,
+            lr: None,
+            batch: 256,
+            steps,
+            seed: 0,
+        }
+    }
+
+    /// The value of a setting as the URL writes it (`None`: the recommended default).
+    pub fn get(&self, name: &str) -> Option<String> {
+        match name {
+            "source" => Some(self.source.name().to_owned()),
+            "variant" => Some(self.variant.name().to_owned()),
+            "d_in" => Some(self.d_in.to_string()),
+            "features" => Some(self.features.to_string()),
+            "density" => Some(self.density.to_string()),
+            "d_sae" => Some(self.d_sae.to_string()),
+            "k" => Some(self.k.to_string()),
+            "l1" => self.l1.map(|v| v.to_string()),
+            "lr" => self.lr.map(|v| v.to_string()),
+            "batch" => Some(self.batch.to_string()),
+            "steps" => Some(self.steps.to_string()),
+            "seed" => Some(self.seed.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Sets one setting from its written form. `allow_files`: whether `source` may name a
+    /// file (the CLI) or only `synthetic` / `toy` (URLs).
+    pub fn set(&mut self, name: &str, value: &str, allow_files: bool) -> Result<(), SettingError> {
+        let err = |reason: String| SettingError {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            reason,
+        };
+        match name {
+            "source" => {
+                self.source = match value {
+                    "synthetic" => SourceKind::Synthetic,
+                    "toy" => SourceKind::Toy,
+                    "" => return Err(err("expected synthetic, toy or a file".into())),
+                    path if allow_files => SourceKind::File(path.to_owned()),
+                    _ => return Err(err("expected synthetic or toy".into())),
+                };
+            }
+            "variant" => {
+                self.variant = Variant::from_name(value)
+                    .ok_or_else(|| err("expected l1-2023, l1-2024, topk or jumprelu".into()))?;
+            }
+            "d_in" => self.d_in = parse_u32(value, 1, MAX_D_IN).map_err(err)?,
+            "features" => self.features = parse_u32(value, 1, MAX_FEATURES).map_err(err)?,
+            "density" => {
+                let v = parse_f64(value).map_err(err)?;
+                if !(v > 0.0 && v <= 1.0) {
+                    return Err(err(format!("must be in (0, 1], got {v}")));
+                }
+                self.density = v as f32;
+            }
+            "d_sae" => self.d_sae = parse_u32(value, 1, MAX_D_SAE).map_err(err)?,
+            "k" => self.k = parse_u32(value, 1, MAX_D_SAE).map_err(err)?,
+            "l1" => {
+                if value == "auto" {
+                    self.l1 = None;
+                } else {
+                    let v = parse_f64(value).map_err(err)?;
+                    if !(0.0..=1e3).contains(&v) {
+                        return Err(err(format!("must be in [0, 1000], got {v}")));
+                    }
+                    self.l1 = Some(v as f32);
+                }
+            }
+            "lr" => {
+                if value == "auto" {
+                    self.lr = None;
+                } else {
+                    let v = parse_f64(value).map_err(err)?;
+                    if !(1e-7..=1.0).contains(&v) {
+                        return Err(err(format!("must be in [1e-7, 1], got {v}")));
+                    }
+                    self.lr = Some(v);
+                }
+            }
+            "batch" => self.batch = parse_u32(value, 1, 8192).map_err(err)?,
+            "steps" => self.steps = parse_u32(value, 1, 1_000_000).map_err(err)?,
+            "seed" => self.seed = parse_u32(value, 0, u32::MAX).map_err(err)?,
+            _ => return Err(err("no such setting".into())),
+        }
+        Ok(())
+    }
+
+    /// Reads settings from name/value pairs: the source's defaults first, then every other
+    /// setting over them. Unknown names are ignored; bad values are reported and skipped; a
+    /// combination that cannot run (for example `k` above `d_sae`) is reported and the
+    /// offending values fall back to the defaults.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+        allow_files: bool,
+    ) -> (Self, Vec<SettingError>) {
+        let mut errors = Vec::new();
+        let mut settings = Self::default();
+        if let Some((_, v)) = pairs.clone().into_iter().find(|(k, _)| *k == "source") {
+            match settings.set("source", v, allow_files) {
+                Ok(()) => settings = Self::for_source(settings.source.clone()),
+                Err(e) => errors.push(e),
+            }
+        }
+        for (name, value) in pairs {
+            if name == "source" || !SAE_SETTING_NAMES.contains(&name) {
+                continue;
+            }
+            if let Err(e) = settings.set(name, value, allow_files) {
+                errors.push(e);
+            }
+        }
+        errors.extend(settings.repair());
+        (settings, errors)
+    }
+
+    /// Fixes combinations that cannot run, saying what changed.
+    pub fn repair(&mut self) -> Vec<SettingError> {
+        let mut errors = Vec::new();
+        let defaults = Self::for_source(self.source.clone());
+        if self.source == SourceKind::Toy {
+            if self.d_in > MAX_TOY_HIDDEN {
+                errors.push(SettingError {
+                    name: "d_in".into(),
+                    value: self.d_in.to_string(),
+                    reason: format!(
+                        "the toy model has at most {MAX_TOY_HIDDEN} hidden dimensions; using {}",
+                        defaults.d_in
+                    ),
+                });
+                self.d_in = defaults.d_in;
+            }
+            if self.features > 1024 {
+                errors.push(SettingError {
+                    name: "features".into(),
+                    value: self.features.to_string(),
+                    reason: format!(
+                        "the toy model has at most 1024 features; using {}",
+                        defaults.features
+                    ),
+                });
+                self.features = defaults.features;
+            }
+        }
+        if self.k > self.d_sae {
+            errors.push(SettingError {
+                name: "k".into(),
+                value: self.k.to_string(),
+                reason: format!(
+                    "k cannot exceed d_sae = {}; using {}",
+                    self.d_sae,
+                    self.d_sae.min(defaults.k)
+                ),
+            });
+            self.k = self.d_sae.min(defaults.k);
+        }
+        errors
+    }
+
+    /// The settings that differ from the source's defaults, as name/value pairs in a fixed
+    /// order, `source` and `variant` always: what a shareable URL holds.
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        let base = Self::for_source(self.source.clone());
+        SAE_SETTING_NAMES
+            .iter()
+            .filter_map(|name| {
+                let value = self.get(name)?;
+                let always = matches!(*name, "source" | "variant");
+                (always || base.get(name).as_deref() != Some(value.as_str()))
+                    .then(|| ((*name).to_owned(), value))
+            })
+            .collect()
+    }
+
+    /// The training configuration for data with `d_in` values per row.
+    pub fn to_config(&self, d_in: u32) -> SaeConfig {
+        let mut cfg = SaeConfig::recommended(self.variant, d_in, self.d_sae, self.steps);
+        cfg.k = self.k.min(self.d_sae);
+        cfg.k_aux = cfg.k_aux.min(self.d_sae);
+        if let Some(l1) = self.l1 {
+            cfg.sparsity_coefficient = l1;
+        }
+        if let Some(lr) = self.lr {
+            cfg.learning_rate = lr;
+        }
+        cfg.batch = self.batch;
+        cfg.seed = self.seed;
+        cfg
+    }
+
+    /// The toy model the `toy` source reads: `features` -> `d_in`, ReLU output, all features at
+    /// `density`, equal importance.
+    pub fn toy_config(&self) -> TmsConfig {
+        TmsConfig {
+            model: ModelKind::Relu,
+            n_features: self.features,
+            n_hidden: self.d_in,
+            correlation: Correlation::Independent,
+            instances: vec![InstanceSpec {
+                feature_probability: vec![self.density; self.features as usize],
+                importance: vec![1.0; self.features as usize],
+            }],
+            batch_size: 512,
+            steps: 3000,
+            optimizer: OptimizerConfig {
+                kind: OptimizerKind::AdamW,
+                learning_rate: 1e-2,
+                schedule: Schedule::Constant,
+                ..OptimizerConfig::default()
+            },
+            seed: self.seed,
+        }
+    }
+
+    /// Trains the toy model of the `toy` source (deterministic for the seed).
+    pub fn train_toy(&self) -> Result<(TmsConfig, TrainState), String> {
+        let cfg = self.toy_config();
+        let mut trainer = CpuTrainer::new(cfg.clone()).map_err(|e| e.to_string())?;
+        trainer.run_steps(cfg.steps).map_err(|e| e.to_string())?;
+        Ok((cfg, trainer.state().clone()))
+    }
+
+    /// The data source for `synthetic` and `toy` (files are opened by the caller).
+    pub fn build_source(&self) -> Result<Box<dyn ActivationSource>, String> {
+        match &self.source {
+            SourceKind::Synthetic => {
+                let mut spec = SyntheticSpec::default_for(self.d_in, self.features);
+                spec.seed = self.seed;
+                Ok(Box::new(SyntheticSource::new(spec)))
+            }
+            SourceKind::Toy => {
+                let (cfg, state) = self.train_toy()?;
+                Ok(Box::new(ToySource::new(&cfg, &state, 0, self.seed)))
+            }
+            SourceKind::File(path) => Err(format!("{path}: open activation files with FileSource")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_round_trip() {
+        let (s, errors) = SaeSettings::from_pairs(
+            [
+                ("source", "toy"),
+                ("variant", "l1-2023"),
+                ("d_in", "3"),
+                ("features", "8"),
+                ("l1", "0.02"),
+                ("seed", "9"),
+            ],
+            false,
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(s.source, SourceKind::Toy);
+        assert_eq!(s.d_in, 3);
+        let pairs = s.to_pairs();
+        let borrowed: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (again, errors) = SaeSettings::from_pairs(borrowed, false);
+        assert!(errors.is_empty());
+        assert_eq!(again, s);
+        assert_eq!(
+            pairs.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+            ["source", "variant", "d_in", "features", "l1", "seed"]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_reported_and_skipped() {
+        let (s, errors) = SaeSettings::from_pairs(
+            [
+                ("variant", "relu"),
+                ("d_sae", "0"),
+                ("density", "2"),
+                ("source", "/etc/passwd"),
+                ("k", "999"),
+            ],
+            false,
+        );
+        let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["source", "variant", "d_sae", "density", "k"]);
+        assert_eq!(s, SaeSettings::default());
+        assert!(errors[0].reason.contains("synthetic or toy"));
+    }
+
+    #[test]
+    fn files_only_where_allowed() {
+        let (s, errors) = SaeSettings::from_pairs([("source", "acts.bin")], true);
+        assert!(errors.is_empty());
+        assert_eq!(s.source, SourceKind::File("acts.bin".into()));
+    }
+
+    #[test]
+    fn config_uses_recommended_values_unless_set() {
+        let mut s = SaeSettings::default();
+        s.variant = Variant::L1_2023;
+        let cfg = s.to_config(32);
+        assert_eq!(
+            cfg.sparsity_coefficient,
+            SaeConfig::recommended(Variant::L1_2023, 32, 256, 2400).sparsity_coefficient
+        );
+        s.l1 = Some(0.5);
+        s.lr = Some(1e-4);
+        let cfg = s.to_config(32);
+        assert_eq!(cfg.sparsity_coefficient, 0.5);
+        assert_eq!(cfg.learning_rate, 1e-4);
+        assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn toy_source_has_the_toy_models_directions_as_ground_truth() {
+        let s = SaeSettings::for_source(SourceKind::Toy);
+        let source = s.build_source().expect("toy model trains");
+        assert_eq!(source.d_in(), 2);
+        let truth = source.ground_truth().expect("ground truth");
+        // Five features at density 0.05 in two dimensions: all represented (a pentagon).
+        assert_eq!(truth.len(), 5 * 2, "{truth:?}");
+    }
+}
