@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod pages;
 pub mod plot;
 pub mod run;
+pub mod sae_run;
 pub mod url;
 
 use leptos::prelude::*;
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/toy") view=pages::toy::ToyPage />
                     <Route path=path!("/geometry") view=pages::geometry::GeometryPage />
                     <Route path=path!("/phase") view=pages::phase::PhasePage />
+                    <Route path=path!("/sae") view=pages::sae::SaePage />
                 </Routes>
             </main>
             <Show when=move || !app.embed>

@@ -221,7 +221,7 @@ pub struct TmsRun {
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
 
-fn now_ms() -> f64 {
+pub(crate) fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
@@ -248,7 +248,7 @@ pub fn measure(name: &str, start_ms: f64, duration_ms: f64) {
 
 /// Yields to the browser's event loop (input, rendering) and resumes in a new task, without the
 /// 4 ms minimum that nested `setTimeout(0)` calls get.
-async fn yield_task() {
+pub(crate) async fn yield_task() {
     use wasm_bindgen::JsCast;
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         let Ok(channel) = web_sys::MessageChannel::new() else {
@@ -266,7 +266,7 @@ async fn yield_task() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-async fn next_frame() {
+pub(crate) async fn next_frame() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.request_animation_frame(&resolve);

@@ -34,6 +34,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/toy">{i18n.tr(Key::NavToy)}</A>
                 <A href="/geometry">{i18n.tr(Key::NavGeometry)}</A>
                 <A href="/phase">{i18n.tr(Key::NavPhase)}</A>
+                <A href="/sae">{i18n.tr(Key::NavSae)}</A>
                 <A href="/compute">{i18n.tr(Key::NavCompute)}</A>
             </nav>
             <div class="header-tools">

@@ -5,4 +5,5 @@ pub mod geometry;
 pub mod home;
 pub mod not_found;
 pub mod phase;
+pub mod sae;
 pub mod toy;

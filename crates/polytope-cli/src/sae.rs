@@ -153,11 +153,11 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         stats.extend_from_slice(&snap.stats);
         resamples.extend_from_slice(&snap.resamples);
     }
-    let eval = trainer.evaluate(8)?;
+    let eval = trainer.evaluate(8);
     let report = SaeReport::new(
         &cfg,
         &description,
-        &trainer.backend_name(),
+        trainer.backend_name(),
         total,
         &eval,
         resamples,
@@ -166,7 +166,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     if let Some(dir) = &args.out {
         write(dir, "report.json", &json)?;
         write(dir, "training.csv", &training_csv(&stats))?;
-        let state = trainer.state()?;
+        let state = trainer.state();
         let l = polytope_core::sae::Layout::new(&cfg);
         write(
             dir,

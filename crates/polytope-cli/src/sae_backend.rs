@@ -1,11 +1,13 @@
 //! The SAE trainer on the backend the flags chose.
 
-use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState, SaeTrainer};
+use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState};
+use polytope_gpu::{AdapterPreference, BackendKind, SaeBackendTrainer, request_context};
 
 use crate::Failure;
 
 pub struct Trainer {
-    cpu: SaeTrainer,
+    inner: SaeBackendTrainer,
+    name: String,
 }
 
 impl Trainer {
@@ -14,35 +16,48 @@ impl Trainer {
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
     ) -> Result<Self, Failure> {
-        if backend == "gpu" {
-            return Err(Failure::Run(
-                "the GPU SAE trainer is not available yet".into(),
-            ));
-        }
-        let cpu = SaeTrainer::new(cfg, source).map_err(|e| Failure::Usage(e.to_string()))?;
-        Ok(Self { cpu })
+        let ctx = if backend == "gpu" {
+            Some(
+                pollster::block_on(request_context(AdapterPreference::HighPerformance))
+                    .map_err(|e| Failure::Run(e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let name = ctx.as_ref().map_or_else(
+            || "cpu".to_owned(),
+            |c| format!("gpu ({}, {})", c.adapter.name, c.adapter.backend),
+        );
+        let kind = if ctx.is_some() {
+            BackendKind::Gpu
+        } else {
+            BackendKind::Cpu
+        };
+        let inner =
+            SaeBackendTrainer::new(cfg, source, kind, ctx.as_ref()).map_err(|e| match e {
+                polytope_core::sae::SaeTrainError::Device(_) => Failure::Run(e.to_string()),
+                _ => Failure::Usage(e.to_string()),
+            })?;
+        Ok(Self { inner, name })
     }
 
     pub fn step(&self) -> u32 {
-        self.cpu.state().step
+        self.inner.step()
     }
 
     pub fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, Failure> {
-        self.cpu
-            .run_steps(steps)
-            .map_err(|e| Failure::Run(e.to_string()))?;
-        Ok(self.cpu.snapshot())
+        pollster::block_on(self.inner.advance(steps)).map_err(|e| Failure::Run(e.to_string()))
     }
 
-    pub fn evaluate(&mut self, batches: u32) -> Result<SaeEval, Failure> {
-        Ok(self.cpu.evaluate(batches))
+    pub fn evaluate(&mut self, batches: u32) -> SaeEval {
+        self.inner.evaluate(batches)
     }
 
-    pub fn state(&self) -> Result<SaeState, Failure> {
-        Ok(self.cpu.state().clone())
+    pub fn state(&self) -> &SaeState {
+        self.inner.host().state()
     }
 
-    pub fn backend_name(&self) -> String {
-        "cpu".into()
+    pub fn backend_name(&self) -> &str {
+        &self.name
     }
 }

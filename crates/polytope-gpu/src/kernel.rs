@@ -133,4 +133,23 @@ impl ComputeKernel {
         pass.set_bind_group(0, bind_group, &[dynamic_offset]);
         pass.dispatch_workgroups(x as u32, y as u32, 1);
     }
+
+    /// Records a dispatch of exactly `groups` workgroups (kernels with one workgroup per row or
+    /// per block), spread over a 2-D grid; shaders rebuild the linear index from
+    /// `workgroup_id` and `num_workgroups`, and skip the padding groups of the last grid row.
+    pub(crate) fn dispatch_groups(
+        &self,
+        pass: &mut wgpu::ComputePass<'_>,
+        bind_group: &wgpu::BindGroup,
+        dynamic_offset: u32,
+        groups: u64,
+        max_groups_per_dim: u32,
+    ) {
+        let groups = groups.max(1);
+        let x = groups.min(u64::from(max_groups_per_dim));
+        let y = groups.div_ceil(x);
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, bind_group, &[dynamic_offset]);
+        pass.dispatch_workgroups(x as u32, y as u32, 1);
+    }
 }

@@ -10,11 +10,25 @@
 //! - [`tms_trainer::GpuTrainer`] runs many training steps per submission and reads results
 //!   back asynchronously only when asked; [`trainer::TmsTrainer`] puts the CPU and GPU
 //!   trainers behind one API.
+//! - [`sae_trainer::GpuSaeTrainer`] trains a sparse autoencoder (seven `sae_*` kernels, the
+//!   twins of `polytope_core::sae`); [`sae::SaeBackendTrainer`] puts it and the CPU reference
+//!   behind one API, with resampling and evaluation on the host.
 
 pub mod device;
 mod kernel;
 pub mod parity;
 pub mod readback;
+pub mod sae;
+pub mod sae_activate;
+pub mod sae_backward;
+pub mod sae_common;
+pub mod sae_decode;
+pub mod sae_encode;
+pub mod sae_firing;
+pub mod sae_grad;
+pub mod sae_parity;
+pub mod sae_trainer;
+pub mod sae_update;
 pub mod shaders;
 pub mod tms_adam;
 pub mod tms_common;
@@ -24,5 +38,7 @@ pub mod tms_trainer;
 pub mod trainer;
 
 pub use device::{AdapterPreference, AdapterSummary, GpuContext, GpuError, request_context};
+pub use sae::SaeBackendTrainer;
+pub use sae_trainer::GpuSaeTrainer;
 pub use tms_trainer::GpuTrainer;
 pub use trainer::{BackendKind, TmsTrainer};

@@ -5,6 +5,8 @@
 pub const RNG: &str = include_str!("rng.wgsl");
 /// The uniform layout and helpers of the toy-model training kernels.
 pub const TMS_COMMON: &str = include_str!("tms_common.wgsl");
+/// The uniform layout and helpers of the SAE training kernels.
+pub const SAE_COMMON: &str = include_str!("sae_common.wgsl");
 
 /// A named, complete shader module source and the `.wgsl` files it is made of.
 pub struct ShaderSource {
@@ -29,5 +31,40 @@ pub const ALL: &[ShaderSource] = &[
         name: "tms_adam",
         files: &["tms_common.wgsl", "tms_adam.wgsl"],
         source: crate::tms_adam::source,
+    },
+    ShaderSource {
+        name: "sae_encode",
+        files: &["sae_common.wgsl", "sae_encode.wgsl"],
+        source: crate::sae_encode::source,
+    },
+    ShaderSource {
+        name: "sae_activate",
+        files: &["sae_common.wgsl", "sae_activate.wgsl"],
+        source: crate::sae_activate::source,
+    },
+    ShaderSource {
+        name: "sae_decode",
+        files: &["sae_common.wgsl", "sae_decode.wgsl"],
+        source: crate::sae_decode::source,
+    },
+    ShaderSource {
+        name: "sae_backward",
+        files: &["sae_common.wgsl", "sae_backward.wgsl"],
+        source: crate::sae_backward::source,
+    },
+    ShaderSource {
+        name: "sae_grad",
+        files: &["sae_common.wgsl", "sae_grad.wgsl"],
+        source: crate::sae_grad::source,
+    },
+    ShaderSource {
+        name: "sae_update",
+        files: &["sae_common.wgsl", "sae_update.wgsl"],
+        source: crate::sae_update::source,
+    },
+    ShaderSource {
+        name: "sae_firing",
+        files: &["sae_common.wgsl", "sae_firing.wgsl"],
+        source: crate::sae_firing::source,
     },
 ];

@@ -4,8 +4,10 @@
 
 #![cfg(target_arch = "wasm32")]
 
+use polytope_core::sae::Variant;
 use polytope_gpu::device::{AdapterPreference, request_context};
 use polytope_gpu::parity::{ParityCase, run_case};
+use polytope_gpu::sae_parity::{SaeParityCase, run_sae_case};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -40,6 +42,37 @@ async fn tms_training_should_match_cpu_reference_in_the_browser() {
     assert!(
         failures.is_empty(),
         "GPU differs from CPU:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// The SAE trainer against the CPU reference (1 and 100 steps; tolerances in
+/// `polytope_gpu::sae_parity`): l1-2023, and TopK with dead latents (so AuxK runs too). Kept to
+/// two cases: SwiftShader takes about 50 s per case, within the runner's timeout for all tests.
+#[wasm_bindgen_test]
+async fn sae_training_should_match_cpu_reference_in_the_browser() {
+    let ctx = request_context(AdapterPreference::HighPerformance)
+        .await
+        .expect("WebGPU adapter");
+    let cases = [
+        SaeParityCase::standard(Variant::L1_2023),
+        SaeParityCase::topk_with_dead_latents(),
+    ];
+    let mut failures = Vec::new();
+    for case in cases {
+        match run_sae_case(&ctx, &case).await {
+            Ok(result) => {
+                web_sys_log(&result.to_string());
+                if !result.passed() {
+                    failures.push(result.to_string());
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e}", case.name)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "SAE GPU differs from CPU:\n{}",
         failures.join("\n")
     );
 }

@@ -20,6 +20,7 @@ mod geometry;
 mod heatmap;
 mod multiples;
 mod phase;
+mod sae;
 mod spec;
 mod vectors;
 
@@ -33,6 +34,9 @@ pub use geometry::{
 pub use heatmap::gram_heatmap;
 pub use multiples::{Panel, small_multiples};
 pub use phase::{PhaseCell, PhaseDiagram, Regime, phase_diagram, regime_color};
+pub use sae::{
+    Curve, cosine_heatmap, curve_color, density_histogram, dictionary_directions, metric_curves,
+};
 pub use spec::PlotSpec;
 pub use vectors::{Rotation, feature_vectors_2d, feature_vectors_3d};
 
@@ -175,6 +179,11 @@ pub(crate) fn to_backend<DB: DrawingBackend>(
         h.y1 += y.start;
     }
     hits
+}
+
+/// A CSV field without separators.
+pub(crate) fn csv_name(s: &str) -> String {
+    s.replace([',', '"', '\n'], " ")
 }
 
 /// Draws "no data" in the middle of an area.

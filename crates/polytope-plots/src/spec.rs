@@ -77,6 +77,37 @@ pub enum PlotSpec {
     Phase {
         diagram: Arc<PhaseDiagram>,
     },
+    /// SAE metrics over steps with resampling events `(step, latents)`.
+    Curves {
+        curves: Arc<Vec<crate::Curve>>,
+        events: Arc<Vec<(f64, u32)>>,
+        log_y: bool,
+        y_range: Option<(f64, f64)>,
+    },
+    /// Latents per `log10(density)` bin (width 0.25 from `first_edge`) and the dead ones.
+    Density {
+        counts: Arc<Vec<u32>>,
+        first_edge: f64,
+        dead: u32,
+    },
+    /// Learned decoder directions over the true feature directions (2-D or 3-D).
+    Dictionary {
+        truth: Arc<Vec<f32>>,
+        learned: Arc<Vec<f32>>,
+        dim: usize,
+        matched: Arc<Vec<Option<usize>>>,
+        alive: Arc<Vec<bool>>,
+        rotation: (f64, f64),
+        highlight: Option<usize>,
+    },
+    /// True x learned cosine similarities, columns in matching order.
+    Cosine {
+        cos: Arc<Vec<f32>>,
+        rows: usize,
+        cols: usize,
+        col_order: Arc<Vec<usize>>,
+        highlight: Option<usize>,
+    },
     Empty {
         message: String,
     },
@@ -159,6 +190,46 @@ impl PlotSpec {
                 highlight,
             } => crate::geometry_graph(area, graph, *n, *highlight, theme),
             Self::Phase { diagram } => crate::phase_diagram(area, diagram, theme),
+            Self::Curves {
+                curves,
+                events,
+                log_y,
+                y_range,
+            } => crate::metric_curves(area, curves, events, *log_y, *y_range, theme),
+            Self::Density {
+                counts,
+                first_edge,
+                dead,
+            } => crate::density_histogram(area, counts, *first_edge, *dead, theme),
+            Self::Dictionary {
+                truth,
+                learned,
+                dim,
+                matched,
+                alive,
+                rotation,
+                highlight,
+            } => crate::dictionary_directions(
+                area,
+                truth,
+                learned,
+                *dim,
+                matched,
+                alive,
+                Rotation {
+                    yaw: rotation.0,
+                    pitch: rotation.1,
+                },
+                *highlight,
+                theme,
+            ),
+            Self::Cosine {
+                cos,
+                rows,
+                cols,
+                col_order,
+                highlight,
+            } => crate::cosine_heatmap(area, cos, *rows, *cols, col_order, *highlight, theme),
             Self::Empty { message } => crate::empty(area, message, theme),
         };
         // A drawing error (a detached canvas, say) leaves the plot as it was; there is nothing
@@ -275,6 +346,61 @@ impl PlotSpec {
                         let _ = writeln!(out, "{p},{imp},{regime}");
                     }
                 }
+            }
+            Self::Curves { curves, events, .. } => {
+                let _ = writeln!(out, "metric,step,value");
+                for c in curves.iter() {
+                    for (step, v) in &c.points {
+                        let _ = writeln!(out, "{},{step},{v}", crate::csv_name(&c.name));
+                    }
+                }
+                for (step, count) in events.iter() {
+                    let _ = writeln!(out, "resampled,{step},{count}");
+                }
+            }
+            Self::Density {
+                counts,
+                first_edge,
+                dead,
+            } => {
+                let _ = writeln!(out, "log10_density_from,log10_density_to,latents");
+                let _ = writeln!(out, "dead,dead,{dead}");
+                for (b, c) in counts.iter().enumerate() {
+                    let lo = first_edge + 0.25 * b as f64;
+                    let _ = writeln!(out, "{lo},{},{c}", lo + 0.25);
+                }
+            }
+            Self::Dictionary {
+                truth,
+                learned,
+                dim,
+                matched,
+                ..
+            } => {
+                let header: Vec<String> = (0..*dim).map(|k| format!("h{k}")).collect();
+                let _ = writeln!(out, "kind,index,matched_true,{}", header.join(","));
+                for (j, v) in truth.chunks(*dim).enumerate() {
+                    let vals: Vec<String> = v.iter().map(ToString::to_string).collect();
+                    let _ = writeln!(out, "true,{j},,{}", vals.join(","));
+                }
+                for (l, v) in learned.chunks(*dim).enumerate() {
+                    let vals: Vec<String> = v.iter().map(ToString::to_string).collect();
+                    let m = matched
+                        .get(l)
+                        .copied()
+                        .flatten()
+                        .map_or_else(String::new, |j| j.to_string());
+                    let _ = writeln!(out, "learned,{l},{m},{}", vals.join(","));
+                }
+            }
+            Self::Cosine {
+                cos, rows, cols, ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "# cosine similarity: {rows} true features (rows) x {cols} latents"
+                );
+                matrix(&mut out, cos, *rows, *cols);
             }
             Self::Empty { .. } => {}
         }

@@ -200,3 +200,130 @@ fn small_multiples_one_panel_per_instance() {
     assert_eq!(svg.matches("<polygon").count(), 30);
     assert!(hits.iter().all(|h| h.x1 <= 400 && h.y1 <= 300));
 }
+
+#[test]
+fn sae_curves_mark_resampling_and_label_every_metric() {
+    let curves = vec![
+        Curve {
+            name: "reconstruction".into(),
+            color: 0,
+            points: (1..=100)
+                .map(|s| (f64::from(s), 1.0 / f64::from(s)))
+                .collect(),
+        },
+        Curve {
+            name: "sparsity".into(),
+            color: 1,
+            points: (1..=100).map(|s| (f64::from(s), 0.01)).collect(),
+        },
+    ];
+    let events = [(30.0, 12), (60.0, 3)];
+    let (svg, hits) =
+        render(|a| metric_curves(a, &curves, &events, true, None, &Theme::default()).unwrap());
+    assert!(
+        svg.contains("reconstruction") && svg.contains("sparsity"),
+        "legend"
+    );
+    let resample: Vec<&Hit> = hits
+        .iter()
+        .filter(|h| h.label.starts_with("resampled"))
+        .collect();
+    assert_eq!(resample.len(), 2);
+    assert!(resample[0].x0 < resample[1].x0, "step 30 left of step 60");
+    assert!(resample[0].label.contains("12 dead latents at step 30"));
+    // Nothing to draw yet.
+    let (svg, hits) =
+        render(|a| metric_curves(a, &[], &[], false, None, &Theme::default()).unwrap());
+    assert!(svg.contains("no steps yet") && hits.is_empty());
+}
+
+#[test]
+fn density_histogram_shows_dead_latents_and_bins() {
+    let mut counts = vec![0u32; 28];
+    counts[20] = 5;
+    counts[24] = 9;
+    let (svg, hits) =
+        render(|a| density_histogram(a, &counts, -7.0, 4, &Theme::default()).unwrap());
+    assert!(svg.contains("dead"));
+    assert_eq!(hits.len(), 3, "dead bar and two bins");
+    assert!(hits.iter().any(|h| h.label.starts_with("4 dead")));
+    let nine = hits
+        .iter()
+        .find(|h| h.label.starts_with("9 latents"))
+        .unwrap();
+    let five = hits
+        .iter()
+        .find(|h| h.label.starts_with("5 latents"))
+        .unwrap();
+    assert!(nine.y0 < five.y0, "the taller bar reaches higher");
+    assert!(nine.x0 > five.x0, "denser bin to the right");
+}
+
+#[test]
+fn dictionary_directions_colour_learned_latents_by_their_match() {
+    let w = pentagon();
+    // Truth as rows [5, 2].
+    let truth: Vec<f32> = (0..5).flat_map(|j| [w[j], w[5 + j]]).collect();
+    // Learned: the first three true features, slightly rotated, plus one unmatched.
+    let mut learned = truth[..6].to_vec();
+    learned.extend([0.0, -1.0]);
+    let matched = vec![Some(0), Some(1), Some(2), None];
+    let alive = vec![true, true, true, false];
+    let (svg, hits) = render(|a| {
+        dictionary_directions(
+            a,
+            &truth,
+            &learned,
+            2,
+            &matched,
+            &alive,
+            Rotation {
+                yaw: 0.0,
+                pitch: 0.0,
+            },
+            None,
+            &Theme::default(),
+        )
+        .unwrap()
+    });
+    assert_eq!(
+        svg.matches("<polygon").count(),
+        9,
+        "five true and four learned arrowheads"
+    );
+    assert_eq!(hits.len(), 9);
+    assert!(hits.iter().any(|h| h.label == "latent 3 (unmatched), dead"));
+    assert!(hits.iter().any(|h| h.label == "latent 1 → true feature 1"));
+}
+
+#[test]
+fn cosine_heatmap_orders_columns_by_the_matching() {
+    // Two true features, three latents; latent 2 matches feature 0, latent 0 matches feature 1.
+    let cos = vec![0.1, 0.0, 0.99, 0.95, 0.2, 0.0];
+    let (svg, hits) =
+        render(|a| cosine_heatmap(a, &cos, 2, 3, &[2, 0, 1], Some(0), &Theme::default()).unwrap());
+    assert!(svg.matches("<rect").count() >= 6);
+    assert_eq!(hits.len(), 6);
+    let first = hits.iter().min_by_key(|h| (h.y0, h.x0)).unwrap();
+    assert_eq!(
+        first.target,
+        Target::Cell { row: 0, col: 2 },
+        "{}",
+        first.label
+    );
+    assert!(first.label.contains("cos 0.990"));
+}
+
+#[test]
+fn sae_specs_export_csv() {
+    let spec = PlotSpec::Density {
+        counts: std::sync::Arc::new(vec![1, 0, 2]),
+        first_edge: -7.0,
+        dead: 3,
+    };
+    let csv = spec.csv();
+    assert!(
+        csv.starts_with("log10_density_from,log10_density_to,latents\ndead,dead,3\n-7,-6.75,1\n")
+    );
+    assert!(spec.svg(300, 200).starts_with("<svg"));
+}

@@ -423,8 +423,10 @@ mod tests {
 
     #[test]
     fn config_uses_recommended_values_unless_set() {
-        let mut s = SaeSettings::default();
-        s.variant = Variant::L1_2023;
+        let mut s = SaeSettings {
+            variant: Variant::L1_2023,
+            ..SaeSettings::default()
+        };
         let cfg = s.to_config(32);
         assert_eq!(
             cfg.sparsity_coefficient,

@@ -1,0 +1,612 @@
+//! Trains a sparse autoencoder on the GPU: the twin of `polytope_core::sae::SaeTrainer`.
+//!
+//! The data source lives on the host: the caller hands [`GpuSaeTrainer::run_steps`] the scaled
+//! batches of several steps (what `SaeTrainer::fill_batch` + `batch()` produce), which are
+//! uploaded in one write per submission. On the GPU a step is
+//!
+//! - per micro-batch (a copy of its inputs, then 5 dispatches): [`crate::sae_encode`],
+//!   [`crate::sae_activate`], [`crate::sae_decode`], [`crate::sae_backward`], [`crate::sae_grad`];
+//! - once: [`crate::sae_update`] and [`crate::sae_firing`].
+//!
+//! The batch is split into micro-batches only when its `[B, d_sae]` intermediates do not fit one
+//! storage binding, so a step is normally 7 dispatches. Many steps go in one submission, each
+//! with its own uniform entry (a dynamic offset); the per-step statistics come back in one small
+//! readback per submission, the state only when [`GpuSaeTrainer::read_state`] asks for it.
+//!
+//! Firing bookkeeping stays on the GPU (`last_fired`, the window's counts as `u32`, the counts of
+//! the last complete window); the host tracks what is deterministic (the step, the inputs seen in
+//! the window) and turns counts into densities exactly as the CPU does.
+
+use polytope_core::sae::{
+    Layout, SaeConfig, SaeState, SaeTrainError, StepStats, Variant, step_scalars,
+};
+
+use crate::device::{GpuContext, GpuError};
+use crate::kernel::ComputeKernel;
+use crate::readback::{f32s, read_bytes};
+use crate::sae_common::{HISTORY_WORDS, ROW_STATS, ROW_WORKGROUP, SAE_UNIFORM_SIZE, SaeUniform};
+use crate::{sae_activate, sae_backward, sae_decode, sae_encode, sae_firing, sae_grad, sae_update};
+
+/// Steps encoded per submission at most.
+const MAX_STEPS_PER_SUBMIT: u32 = 64;
+/// The upload buffer of a submission's batches aims to stay below this size.
+const UPLOAD_TARGET_BYTES: u64 = 64 << 20;
+/// Rows per micro-batch at most (one workgroup per row in two kernels).
+const MAX_MICRO_BATCH: u64 = 32_768;
+
+struct Buffers {
+    uniform: wgpu::Buffer,
+    upload: wgpu::Buffer,
+    x: wgpu::Buffer,
+    params: wgpu::Buffer,
+    adam_m: wgpu::Buffer,
+    adam_v: wgpu::Buffer,
+    norms: wgpu::Buffer,
+    last_fired: wgpu::Buffer,
+    window_fired: wgpu::Buffer,
+    density_counts: wgpu::Buffer,
+    flags: wgpu::Buffer,
+    history: wgpu::Buffer,
+    stats_staging: wgpu::Buffer,
+}
+
+/// GPU trainer for one [`SaeConfig`].
+pub struct GpuSaeTrainer {
+    ctx: GpuContext,
+    cfg: SaeConfig,
+    step: u32,
+    input_scale: f32,
+    /// Inputs seen in the current density window (deterministic: tracked on the host).
+    window_inputs: u64,
+    /// The densities of the last complete window, as uploaded; replaced by the GPU's counts
+    /// once a window completes there (`density_inputs` is then that window's input count).
+    densities: Vec<f64>,
+    density_inputs: Option<u64>,
+    mb_cap: u32,
+    steps_per_submit: u32,
+    uniform_stride: u64,
+    kernels: [ComputeKernel; 7],
+    bind_groups: [wgpu::BindGroup; 7],
+    buffers: Buffers,
+}
+
+fn storage(ctx: &GpuContext, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
+    ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(16).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | extra,
+        mapped_at_creation: false,
+    })
+}
+
+fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError> {
+    if bytes > limit {
+        Err(GpuError::TooLarge {
+            what,
+            needed: bytes,
+            limit,
+        })
+    } else {
+        Ok(())
+    }
+}
+
+fn device_error(e: &GpuError) -> SaeTrainError {
+    SaeTrainError::Device(e.to_string())
+}
+
+/// `sum ||x - mean(x)||^2` over a batch (the CPU's explained-variance denominator).
+fn total_sq(x: &[f32], n: usize) -> f64 {
+    let rows = x.len() / n;
+    let mut mean = vec![0.0f32; n];
+    for row in x.chunks(n) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+    }
+    for m in &mut mean {
+        *m /= rows as f32;
+    }
+    x.chunks(n)
+        .flat_map(|row| row.iter().zip(&mean).map(|(v, m)| f64::from(v - m).powi(2)))
+        .sum()
+}
+
+/// Latents dead at `state.step` (the CPU's `dead_mask`).
+fn dead_count(cfg: &SaeConfig, state: &SaeState) -> u32 {
+    state
+        .last_fired
+        .iter()
+        .filter(|l| state.step.saturating_sub(**l) >= cfg.dead_window)
+        .count() as u32
+}
+
+impl GpuSaeTrainer {
+    /// Uploads `state` and prepares buffers and kernels for `cfg`.
+    pub fn new(ctx: &GpuContext, cfg: SaeConfig, state: &SaeState) -> Result<Self, SaeTrainError> {
+        Self::with_binding_limit(ctx, cfg, state, None)
+    }
+
+    /// Like [`Self::new`], but sizes buffers as if one binding could hold at most
+    /// `binding_limit` bytes (tests use it to force micro-batches).
+    pub fn with_binding_limit(
+        ctx: &GpuContext,
+        cfg: SaeConfig,
+        state: &SaeState,
+        binding_limit: Option<u64>,
+    ) -> Result<Self, SaeTrainError> {
+        cfg.validate()?;
+        if state.params.len() != cfg.param_count() || state.last_fired.len() != cfg.s() {
+            return Err(SaeTrainError::Device(format!(
+                "the state has {} parameters and {} latents; the configuration needs {} and {}",
+                state.params.len(),
+                state.last_fired.len(),
+                cfg.param_count(),
+                cfg.s()
+            )));
+        }
+        if u64::from(cfg.dead_window) * u64::from(cfg.batch) > u64::from(u32::MAX) {
+            return Err(SaeTrainError::Device(
+                "dead_window * batch must stay below 2^32: the GPU counts firings in u32".into(),
+            ));
+        }
+        let mut trainer = Self::build(ctx, cfg, binding_limit).map_err(|e| device_error(&e))?;
+        trainer.upload(state);
+        Ok(trainer)
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn build(
+        ctx: &GpuContext,
+        cfg: SaeConfig,
+        binding_limit: Option<u64>,
+    ) -> Result<Self, GpuError> {
+        let limit = ctx
+            .adapter
+            .max_storage_buffer_binding_size
+            .min(ctx.adapter.max_buffer_size)
+            .min(binding_limit.unwrap_or(u64::MAX));
+        let (n, s, b) = (cfg.n() as u64, cfg.s() as u64, u64::from(cfg.batch));
+        let param_bytes = 4 * cfg.param_count() as u64;
+        check_fits("the SAE parameters", param_bytes, limit)?;
+        check_fits("one row of latents", 4 * s, limit)?;
+        check_fits("one row of inputs", 8 * n, limit)?;
+        check_fits("the per-row statistics", 4 * ROW_STATS * b, limit)?;
+        // At least 1: the checks above guarantee that one row fits.
+        let mb_cap = (limit / (4 * s))
+            .min(limit / (8 * n))
+            .min(b)
+            .min(MAX_MICRO_BATCH);
+        let step_bytes = 4 * b * n;
+        let max_upload = ctx
+            .adapter
+            .max_buffer_size
+            .min(UPLOAD_TARGET_BYTES.max(step_bytes));
+        check_fits("one step's batch", step_bytes, ctx.adapter.max_buffer_size)?;
+        let steps_per_submit =
+            (max_upload / step_bytes).clamp(1, u64::from(MAX_STEPS_PER_SUBMIT)) as u32;
+        let chunks = b.div_ceil(mb_cap);
+        let uniform_stride = SAE_UNIFORM_SIZE
+            .next_multiple_of(u64::from(ctx.adapter.min_uniform_buffer_offset_alignment));
+
+        let copy = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+        let none = wgpu::BufferUsages::empty();
+        let uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sae uniforms"),
+            size: uniform_stride * u64::from(steps_per_submit) * chunks,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let upload = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sae batches"),
+            size: step_bytes * u64::from(steps_per_submit),
+            usage: copy,
+            mapped_at_creation: false,
+        });
+        let x = storage(ctx, "sae x", 4 * mb_cap * n, wgpu::BufferUsages::COPY_DST);
+        let params = storage(ctx, "sae params", param_bytes, copy);
+        let adam_m = storage(ctx, "sae adam m", param_bytes, copy);
+        let adam_v = storage(ctx, "sae adam v", param_bytes, copy);
+        let grad = storage(ctx, "sae grad", param_bytes, none);
+        let z = storage(ctx, "sae z", 4 * mb_cap * s, none);
+        let f = storage(ctx, "sae f", 4 * mb_cap * s, none);
+        let side = storage(ctx, "sae side", 4 * mb_cap * s, none);
+        let dz = storage(ctx, "sae dz", 4 * mb_cap * s, none);
+        let dx = storage(ctx, "sae dx", 8 * mb_cap * n, none);
+        let row_stats = storage(ctx, "sae row stats", 4 * ROW_STATS * b, none);
+        let col = storage(ctx, "sae col", 8 * s, none);
+        let norms = storage(ctx, "sae norms", 4 * s, copy);
+        let last_fired = storage(ctx, "sae last fired", 4 * s, copy);
+        let window_fired = storage(ctx, "sae window fired", 4 * s, copy);
+        let density_counts = storage(ctx, "sae density counts", 4 * s, copy);
+        let flags = storage(ctx, "sae flags", 16, copy);
+        let history_bytes = 4 * HISTORY_WORDS as u64 * u64::from(steps_per_submit);
+        let history = storage(ctx, "sae history", history_bytes, copy);
+        let stats_staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sae stats staging"),
+            size: history_bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+
+        let d = &ctx.device;
+        let kernels = [
+            sae_encode::kernel(d),
+            sae_activate::kernel(d),
+            sae_decode::kernel(d),
+            sae_backward::kernel(d),
+            sae_grad::kernel(d),
+            sae_update::kernel(d),
+            sae_firing::kernel(d),
+        ];
+        let u = &uniform;
+        let bind_groups = [
+            kernels[0].bind(d, "sae_encode", &[u, &x, &params, &z]),
+            kernels[1].bind(
+                d,
+                "sae_activate",
+                &[u, &z, &params, &last_fired, &flags, &f, &side],
+            ),
+            kernels[2].bind(
+                d,
+                "sae_decode",
+                &[u, &x, &params, &f, &side, &flags, &norms, &dx, &row_stats],
+            ),
+            kernels[3].bind(
+                d,
+                "sae_backward",
+                &[u, &dx, &params, &f, &z, &norms, &side, &dz],
+            ),
+            kernels[4].bind(
+                d,
+                "sae_grad",
+                &[u, &x, &params, &dz, &f, &side, &dx, &grad, &col],
+            ),
+            kernels[5].bind(
+                d,
+                "sae_update",
+                &[
+                    u, &params, &adam_m, &adam_v, &grad, &col, &norms, &flags, &history,
+                ],
+            ),
+            kernels[6].bind(
+                d,
+                "sae_firing",
+                &[
+                    u,
+                    &col,
+                    &row_stats,
+                    &last_fired,
+                    &window_fired,
+                    &density_counts,
+                    &flags,
+                    &history,
+                ],
+            ),
+        ];
+        Ok(Self {
+            ctx: ctx.clone(),
+            cfg,
+            step: 0,
+            input_scale: 1.0,
+            window_inputs: 0,
+            densities: Vec::new(),
+            density_inputs: None,
+            mb_cap: mb_cap as u32,
+            steps_per_submit,
+            uniform_stride,
+            kernels,
+            bind_groups,
+            buffers: Buffers {
+                uniform,
+                upload,
+                x,
+                params,
+                adam_m,
+                adam_v,
+                norms,
+                last_fired,
+                window_fired,
+                density_counts,
+                flags,
+                history,
+                stats_staging,
+            },
+        })
+    }
+
+    /// Replaces the whole state (resuming a run, or after a resampling on the host). Panics if
+    /// the state's sizes do not match the configuration.
+    pub fn upload(&mut self, state: &SaeState) {
+        assert_eq!(state.params.len(), self.cfg.param_count());
+        assert_eq!(state.last_fired.len(), self.cfg.s());
+        let q = &self.ctx.queue;
+        let b = &self.buffers;
+        q.write_buffer(&b.params, 0, bytemuck::cast_slice(&state.params));
+        q.write_buffer(&b.adam_m, 0, bytemuck::cast_slice(&state.adam_m));
+        q.write_buffer(&b.adam_v, 0, bytemuck::cast_slice(&state.adam_v));
+        q.write_buffer(&b.last_fired, 0, bytemuck::cast_slice(&state.last_fired));
+        let window: Vec<u32> = state
+            .window_fired
+            .iter()
+            .map(|c| u32::try_from(*c).unwrap_or(u32::MAX))
+            .collect();
+        q.write_buffer(&b.window_fired, 0, bytemuck::cast_slice(&window));
+        let l = Layout::new(&self.cfg);
+        let norms: Vec<f32> = state.params[l.w_dec..l.w_dec + l.s * l.n]
+            .chunks(l.n)
+            .map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt())
+            .collect();
+        q.write_buffer(&b.norms, 0, bytemuck::cast_slice(&norms));
+        let flags = [dead_count(&self.cfg, state), 0, 0, 0];
+        q.write_buffer(&b.flags, 0, bytemuck::cast_slice(&flags));
+        self.step = state.step;
+        self.input_scale = state.input_scale;
+        self.window_inputs = state.window_inputs;
+        self.densities.clone_from(&state.densities);
+        self.density_inputs = None;
+    }
+
+    pub fn config(&self) -> &SaeConfig {
+        &self.cfg
+    }
+
+    /// Steps completed.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// Rows per micro-batch: the whole batch unless the binding limit forces micro-batches.
+    pub fn micro_batch(&self) -> u32 {
+        self.mb_cap
+    }
+
+    /// Micro-batches per step.
+    pub fn micro_batches(&self) -> u32 {
+        self.cfg.batch.div_ceil(self.mb_cap)
+    }
+
+    /// Compute dispatches per step: 5 per micro-batch, then the update and the firing kernels.
+    pub fn dispatches_per_step(&self) -> u32 {
+        5 * self.micro_batches() + 2
+    }
+
+    /// Steps encoded in one submission at most (a convenient chunk size for callers).
+    pub fn steps_per_submit(&self) -> u32 {
+        self.steps_per_submit
+    }
+
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    /// Runs `steps` steps on `batches` (`[steps, batch, d_in]`, scaled by the state's
+    /// `input_scale`: the batches of steps `self.step()..`) and returns each step's statistics.
+    /// A non-finite loss or gradient stops the run with [`SaeTrainError::Diverged`] (the
+    /// submission it was in has run to its end; read the state only to inspect it). Panics if
+    /// `batches` does not hold `steps` batches.
+    pub async fn run_steps(
+        &mut self,
+        batches: &[f32],
+        steps: u32,
+    ) -> Result<Vec<StepStats>, SaeTrainError> {
+        let per_step = self.cfg.batch as usize * self.cfg.n();
+        assert_eq!(
+            batches.len(),
+            per_step * steps as usize,
+            "run_steps takes `steps` batches of batch x d_in values"
+        );
+        let mut stats = Vec::with_capacity(steps as usize);
+        let mut done = 0u32;
+        while done < steps {
+            let k = (steps - done).min(self.steps_per_submit);
+            let at = done as usize * per_step;
+            let chunk = &batches[at..at + k as usize * per_step];
+            let words = self.submit(chunk, k).await.map_err(|e| device_error(&e))?;
+            let first = self.step;
+            for (j, row) in words.chunks(HISTORY_WORDS).enumerate() {
+                let step = first + j as u32;
+                let st = self.stats_of(row, step, &chunk[j * per_step..(j + 1) * per_step]);
+                if !st.loss.is_finite() || row[6] != 0 {
+                    self.advance_host(j as u32);
+                    return Err(SaeTrainError::Diverged { step });
+                }
+                stats.push(st);
+            }
+            self.advance_host(k);
+            done += k;
+        }
+        Ok(stats)
+    }
+
+    /// The host's share of `k` completed steps: the step counter and the density window.
+    fn advance_host(&mut self, k: u32) {
+        let window = self.cfg.dead_window.max(1);
+        for _ in 0..k {
+            self.window_inputs += u64::from(self.cfg.batch);
+            if (self.step + 1).is_multiple_of(window) {
+                self.density_inputs = Some(self.window_inputs);
+                self.window_inputs = 0;
+            }
+            self.step += 1;
+        }
+    }
+
+    /// A step's statistics from its history row, as the CPU's `after_step` computes them.
+    fn stats_of(&self, row: &[u32], step: u32, batch: &[f32]) -> StepStats {
+        let cfg = &self.cfg;
+        let word = |i: usize| f32::from_bits(row[i]);
+        let (resid, aux_sq, l0_count, l1_sum, sparse_sum) =
+            (word(0), word(1), word(2), word(3), word(4));
+        let inv_b = 1.0 / cfg.batch as f32;
+        let elements = (cfg.batch as usize * cfg.n()) as f32;
+        let lam = cfg.sparsity_at(step);
+        let recon = if cfg.variant.mean_over_elements() {
+            resid / elements
+        } else {
+            resid / cfg.batch as f32
+        };
+        let l0 = l0_count * inv_b;
+        let l1 = l1_sum * inv_b;
+        let sparsity = match cfg.variant {
+            Variant::L1_2023 => lam * l1,
+            Variant::L1_2024 => lam * inv_b * sparse_sum,
+            Variant::TopK => 0.0,
+            Variant::JumpRelu => lam * l0,
+        };
+        let aux = cfg.aux_coefficient * aux_sq * inv_b;
+        let total = total_sq(batch, cfg.n());
+        StepStats {
+            step,
+            loss: recon + sparsity + aux,
+            recon,
+            sparsity,
+            aux,
+            mse: resid / elements / (self.input_scale * self.input_scale),
+            explained_variance: (1.0 - f64::from(resid) / total.max(1e-30)) as f32,
+            l0,
+            l1,
+            dead_fraction: row[5] as f32 / cfg.s().max(1) as f32,
+        }
+    }
+
+    /// Encodes `k` steps on `batches`, submits them, and reads back their history rows.
+    async fn submit(&mut self, batches: &[f32], k: u32) -> Result<Vec<u32>, GpuError> {
+        self.ctx.health.check()?;
+        let cfg = &self.cfg;
+        let batch = cfg.batch;
+        let mb_cap = self.mb_cap;
+        let chunks = batch.div_ceil(mb_cap);
+        let base = SaeUniform::for_run(cfg);
+        let stride = self.uniform_stride as usize;
+        let mut uniforms = vec![0u8; stride * (k * chunks) as usize];
+        for j in 0..k {
+            let step = self.step + j;
+            let scalars = step_scalars(cfg, step);
+            for c in 0..chunks {
+                let start = c * mb_cap;
+                let len = mb_cap.min(batch - start);
+                let entry = base.at(cfg, step, &scalars, start, len, j);
+                let at = ((j * chunks + c) as usize) * stride;
+                uniforms[at..at + SAE_UNIFORM_SIZE as usize]
+                    .copy_from_slice(bytemuck::bytes_of(&entry));
+            }
+        }
+        let b = &self.buffers;
+        let q = &self.ctx.queue;
+        q.write_buffer(&b.uniform, 0, &uniforms);
+        q.write_buffer(&b.upload, 0, bytemuck::cast_slice(batches));
+        let history_bytes = 4 * (HISTORY_WORDS as u64) * u64::from(k);
+        q.write_buffer(&b.history, 0, &vec![0u8; history_bytes as usize]);
+
+        let (n, s) = (cfg.n() as u64, cfg.s() as u64);
+        let max_groups = self.ctx.adapter.max_compute_workgroups_per_dimension;
+        let param_threads = 2 * n * s + s + n;
+        let update_groups = n + s + s.div_ceil(u64::from(ROW_WORKGROUP));
+        let firing_groups = s.div_ceil(u64::from(ROW_WORKGROUP)) + 1;
+        let step_bytes = 4 * u64::from(batch) * n;
+        let [enc, act, dec, bwd, grad, upd, fire] = &self.kernels;
+        let [g_enc, g_act, g_dec, g_bwd, g_grad, g_upd, g_fire] = &self.bind_groups;
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sae steps"),
+            });
+        for j in 0..k {
+            for c in 0..chunks {
+                let start = c * mb_cap;
+                let len = mb_cap.min(batch - start);
+                let rows = u64::from(len);
+                encoder.copy_buffer_to_buffer(
+                    &b.upload,
+                    u64::from(j) * step_bytes + 4 * u64::from(start) * n,
+                    &b.x,
+                    0,
+                    4 * rows * n,
+                );
+                let offset = ((j * chunks + c) as usize * stride) as u32;
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some("sae micro-batch"),
+                    timestamp_writes: None,
+                });
+                enc.dispatch(&mut pass, g_enc, offset, rows * s, max_groups);
+                act.dispatch_groups(&mut pass, g_act, offset, rows, max_groups);
+                dec.dispatch_groups(&mut pass, g_dec, offset, rows, max_groups);
+                bwd.dispatch(&mut pass, g_bwd, offset, rows * s, max_groups);
+                grad.dispatch(&mut pass, g_grad, offset, param_threads, max_groups);
+                if c + 1 == chunks {
+                    let offset = ((j * chunks) as usize * stride) as u32;
+                    upd.dispatch_groups(&mut pass, g_upd, offset, update_groups, max_groups);
+                    fire.dispatch_groups(&mut pass, g_fire, offset, firing_groups, max_groups);
+                }
+            }
+        }
+        encoder.copy_buffer_to_buffer(&b.history, 0, &b.stats_staging, 0, history_bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = read_bytes(&self.ctx, &b.stats_staging, history_bytes).await?;
+        Ok(bytemuck::pod_collect_to_vec::<u8, u32>(&bytes))
+    }
+
+    /// Reads the current state back (asynchronously), equal to what the CPU trainer holds
+    /// after the same steps.
+    pub async fn read_state(&self) -> Result<SaeState, SaeTrainError> {
+        self.read_state_inner().await.map_err(|e| device_error(&e))
+    }
+
+    async fn read_state_inner(&self) -> Result<SaeState, GpuError> {
+        self.ctx.health.check()?;
+        let p = 4 * self.cfg.param_count() as u64;
+        let s = 4 * self.cfg.s() as u64;
+        let total = 3 * p + 3 * s;
+        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sae state staging"),
+            size: total,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let b = &self.buffers;
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sae read state"),
+            });
+        encoder.copy_buffer_to_buffer(&b.params, 0, &staging, 0, p);
+        encoder.copy_buffer_to_buffer(&b.adam_m, 0, &staging, p, p);
+        encoder.copy_buffer_to_buffer(&b.adam_v, 0, &staging, 2 * p, p);
+        encoder.copy_buffer_to_buffer(&b.last_fired, 0, &staging, 3 * p, s);
+        encoder.copy_buffer_to_buffer(&b.window_fired, 0, &staging, 3 * p + s, s);
+        encoder.copy_buffer_to_buffer(&b.density_counts, 0, &staging, 3 * p + 2 * s, s);
+        self.ctx.queue.submit([encoder.finish()]);
+        let bytes = read_bytes(&self.ctx, &staging, total).await?;
+        let (p, s) = (p as usize, s as usize);
+        let u32s = |r: std::ops::Range<usize>| -> Vec<u32> {
+            bytemuck::pod_collect_to_vec::<u8, u32>(&bytes[r])
+        };
+        let densities = match self.density_inputs {
+            Some(inputs) => {
+                let inputs = inputs.max(1) as f64;
+                u32s(3 * p + 2 * s..3 * p + 3 * s)
+                    .iter()
+                    .map(|c| f64::from(*c) / inputs)
+                    .collect()
+            }
+            None => self.densities.clone(),
+        };
+        Ok(SaeState {
+            step: self.step,
+            params: f32s(&bytes[..p]),
+            adam_m: f32s(&bytes[p..2 * p]),
+            adam_v: f32s(&bytes[2 * p..3 * p]),
+            last_fired: u32s(3 * p..3 * p + s),
+            window_fired: u32s(3 * p + s..3 * p + 2 * s)
+                .into_iter()
+                .map(u64::from)
+                .collect(),
+            window_inputs: self.window_inputs,
+            densities,
+            input_scale: self.input_scale,
+        })
+    }
+}

@@ -1,0 +1,90 @@
+// The SAE lab: /sae on WebGPU and on the CPU fallback.
+import { assert, assertNoErrors, openPage, screenshot, test, waitForState } from './lib.mjs';
+
+const sae = (page) => page.evaluate(() => window.polytope.state().sae);
+
+export function saeTests(ctx) {
+  test('/sae trains on synthetic data and MMCS passes 0.9 with the default settings', async () => {
+    const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/sae`);
+    const started = Date.now();
+    let s = await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 10, null, 60000);
+    assert(s.page === 'sae', 'page');
+    assert(s.sae.settings.source === 'synthetic' && s.sae.settings.variant === 'topk', JSON.stringify(s.sae.settings));
+    const early = s.sae.metrics.mmcs;
+    s = await waitForState(page, () => (window.polytope.state().sae?.metrics?.mmcs ?? 0) > 0.9, null, 400000);
+    console.log(`       MMCS ${s.sae.metrics.mmcs.toFixed(3)} at step ${s.sae.step} after ${((Date.now() - started) / 1000).toFixed(0)} s on ${s.sae.backend} (from ${early?.toFixed(3)})`);
+    assert(early < 0.9, `MMCS starts low: ${early}`);
+    assert(s.sae.metrics.explained_variance > 0.5, `explained variance ${s.sae.metrics.explained_variance}`);
+    assert(s.sae.metrics.l0 <= 4.0001, `TopK keeps L0 <= k: ${s.sae.metrics.l0}`);
+    for (const panel of ['quality', 'loss', 'l0', 'density', 'cosine']) {
+      assert(await page.isVisible(`[data-panel=${panel}] canvas`), `panel ${panel} visible`);
+    }
+    const shown = await page.textContent('[data-testid=mmcs]');
+    assert(Number(shown) > 0.85, `MMCS shown on the page: ${shown}`);
+    await screenshot(page, 'sae-synthetic');
+    assertNoErrors(errors, 'sae');
+    await context.close();
+  });
+
+  test('switching variants restarts the run; l1-2023 resamples and marks it', async () => {
+    const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/sae?steps=800&d_sae=128&seed=2`);
+    await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 5, null, 60000);
+    await page.selectOption('[data-control=variant] select', 'l1-2023');
+    let s = await waitForState(
+      page,
+      () => {
+        const t = window.polytope.state().sae;
+        return t.settings.variant === 'l1-2023' && t.step >= 310;
+      },
+      null,
+      300000,
+    );
+    assert(page.url().includes('variant=l1-2023'), `url ${page.url()}`);
+    assert(s.sae.resamples.length >= 1 && s.sae.resamples[0][0] === 100, `resampling at steps/8: ${JSON.stringify(s.sae.resamples)}`);
+    assert(await page.isVisible('[data-control=l1] input'), 'the L1 coefficient is a control for l1-2023');
+    assert(!(await page.isVisible('[data-control=k] input')), 'k is hidden for l1-2023');
+    await page.selectOption('[data-control=variant] select', 'jumprelu');
+    s = await waitForState(
+      page,
+      () => {
+        const t = window.polytope.state().sae;
+        return t.settings.variant === 'jumprelu' && t.step >= 50;
+      },
+      null,
+      120000,
+    );
+    assert(s.sae.report.variant === 'jumprelu', 'report follows');
+    await screenshot(page, 'sae-jumprelu');
+    assertNoErrors(errors, 'variants');
+    await context.close();
+  });
+
+  test('SAE CPU fallback trains with a visible notice', async () => {
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/sae?steps=600`);
+    const s = await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 600 && window.polytope.state().sae.status === 'done', null, 200000);
+    assert(s.sae.backend === 'cpu' && s.compute.backend === 'cpu', 'CPU backend');
+    assert(await page.isVisible('[data-testid=fallback-notice]'), 'notice');
+    assert(s.sae.held_out && s.sae.held_out.explained_variance > 0.3, `held-out ${JSON.stringify(s.sae.held_out)}`);
+    assert(await page.isVisible('[data-testid=held-out]'), 'the held-out evaluation is shown');
+    assert(s.sae.report.mmcs > 0.5, `report MMCS ${s.sae.report.mmcs}`);
+    await screenshot(page, 'sae-cpu-fallback');
+    assertNoErrors(errors, 'cpu sae');
+    await context.close();
+  });
+
+  test('toy source: learned directions over the true pentagon, in an embed, with bad parameters reported', async () => {
+    const url = `${ctx.base}/sae?source=toy&variant=l1-2024&d_sae=12&steps=1500&embed=1&panels=directions,quality&k=999`;
+    const { page, errors, context } = await openPage(ctx.gpu, url);
+    const s = await waitForState(page, () => window.polytope.state().sae?.status === 'done', null, 300000);
+    assert(s.sae.settings.source === 'toy' && s.sae.settings.d_sae === '12', JSON.stringify(s.sae.settings));
+    assert(s.sae.setting_errors.some((e) => e.startsWith('k=')), `errors ${s.sae.setting_errors}`);
+    assert(s.sae.source.includes('toy model'), s.sae.source);
+    assert(s.sae.report.mmcs > 0.9, `toy MMCS ${s.sae.report.mmcs}`);
+    assert(await page.isVisible('[data-panel=directions] canvas'), 'directions');
+    assert(!(await page.isVisible('[data-panel=loss]')), 'loss panel hidden in this embed');
+    assert(!(await page.isVisible('.site-header')), 'no site chrome in the embed');
+    await screenshot(page, 'sae-toy-embed');
+    assertNoErrors(errors, 'toy sae');
+    await context.close();
+  });
+}
