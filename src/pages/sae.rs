@@ -587,7 +587,11 @@ pub fn SaePage() -> impl IntoView {
                     <div class="cards">
                         {show("quality").then(|| card("quality", Key::PlotSaeQuality, quality_spec, 0.6, None, None))}
                         {show("loss").then(|| card("loss", Key::PlotSaeLoss, loss_spec, 0.6, None, None))}
-                        {show("directions").then(|| card("directions", Key::PlotSaeDirections, directions_spec, 0.8, Some(Key::SaeDirectionsNote), Some(drag)))}
+                        {show("directions").then(|| view! {
+                            <Show when=move || run.settings.with(|s| s.source == SourceKind::Toy && (2..=3).contains(&s.d_in))>
+                                {card("directions", Key::PlotSaeDirections, directions_spec, 0.8, Some(Key::SaeDirectionsNote), Some(drag))}
+                            </Show>
+                        })}
                         {show("cosine").then(|| card("cosine", Key::PlotSaeCosine, cosine, 0.6, None, None))}
                         {show("l0").then(|| card("l0", Key::PlotSaeL0, l0_spec, 0.6, None, None))}
                         {show("density").then(|| card("density", Key::PlotSaeDensity, density_spec, 0.6, None, None))}

@@ -119,12 +119,7 @@ pub fn metric_curves<DB: DrawingBackend>(
                     .collect();
                 let color = curve_color(c.color);
                 if let Some(last) = pts.last().copied() {
-                    $chart
-                        .draw_series(LineSeries::new(pts, color.stroke_width(stroke)))?
-                        .label(c.name.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(3))
-                        });
+                    $chart.draw_series(LineSeries::new(pts, color.stroke_width(stroke)))?;
                     let p = $chart.backend_coord(&last);
                     hits.push(Hit {
                         target: Target::Instance(i),
@@ -136,19 +131,33 @@ pub fn metric_curves<DB: DrawingBackend>(
                     });
                 }
             }
-            $chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(PAPER.mix(0.85))
-                .border_style(GRID)
-                .label_font(font(10.0).color(&INK))
-                .draw()?;
         }};
     }
+    // The legend, in a row above the chart, drawn by hand: plotters' own legend measures text
+    // through the DOM, which the page's content security policy forbids.
+    let (legend, area) = area.split_vertically(theme.px(18.0));
+    let mut x = theme.px(50.0);
+    for c in curves {
+        let color = curve_color(c.color);
+        let y = theme.px(9.0);
+        legend.draw(&PathElement::new(
+            vec![(x, y), (x + theme.px(14.0), y)],
+            color.stroke_width(theme.px(3.0).max(1) as u32),
+        ))?;
+        legend.draw(&Text::new(
+            c.name.clone(),
+            (x + theme.px(18.0), y),
+            theme.text_at(10.0, INK, HPos::Left, VPos::Center),
+        ))?;
+        // About 6 pixels per character at 10 px: text is never measured here.
+        x += theme.px(18.0 + 6.0 * c.name.chars().count() as f64 + 14.0);
+    }
+    let area = &area;
     let margin = theme.px(6.0);
     if log_y {
         let mut chart = ChartBuilder::on(area)
             .margin(margin)
+            .margin_right(theme.px(16.0))
             .x_label_area_size(theme.px(22.0))
             .y_label_area_size(theme.px(44.0))
             .build_cartesian_2d(0.0..xmax, (lo..hi).log_scale())?;
@@ -156,6 +165,7 @@ pub fn metric_curves<DB: DrawingBackend>(
     } else {
         let mut chart = ChartBuilder::on(area)
             .margin(margin)
+            .margin_right(theme.px(16.0))
             .x_label_area_size(theme.px(22.0))
             .y_label_area_size(theme.px(44.0))
             .build_cartesian_2d(0.0..xmax, lo..hi)?;
@@ -198,7 +208,6 @@ pub fn density_histogram<DB: DrawingBackend>(
         .y_labels(4)
         .x_label_style(font(10.0))
         .y_label_style(font(10.0))
-        .x_desc("log10 feature density")
         .x_label_formatter(&|x| {
             if *x < first_edge - 0.01 {
                 String::new()
