@@ -218,6 +218,8 @@ strings! {
     SaeSource => "Data", "数据来源";
     SaeSourceSynthetic => "Synthetic: sparse sums of known directions", "合成数据：已知方向的稀疏叠加";
     SaeSourceToy => "Hidden layer of a toy model", "玩具模型的隐藏层";
+    SaeSourceFile => "Or an activation file (POLYACT1; not kept in links)", "或激活文件（POLYACT1；不会写入链接）";
+    SaeFileInUse => "Training on the file", "正在用文件训练";
     SaeVariant => "Training recipe", "训练方法";
     SaeVariantL12023 => "L1 + resampling (Anthropic 2023)", "L1 + 重采样（Anthropic 2023）";
     SaeVariantL12024 => "L1 × decoder norm (Anthropic 2024)", "L1 × 解码器范数（Anthropic 2024）";

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use polytope_core::sae::{
-    ActivationSource, Layout, SaeConfig, SaeEval, SaeReport, SaeSettings, SaeSnapshot,
-    SaeTrainError, SaeTrainer, SettingError, SourceKind, StepStats, ToySource, density_histogram,
-    greedy_matching, mmcs, normalized_rows,
+    ActivationFile, ActivationSource, FileSource, Layout, SaeConfig, SaeEval, SaeReport,
+    SaeSettings, SaeSnapshot, SaeTrainError, SaeTrainer, SettingError, SourceKind, StepStats,
+    ToySource, density_histogram, greedy_matching, mmcs, normalized_rows,
 };
 use polytope_core::tms::CpuTrainer;
 use polytope_gpu::{BackendKind, GpuSaeTrainer, SaeBackendTrainer};
@@ -92,6 +92,8 @@ struct Inner {
     cpu_steps: u32,
     gpu_steps: u32,
     truth: Option<Arc<Vec<f32>>>,
+    /// The activation file the user picked, for the file source.
+    file: Option<Arc<ActivationFile>>,
     last_mmcs_ms: f64,
     pending: Option<SaeSnapshot>,
 }
@@ -139,6 +141,7 @@ impl SaeRun {
                 cpu_steps: 4,
                 gpu_steps: 4,
                 truth: None,
+                file: None,
                 last_mmcs_ms: 0.0,
                 pending: None,
             }))),
@@ -147,6 +150,22 @@ impl SaeRun {
 
     fn inner(self) -> Rc<RefCell<Inner>> {
         self.inner.get_value()
+    }
+
+    /// Uses an activation file the user picked (already decoded and checked).
+    pub fn use_file(self, name: String, file: ActivationFile) {
+        let d_in = file.d_in as u32;
+        self.inner().borrow_mut().file = Some(Arc::new(file));
+        let was_running = self.status.get_untracked() == RunStatus::Running;
+        self.settings.update(|s| {
+            s.source = SourceKind::File(name);
+            s.d_in = d_in;
+        });
+        if was_running {
+            self.reset_and_play();
+        } else {
+            self.reset();
+        }
     }
 
     pub fn total_steps(self) -> u32 {
@@ -220,7 +239,15 @@ impl SaeRun {
                     Err(e) => Err(e.to_string()),
                 }
             }
-            _ => settings.build_source(),
+            SourceKind::File(name) => match self.inner().borrow().file.clone() {
+                Some(file) => Ok(Box::new(FileSource::new(
+                    file.as_ref().clone(),
+                    settings.seed,
+                    name.clone(),
+                )) as Box<dyn ActivationSource>),
+                None => Err(format!("{name}: pick the activation file again")),
+            },
+            SourceKind::Synthetic => settings.build_source(),
         };
         if self.inner().borrow().generation != generation {
             return;

@@ -49,7 +49,7 @@ def steps_per_second(d_in, d_sae, batch, seconds):
             g -= (g * w_dec).sum(dim=1, keepdim=True) * w_dec
         opt.step()
         with torch.no_grad():
-            w_dec /= w_dec.norm(dim=1, keepdim=True).clamp_min(1e-12)
+            w_dec.div_(w_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
             fired = (f > 0).any(dim=0)
             step_no[0] += 1
             last_fired[fired] = step_no[0]

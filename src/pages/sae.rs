@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use polytope_core::sae::{SAE_SETTING_NAMES, SaeSettings, SourceKind, Variant};
+use polytope_core::sae::{
+    ActivationFile, MAX_D_IN, SAE_SETTING_NAMES, SaeSettings, SourceKind, Variant,
+};
 use polytope_plots::{Curve, Target};
 use serde_json::json;
 
@@ -48,6 +50,13 @@ fn run_from_url() -> SaeRun {
 /// Keeps the address in step with the settings (settings first, other parameters kept).
 fn sync_url(run: SaeRun) {
     Effect::new(move |_| {
+        // A picked file cannot travel in a link: the address keeps the last shareable run.
+        if run
+            .settings
+            .with(|s| matches!(s.source, SourceKind::File(_)))
+        {
+            return;
+        }
         let mut all = run.settings.with(SaeSettings::to_pairs);
         let mut rest: Vec<(String, String)> = url::query()
             .into_iter()
@@ -165,6 +174,45 @@ fn SaeSettingsForm(run: SaeRun, hidden: Arc<HashSet<String>>) -> impl IntoView {
         })
     };
     let is_toy = move || run.settings.with(|s| s.source == SourceKind::Toy);
+    let file_name = move || {
+        run.settings.with(|s| match &s.source {
+            SourceKind::File(name) => Some(name.clone()),
+            _ => None,
+        })
+    };
+    let pick_file = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let name = file.name();
+        leptos::task::spawn_local(async move {
+            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+                Err(_) => {
+                    error.set(Some(format!("{name}: the file could not be read")));
+                    return;
+                }
+            };
+            match ActivationFile::parse(&bytes) {
+                Ok(parsed) if parsed.d_in as u32 > MAX_D_IN => error.set(Some(format!(
+                    "{name}: {} values per row; the lab takes at most {MAX_D_IN}",
+                    parsed.d_in
+                ))),
+                Ok(parsed) => {
+                    error.set(None);
+                    run.use_file(name, parsed);
+                }
+                Err(e) => error.set(Some(format!("{name}: {e}"))),
+            }
+        });
+    };
     let variant = move || run.settings.with(|s| s.variant);
     let backend_field = shown("backend").then(|| {
         view! {
@@ -205,6 +253,15 @@ fn SaeSettingsForm(run: SaeRun, hidden: Arc<HashSet<String>>) -> impl IntoView {
                 ("synthetic", Key::SaeSourceSynthetic),
                 ("toy", Key::SaeSourceToy),
             ])}
+            {shown("source").then(|| view! {
+                <label class="field" data-control="file">
+                    <span>{i18n.tr(Key::SaeSourceFile)}</span>
+                    <input type="file" name="file" data-testid="activation-file" on:change=pick_file />
+                </label>
+            })}
+            {move || file_name().map(|name| view! {
+                <p class="card-note" data-testid="file-source">{i18n.tr(Key::SaeFileInUse)} ": " {name}</p>
+            })}
             {select("variant", Key::SaeVariant, vec![
                 ("l1-2023", Key::SaeVariantL12023),
                 ("l1-2024", Key::SaeVariantL12024),
@@ -368,18 +425,18 @@ pub fn SaePage() -> impl IntoView {
     };
     let loss_spec = Signal::from(Memo::new(move |_| {
         let h = run.history.get();
-        let mut curves = vec![
-            Curve {
-                name: "reconstruction".into(),
-                color: 0,
-                points: h.series(|s| s.recon),
-            },
-            Curve {
+        let mut curves = vec![Curve {
+            name: "reconstruction".into(),
+            color: 0,
+            points: h.series(|s| s.recon),
+        }];
+        if h.stats.iter().any(|s| s.sparsity > 0.0) {
+            curves.push(Curve {
                 name: "sparsity".into(),
                 color: 1,
                 points: h.series(|s| s.sparsity),
-            },
-        ];
+            });
+        }
         if h.stats.iter().any(|s| s.aux > 0.0) {
             curves.push(Curve {
                 name: "AuxK".into(),
@@ -437,7 +494,7 @@ pub fn SaePage() -> impl IntoView {
         PlotSpec::Curves {
             curves: Arc::new(curves),
             events: events(),
-            log_y: true,
+            log_y: false,
             y_range: None,
         }
     }));

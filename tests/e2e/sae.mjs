@@ -1,6 +1,20 @@
 // The SAE lab: /sae on WebGPU and on the CPU fallback.
 import { assert, assertNoErrors, openPage, screenshot, test, waitForState } from './lib.mjs';
 
+/// An activation file (docs/activation-format.md): f32 rows, no metadata.
+function activationFile(rows, dIn, value) {
+  const header = Buffer.alloc(32);
+  header.write('POLYACT1', 0, 'ascii');
+  header.writeUInt32LE(1, 8);
+  header.writeUInt32LE(0, 12);
+  header.writeBigUInt64LE(BigInt(rows), 16);
+  header.writeUInt32LE(dIn, 24);
+  header.writeUInt32LE(0, 28);
+  const data = Buffer.alloc(rows * dIn * 4);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < dIn; k++) data.writeFloatLE(value(r, k), (r * dIn + k) * 4);
+  return Buffer.concat([header, data]);
+}
+
 const sae = (page) => page.evaluate(() => window.polytope.state().sae);
 
 export function saeTests(ctx) {
@@ -103,6 +117,46 @@ export function saeTests(ctx) {
     assert(!(await page.isVisible('.site-header')), 'no site chrome in the embed');
     await screenshot(page, 'sae-toy-embed');
     assertNoErrors(errors, 'toy sae');
+    await context.close();
+  });
+
+  test('/sae: an activation file trains; a broken one is refused with a clear message', async () => {
+    const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/sae?steps=300&d_sae=32&backend=cpu`);
+    await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 1, null, 60000);
+    const urlBefore = page.url();
+    // 2000 rows in 8 dimensions: one or two of the basis directions active per row.
+    const good = activationFile(2000, 8, (r, k) => (k === r % 8 ? 1 + (r % 5) * 0.1 : 0) + (k === (r * 3 + 1) % 8 ? 0.5 : 0));
+    await page.setInputFiles('[data-testid=activation-file]', { name: 'acts.bin', mimeType: 'application/octet-stream', buffer: good });
+    const s = await waitForState(page, () => {
+      const t = window.polytope.state().sae;
+      return t.source.startsWith('file acts.bin') && t.status === 'done';
+    }, null, 120000);
+    assert(s.sae.report.d_in === 8, `d_in ${s.sae.report.d_in}`);
+    assert(s.sae.report.mmcs === null, 'a file has no ground truth');
+    assert(s.sae.held_out.explained_variance > 0.5, `held-out ${JSON.stringify(s.sae.held_out)}`);
+    assert(await page.isVisible('[data-testid=file-source]'), 'the file in use is named');
+    assert(page.url() === urlBefore, `a file does not go into the address: ${page.url()}`);
+    const bad = Buffer.concat([good.subarray(0, 40)]);
+    await page.setInputFiles('[data-testid=activation-file]', { name: 'broken.bin', mimeType: 'application/octet-stream', buffer: bad });
+    await page.waitForSelector('.settings-form [role=alert]', { timeout: 10000 });
+    const message = await page.textContent('.settings-form [role=alert]');
+    assert(/broken\.bin/.test(message), `message: ${message}`);
+    const after = await page.evaluate(() => window.polytope.state().sae);
+    assert(after.source.startsWith('file acts.bin') && after.status === 'done', 'the previous run is kept');
+    await screenshot(page, 'sae-file');
+    assertNoErrors(errors, 'sae file');
+    await context.close();
+  });
+
+  test('/sae: a lost GPU device: training resumes on the CPU and says so', async () => {
+    const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/sae?steps=300&d_sae=64`);
+    await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 3 && window.polytope.state().sae.backend === 'gpu', null, 120000);
+    const lost = await page.evaluate(() => window.polytope.loseDevice());
+    assert(lost === true, 'there was a device to lose');
+    const s = await waitForState(page, () => window.polytope.state().sae.backend === 'cpu', null, 60000);
+    assert(/resumed on the CPU from step \d+/.test(s.sae.message), `message ${s.sae.message}`);
+    await waitForState(page, () => window.polytope.state().sae.status === 'done', null, 60000);
+    assertNoErrors(errors.filter((e) => !/destroyed|lost/i.test(e)), 'sae device loss');
     await context.close();
   });
 }
