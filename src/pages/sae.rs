@@ -193,13 +193,11 @@ fn SaeSettingsForm(run: SaeRun, hidden: Arc<HashSet<String>>) -> impl IntoView {
         };
         let name = file.name();
         leptos::task::spawn_local(async move {
-            let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
-                Err(_) => {
-                    error.set(Some(format!("{name}: the file could not be read")));
-                    return;
-                }
+            let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
+                error.set(Some(format!("{name}: the file could not be read")));
+                return;
             };
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
             match ActivationFile::parse(&bytes) {
                 Ok(parsed) if parsed.d_in as u32 > MAX_D_IN => error.set(Some(format!(
                     "{name}: {} values per row; the lab takes at most {MAX_D_IN}",
