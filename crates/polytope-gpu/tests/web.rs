@@ -47,8 +47,7 @@ async fn tms_training_should_match_cpu_reference_in_the_browser() {
 }
 
 /// The SAE trainer against the CPU reference (1 and 100 steps; tolerances in
-/// `polytope_gpu::sae_parity`): l1-2023, and TopK with dead latents (so AuxK runs too). Kept to
-/// two cases: SwiftShader takes about 50 s per case, within the runner's timeout for all tests.
+/// `polytope_gpu::sae_parity`): every variant, and TopK with dead latents (so AuxK runs too).
 #[wasm_bindgen_test]
 async fn sae_training_should_match_cpu_reference_in_the_browser() {
     let ctx = request_context(AdapterPreference::HighPerformance)
@@ -56,6 +55,8 @@ async fn sae_training_should_match_cpu_reference_in_the_browser() {
         .expect("WebGPU adapter");
     let cases = [
         SaeParityCase::standard(Variant::L1_2023),
+        SaeParityCase::standard(Variant::L1_2024),
+        SaeParityCase::standard(Variant::JumpRelu),
         SaeParityCase::topk_with_dead_latents(),
     ];
     let mut failures = Vec::new();
