@@ -109,6 +109,7 @@ strings! {
     HomeLead => "A network with 30 neurons can store hundreds of sparse features by arranging them as polytopes: digons, triangles, tetrahedra, pentagons. Polytope lets you train such toy models live on your own GPU and watch the geometry appear.", "一个只有 30 个神经元的网络，可以把数百个稀疏特征排列成多胞形（二边形、三角形、四面体、五边形）来存储。Polytope 让你在自己的 GPU 上实时训练这样的玩具模型，看着几何结构浮现。";
     HomeStart => "Start with the toy models", "从玩具模型开始";
     HomeComputeLink => "Check your GPU", "检查你的 GPU";
+    HomeSaeLink => "Recover features with a sparse autoencoder", "用稀疏自编码器找回特征";
     HomeCredits => "Based on Elhage et al., “Toy Models of Superposition” (2022) and Bricken et al., “Towards Monosemanticity” (2023).", "基于 Elhage 等人《Toy Models of Superposition》（2022）与 Bricken 等人《Towards Monosemanticity》（2023）。";
     ToyTitle => "Toy models of superposition", "叠加的玩具模型";
     Controls => "Settings", "设置";
@@ -241,6 +242,9 @@ strings! {
     PlotSaeCosine => "Cosine similarity: true features × learned latents", "余弦相似度：真实特征 × 学到的隐变量";
     SaeExplainedVariance => "explained variance", "解释方差";
     SaeDead => "dead", "死特征";
+    SaeRecon => "reconstruction", "重建";
+    SaeSparsityTerm => "sparsity", "稀疏惩罚";
+    SaeMmcsReverse => "MMCS (learned → true)", "MMCS（学到 → 真实）";
     SaeMmcs => "MMCS", "MMCS";
     SaeDirectionsNote => "Thick light arrows: true features. Thin arrows: learned latents, coloured by the true feature they match (grey: unmatched, faded: dead).", "粗的浅色箭头：真实特征。细箭头：学到的隐变量，按所匹配的真实特征着色（灰色：未匹配，淡色：死特征）。";
     SaeDirectionsUnavailable => "Directions are drawn for a toy model with 2 or 3 hidden dimensions.", "仅当玩具模型有 2 或 3 个隐藏维度时绘制方向。";

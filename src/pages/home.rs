@@ -14,6 +14,7 @@ pub fn Home() -> impl IntoView {
             <p class="lead">{i18n.tr(Key::HomeLead)}</p>
             <p class="hero-actions">
                 <A href="/toy" attr:class="button">{i18n.tr(Key::HomeStart)}</A>
+                <A href="/sae" attr:class="button secondary">{i18n.tr(Key::HomeSaeLink)}</A>
                 <A href="/compute" attr:class="button secondary">{i18n.tr(Key::HomeComputeLink)}</A>
             </p>
         </section>

@@ -424,13 +424,13 @@ pub fn SaePage() -> impl IntoView {
     let loss_spec = Signal::from(Memo::new(move |_| {
         let h = run.history.get();
         let mut curves = vec![Curve {
-            name: "reconstruction".into(),
+            name: i18n.t(Key::SaeRecon).into(),
             color: 0,
             points: h.series(|s| s.recon),
         }];
         if h.stats.iter().any(|s| s.sparsity > 0.0) {
             curves.push(Curve {
-                name: "sparsity".into(),
+                name: i18n.t(Key::SaeSparsityTerm).into(),
                 color: 1,
                 points: h.series(|s| s.sparsity),
             });
@@ -470,7 +470,7 @@ pub fn SaePage() -> impl IntoView {
                 points: h.mmcs.iter().map(|(s, m, _)| (*s, *m)).collect(),
             });
             curves.push(Curve {
-                name: "MMCS (learned → true)".into(),
+                name: i18n.t(Key::SaeMmcsReverse).into(),
                 color: 4,
                 points: h.mmcs.iter().map(|(s, _, r)| (*s, *r)).collect(),
             });

@@ -159,4 +159,24 @@ export function saeTests(ctx) {
     assertNoErrors(errors.filter((e) => !/destroyed|lost/i.test(e)), 'sae device loss');
     await context.close();
   });
+
+  test('/sae: in Chinese, a 3-D toy model with its directions dragged round', async () => {
+    const url = `${ctx.base}/sae?lang=zh&source=toy&d_in=3&features=6&d_sae=16&steps=800&backend=cpu`;
+    const { page, errors, context } = await openPage(ctx.gpu, url);
+    const s = await waitForState(page, () => window.polytope.state().sae?.status === 'done', null, 120000);
+    assert(s.lang === 'zh', 'lang');
+    const title = await page.textContent('h1.page-title');
+    assert(title.includes('稀疏自编码器实验室'), `title ${title}`);
+    assert(s.sae.report.d_in === 3 && s.sae.report.mmcs > 0.8, `report ${JSON.stringify(s.sae.report).slice(0, 200)}`);
+    const canvas = page.locator('[data-panel=directions] canvas');
+    const box = await canvas.boundingBox();
+    assert(box !== null, 'the 3-D directions are drawn');
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 + 80, box.y + box.height / 2 + 30, { steps: 6 });
+    await page.mouse.up();
+    await screenshot(page, 'sae-toy-3d-zh');
+    assertNoErrors(errors, 'sae zh 3-d');
+    await context.close();
+  });
 }
