@@ -81,6 +81,12 @@ impl SaeHistory {
     }
 }
 
+/// Multiply-adds of a ground-truth comparison done live, and at the end of a run.
+const LIVE_COMPARE_BUDGET: usize = 30_000_000;
+const FINAL_COMPARE_BUDGET: usize = 1_000_000_000;
+/// Largest true x learned pair count the greedy matching sorts.
+const MATCHING_PAIRS_MAX: usize = 4_000_000;
+
 /// Speed levels: steps per animation frame at most (0: as many as fit the frame).
 pub const SAE_SPEEDS: [u32; 4] = [1, 10, 100, 0];
 
@@ -405,13 +411,29 @@ impl SaeRun {
         };
         let previous = self.view.get_untracked();
         let now = now_ms();
-        let (m_fwd, m_rev, matching) = match (&truth, force || now - last_mmcs > 200.0) {
+        // Comparing with the ground truth costs `t * s * n` multiply-adds per direction: live
+        // (at most five times a second) for small runs, only when the run stops for large
+        // ones, never beyond what a page can do without freezing.
+        let cost = truth
+            .as_ref()
+            .map_or(0, |t| t.len() / n.max(1) * learned.len());
+        let due = if cost <= LIVE_COMPARE_BUDGET {
+            force || now - last_mmcs > 200.0
+        } else {
+            force && cost <= FINAL_COMPARE_BUDGET
+        };
+        let (m_fwd, m_rev, matching) = match (&truth, due) {
             (Some(t), true) => {
                 inner.borrow_mut().last_mmcs_ms = now;
+                let pairs = (t.len() / n.max(1)) * (learned.len() / n.max(1));
                 (
                     Some(mmcs(t, &learned, n)),
                     Some(mmcs(&learned, t, n)),
-                    Arc::new(greedy_matching(t, &learned, n)),
+                    Arc::new(if pairs <= MATCHING_PAIRS_MAX {
+                        greedy_matching(t, &learned, n)
+                    } else {
+                        Vec::new()
+                    }),
                 )
             }
             _ => previous.as_ref().map_or((None, None, Arc::default()), |v| {

@@ -345,8 +345,12 @@ fn SaeStatusLine(run: SaeRun) -> impl IntoView {
     }
 }
 
-/// Columns of the cosine matrix: matched latents in the order of their true features, then the
-/// rest.
+/// The most true features and latents the cosine matrix shows.
+const COSINE_ROWS_MAX: usize = 64;
+const COSINE_COLS_MAX: usize = 256;
+
+/// The cosine matrix: the first true features (at most 64) against their matched latents in
+/// the order of the true features, then other latents, at most 256 columns in all.
 fn cosine_spec(view: &SaeView, highlight: Option<usize>) -> PlotSpec {
     let Some(truth) = &view.truth else {
         return PlotSpec::Empty {
@@ -354,25 +358,36 @@ fn cosine_spec(view: &SaeView, highlight: Option<usize>) -> PlotSpec {
         };
     };
     let n = view.cfg.n();
-    let rows = truth.len() / n;
-    let cols = view.learned.len() / n;
+    let rows = (truth.len() / n).min(COSINE_ROWS_MAX);
+    let latents_total = view.learned.len() / n;
+    let mut by_truth: Vec<(usize, usize)> = view
+        .matching
+        .iter()
+        .filter(|(t, _, _)| *t < rows)
+        .map(|(t, l, _)| (*t, *l))
+        .collect();
+    by_truth.sort_unstable();
+    let mut latents: Vec<usize> = by_truth.iter().map(|(_, l)| *l).collect();
+    let used: HashSet<usize> = latents.iter().copied().collect();
+    latents.extend(
+        (0..latents_total)
+            .filter(|c| !used.contains(c))
+            .take(COSINE_COLS_MAX.saturating_sub(latents.len())),
+    );
+    latents.truncate(COSINE_COLS_MAX);
+    let cols = latents.len();
     let mut cos = vec![0.0f32; rows * cols];
-    for (r, t) in truth.chunks(n).enumerate() {
-        for (c, l) in view.learned.chunks(n).enumerate() {
-            cos[r * cols + c] = t.iter().zip(l).map(|(a, b)| a * b).sum();
+    for (r, t) in truth.chunks(n).take(rows).enumerate() {
+        for (c, l) in latents.iter().enumerate() {
+            let learned = &view.learned[l * n..(l + 1) * n];
+            cos[r * cols + c] = t.iter().zip(learned).map(|(a, b)| a * b).sum();
         }
     }
-    let mut by_truth: Vec<(usize, usize)> =
-        view.matching.iter().map(|(t, l, _)| (*t, *l)).collect();
-    by_truth.sort_unstable();
-    let mut order: Vec<usize> = by_truth.iter().map(|(_, l)| *l).collect();
-    let used: HashSet<usize> = order.iter().copied().collect();
-    order.extend((0..cols).filter(|c| !used.contains(c)));
     PlotSpec::Cosine {
         cos: Arc::new(cos),
         rows,
         cols,
-        col_order: Arc::new(order),
+        latents: Arc::new(latents),
         highlight,
     }
 }

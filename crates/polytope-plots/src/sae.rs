@@ -398,14 +398,15 @@ pub fn dictionary_directions<DB: DrawingBackend>(
     Ok(crate::to_backend(area, hits))
 }
 
-/// The cosine similarity of true features (rows) with learned latents (columns), columns
-/// ordered by the matching (`col_order`), colours from -1 to 1.
+/// The cosine similarity of true features (rows) with learned latents (columns): `cos` is
+/// `[rows, cols]` in display order (matched latents first), `latents[c]` the latent shown in
+/// column `c`; colours from -1 to 1.
 pub fn cosine_heatmap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     cos: &[f32],
     rows: usize,
     cols: usize,
-    col_order: &[usize],
+    latents: &[usize],
     highlight: Option<usize>,
     theme: &Theme,
 ) -> DrawResult<Hits, DB> {
@@ -419,8 +420,8 @@ pub fn cosine_heatmap<DB: DrawingBackend>(
     let ch = (f64::from(height) - f64::from(label)) / rows as f64;
     let mut hits = Vec::new();
     for r in 0..rows {
-        for (k, c) in col_order.iter().enumerate().take(cols) {
-            let v = cos[r * cols + c];
+        for (k, c) in latents.iter().enumerate().take(cols) {
+            let v = cos[r * cols + k];
             let x0 = label + (k as f64 * cw).floor() as i32;
             let x1 = label + ((k + 1) as f64 * cw).ceil() as i32;
             let y0 = label + (r as f64 * ch).floor() as i32;

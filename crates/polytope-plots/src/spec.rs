@@ -100,12 +100,13 @@ pub enum PlotSpec {
         rotation: (f64, f64),
         highlight: Option<usize>,
     },
-    /// True x learned cosine similarities, columns in matching order.
+    /// True x learned cosine similarities `[rows, cols]`, columns in display order; `latents`
+    /// names the latent of each column.
     Cosine {
         cos: Arc<Vec<f32>>,
         rows: usize,
         cols: usize,
-        col_order: Arc<Vec<usize>>,
+        latents: Arc<Vec<usize>>,
         highlight: Option<usize>,
     },
     Empty {
@@ -227,9 +228,9 @@ impl PlotSpec {
                 cos,
                 rows,
                 cols,
-                col_order,
+                latents,
                 highlight,
-            } => crate::cosine_heatmap(area, cos, *rows, *cols, col_order, *highlight, theme),
+            } => crate::cosine_heatmap(area, cos, *rows, *cols, latents, *highlight, theme),
             Self::Empty { message } => crate::empty(area, message, theme),
         };
         // A drawing error (a detached canvas, say) leaves the plot as it was; there is nothing

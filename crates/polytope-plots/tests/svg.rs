@@ -298,8 +298,9 @@ fn dictionary_directions_colour_learned_latents_by_their_match() {
 
 #[test]
 fn cosine_heatmap_orders_columns_by_the_matching() {
-    // Two true features, three latents; latent 2 matches feature 0, latent 0 matches feature 1.
-    let cos = vec![0.1, 0.0, 0.99, 0.95, 0.2, 0.0];
+    // Two true features, three latents shown in matching order: latent 2 matches feature 0,
+    // latent 0 matches feature 1, latent 1 is unmatched.
+    let cos = vec![0.99, 0.1, 0.0, 0.0, 0.95, 0.2];
     let (svg, hits) =
         render(|a| cosine_heatmap(a, &cos, 2, 3, &[2, 0, 1], Some(0), &Theme::default()).unwrap());
     assert!(svg.matches("<rect").count() >= 6);
