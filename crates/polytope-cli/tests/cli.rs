@@ -285,3 +285,36 @@ fn sae_bad_flags_exit_with_code_2_and_say_why() {
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
     }
 }
+
+/// The same SAE run on both backends gives the same report (the kernels' parity tests hold
+/// every weight to 1e-4 after 100 steps; the held-out numbers agree to 1e-3).
+#[test]
+fn sae_on_the_gpu_matches_the_cpu() {
+    let args = [
+        "sae",
+        "--variant",
+        "l1-2023",
+        "--d-in",
+        "16",
+        "--features",
+        "32",
+        "--d-sae",
+        "64",
+        "--batch",
+        "64",
+        "--steps",
+        "30",
+        "--json",
+    ];
+    let cpu = json(&polytope(&args));
+    let gpu = json(&polytope(&[&args[..], &["--backend", "gpu"]].concat()));
+    assert!(gpu["backend"].as_str().unwrap().starts_with("gpu"), "{gpu}");
+    for key in ["mse", "explained_variance", "l0", "mmcs", "mmcs_reverse"] {
+        let (a, b) = (cpu[key].as_f64().unwrap(), gpu[key].as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-3 * a.abs().max(1.0),
+            "{key}: cpu {a} gpu {b}"
+        );
+    }
+    assert_eq!(cpu["density_histogram"], gpu["density_histogram"]);
+}
