@@ -17,6 +17,12 @@ const CONFIGS = [
   { name: 'intro', path: '/toy?preset=intro', section: 'toy' },
   { name: 'dims-per-feature', path: '/toy?preset=dims-per-feature&panels=loss,norms', section: 'toy' },
   { name: 'phase 32x32x10', path: '/phase?resolution=32&models=10&steps=100000', section: 'phase' },
+  // The SAE lab's default sizes (32 -> 256, batch 256) per variant: samples/s = steps/s x 256.
+  ...['l1-2023', 'l1-2024', 'topk', 'jumprelu'].map((v) => ({
+    name: `sae ${v}`,
+    path: `/sae?variant=${v}&steps=1000000`,
+    section: 'sae',
+  })),
 ];
 
 const { server, base } = await serve();
