@@ -275,6 +275,62 @@ pub(crate) async fn next_frame() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Steps per second over half-second windows, for a training loop's status line.
+pub(crate) struct RateMeter {
+    since_ms: f64,
+    since_step: u32,
+}
+
+impl RateMeter {
+    pub(crate) fn new(step: u32) -> Self {
+        Self {
+            since_ms: now_ms(),
+            since_step: step,
+        }
+    }
+
+    /// The rate since the window began, once it is half a second long (then a new one starts).
+    pub(crate) fn update(&mut self, step: u32) -> Option<f64> {
+        let now = now_ms();
+        if now - self.since_ms <= 500.0 {
+            return None;
+        }
+        let rate =
+            f64::from(step.saturating_sub(self.since_step)) / ((now - self.since_ms) / 1000.0);
+        *self = Self {
+            since_ms: now,
+            since_step: step,
+        };
+        Some(rate)
+    }
+}
+
+/// Between two slices of a training loop: lets a frame render when one is due (14 ms since
+/// the last, or always when the speed is capped), then continues in a task of its own rather
+/// than inside the frame's callbacks (which would make that frame a long task).
+pub(crate) async fn pace(last_paint_ms: &mut f64, capped: bool) {
+    if now_ms() - *last_paint_ms > 14.0 || capped {
+        next_frame().await;
+        *last_paint_ms = now_ms();
+    }
+    yield_task().await;
+}
+
+/// Calls `start` once, as soon as the app knows which backend it has.
+pub(crate) fn once_backend_known(start: impl Fn() + 'static) {
+    let app = use_app();
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) {
+            return true;
+        }
+        if matches!(app.compute.get(), ComputeStatus::Detecting) {
+            return false;
+        }
+        start();
+        true
+    });
+}
+
 impl TmsRun {
     /// A session for `settings`; training starts when [`Self::play`] is called.
     pub fn new(settings: TmsSettings, errors: Vec<SettingError>, prefer_cpu: bool) -> Self {
@@ -552,7 +608,7 @@ impl TmsRun {
         let mut done_here = 0u32;
         let mut last_paint = now_ms();
         let mut last_shown = 0.0f64;
-        let mut rate_window = (now_ms(), self.view.get_untracked().map_or(0, |v| v.step));
+        let mut rate = RateMeter::new(self.view.get_untracked().map_or(0, |v| v.step));
         loop {
             if inner.borrow().generation != generation {
                 return;
@@ -645,21 +701,10 @@ impl TmsRun {
                 let scaled = (current * 10.0 / elapsed).clamp(current / 2.0, current * 2.0);
                 i.cpu_budget = (scaled as u64).clamp(256, 1 << 22);
             }
-            let now = now_ms();
-            if now - rate_window.0 > 500.0 {
-                let step_now = self.view.get_untracked().map_or(0, |v| v.step);
-                let rate = f64::from(step_now.saturating_sub(rate_window.1))
-                    / ((now - rate_window.0) / 1000.0);
+            if let Some(rate) = rate.update(self.view.get_untracked().map_or(0, |v| v.step)) {
                 self.steps_per_second.set(rate);
-                rate_window = (now, step_now);
             }
-            if now - last_paint > 14.0 || cap != u32::MAX {
-                // Let a frame render, then continue in a task of our own rather than inside
-                // the frame's callbacks (which would make that frame a long task).
-                next_frame().await;
-                last_paint = now_ms();
-            }
-            yield_task().await;
+            pace(&mut last_paint, cap != u32::MAX).await;
         }
     }
 
@@ -689,20 +734,11 @@ impl TmsRun {
 
 /// Starts the run once the backend is known, if `autoplay`.
 pub fn start_when_ready(run: TmsRun, autoplay: bool) {
-    let app = use_app();
-    Effect::new(move |started: Option<bool>| {
-        if started == Some(true) {
-            return true;
-        }
-        let status = app.compute.get();
-        if matches!(status, ComputeStatus::Detecting) {
-            return false;
-        }
+    once_backend_known(move || {
         run.status.set(RunStatus::Paused);
         run.reset();
         if autoplay {
             run.play();
         }
-        true
     });
 }

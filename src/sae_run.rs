@@ -17,7 +17,9 @@ use polytope_core::tms::CpuTrainer;
 use polytope_gpu::{BackendKind, GpuSaeTrainer, SaeBackendTrainer};
 
 use crate::compute::{self, ComputeStatus};
-use crate::run::{RunStatus, Severity, measure, next_frame, now_ms, yield_task};
+use crate::run::{
+    RateMeter, RunStatus, Severity, measure, now_ms, once_backend_known, pace, yield_task,
+};
 use crate::use_app;
 
 /// What the plots show: the latest consistent dictionary and its measures.
@@ -393,11 +395,8 @@ impl SaeRun {
         let n = cfg.n();
         let learned = normalized_rows(&snap.state.params[l.w_dec..l.b_dec], n);
         let step = snap.state.step;
-        let alive: Vec<bool> = snap
-            .state
-            .last_fired
-            .iter()
-            .map(|f| step.saturating_sub(*f) < cfg.dead_window)
+        let alive: Vec<bool> = (0..snap.state.last_fired.len())
+            .map(|i| !snap.state.is_dead(i, cfg.dead_window))
             .collect();
         let densities: Vec<f64> = if snap.state.densities.is_empty() {
             let inputs = snap.state.window_inputs.max(1) as f64;
@@ -511,7 +510,7 @@ impl SaeRun {
         let mut done_here = 0u32;
         let mut last_paint = now_ms();
         let mut last_shown = 0.0f64;
-        let mut rate_window = (now_ms(), self.view.get_untracked().map_or(0, |v| v.step));
+        let mut rate = RateMeter::new(self.view.get_untracked().map_or(0, |v| v.step));
         loop {
             if inner.borrow().generation != generation {
                 return;
@@ -603,19 +602,10 @@ impl SaeRun {
                     return;
                 }
             }
-            let now = now_ms();
-            if now - rate_window.0 > 500.0 {
-                let step_now = self.view.get_untracked().map_or(0, |v| v.step);
-                let rate = f64::from(step_now.saturating_sub(rate_window.1))
-                    / ((now - rate_window.0) / 1000.0);
+            if let Some(rate) = rate.update(self.view.get_untracked().map_or(0, |v| v.step)) {
                 self.steps_per_second.set(rate);
-                rate_window = (now, step_now);
             }
-            if now - last_paint > 14.0 || cap != u32::MAX {
-                next_frame().await;
-                last_paint = now_ms();
-            }
-            yield_task().await;
+            pace(&mut last_paint, cap != u32::MAX).await;
         }
     }
 
@@ -683,19 +673,11 @@ impl SaeRun {
 
 /// Builds the source and the trainer once the backend is known; trains if `autoplay`.
 pub fn start_when_ready(run: SaeRun, autoplay: bool) {
-    let app = use_app();
-    Effect::new(move |started: Option<bool>| {
-        if started == Some(true) {
-            return true;
-        }
-        if matches!(app.compute.get(), ComputeStatus::Detecting) {
-            return false;
-        }
+    once_backend_known(move || {
         if autoplay {
             run.reset_and_play();
         } else {
             run.reset();
         }
-        true
     });
 }

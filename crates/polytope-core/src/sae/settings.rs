@@ -20,6 +20,7 @@ use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
 use crate::tms::{Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainState};
 
 pub use crate::tms::SettingError;
+use crate::tms::parse_u32;
 
 /// Where the activations come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,17 +88,6 @@ fn parse_f64(s: &str) -> Result<f64, String> {
     } else {
         Err(format!("{s:?} is not a finite number"))
     }
-}
-
-fn parse_u32(s: &str, min: u32, max: u32) -> Result<u32, String> {
-    let v: u64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if v < u64::from(min) || v > u64::from(max) {
-        return Err(format!("must be between {min} and {max}, got {v}"));
-    }
-    Ok(v as u32)
 }
 
 impl Default for SaeSettings {

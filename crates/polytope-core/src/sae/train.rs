@@ -45,6 +45,14 @@ pub struct SaeState {
     pub input_scale: f32,
 }
 
+impl SaeState {
+    /// Whether latent `i` has not fired for `window` steps (the dead-latent rule of every
+    /// variant, of the GPU's firing kernel and of the lab's plots).
+    pub fn is_dead(&self, i: usize, window: u32) -> bool {
+        self.step.saturating_sub(self.last_fired[i]) >= window
+    }
+}
+
 /// One step's numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepStats {
@@ -126,6 +134,8 @@ pub struct SaeTrainer {
     state: SaeState,
     batch: Vec<f32>,
     grad: Vec<f32>,
+    /// The dead mask of the current step (reused between steps).
+    dead: Vec<bool>,
     history: Vec<StepStats>,
     resamples: Vec<(u32, u32)>,
 }
@@ -206,6 +216,7 @@ impl SaeTrainer {
         Ok(Self {
             batch: vec![0.0; cfg.batch as usize * cfg.n()],
             grad: vec![0.0; len],
+            dead: Vec::new(),
             history: Vec::new(),
             resamples: Vec::new(),
             cfg,
@@ -273,31 +284,32 @@ impl SaeTrainer {
 
     /// Latents that have not fired within the dead window.
     pub fn dead_mask(&self) -> Vec<bool> {
-        let step = self.state.step;
-        self.state
-            .last_fired
-            .iter()
-            .map(|l| step.saturating_sub(*l) >= self.cfg.dead_window)
+        (0..self.state.last_fired.len())
+            .map(|i| self.state.is_dead(i, self.cfg.dead_window))
             .collect()
     }
 
     fn step(&mut self) -> Result<(), SaeTrainError> {
         let step = self.state.step;
         self.fill_batch(step);
-        let dead = self.dead_mask();
+        let window = self.cfg.dead_window;
+        let state = &self.state;
+        self.dead.clear();
+        self.dead
+            .extend((0..state.last_fired.len()).map(|i| state.is_dead(i, window)));
         let fwd = forward_backward(
             &self.cfg,
             &self.state.params,
             &self.batch,
             step,
-            &dead,
+            &self.dead,
             &mut self.grad,
         );
         if !fwd.loss().is_finite() || self.grad.iter().any(|g| !g.is_finite()) {
             return Err(SaeTrainError::Diverged { step });
         }
         let scalars = step_scalars(&self.cfg, step);
-        apply_update(&self.cfg, &mut self.state, &self.grad, &scalars);
+        apply_update(&self.cfg, &mut self.state, &mut self.grad, &scalars);
         self.after_step(&fwd, step);
         Ok(())
     }
@@ -311,8 +323,11 @@ impl SaeTrainer {
             step,
             self.cfg.dead_window,
         );
-        let dead = self.dead_mask();
-        let dead_fraction = dead.iter().filter(|d| **d).count() as f32 / dead.len().max(1) as f32;
+        let s = self.state.last_fired.len();
+        let dead = (0..s)
+            .filter(|i| self.state.is_dead(*i, self.cfg.dead_window))
+            .count();
+        let dead_fraction = dead as f32 / s.max(1) as f32;
         self.history.push(StepStats {
             step,
             loss: fwd.loss(),
@@ -522,11 +537,17 @@ pub fn step_scalars(cfg: &SaeConfig, step: u32) -> StepScalars {
 }
 
 /// The update of one step: the decoder's parallel gradient removed (unit-norm variants), Adam,
-/// and the decoder rows renormalised. The CPU twin of the SAE update kernels.
-pub fn apply_update(cfg: &SaeConfig, state: &mut SaeState, grad: &[f32], scalars: &StepScalars) {
+/// and the decoder rows renormalised. The CPU twin of the SAE update kernels. `grad` is the
+/// step's scratch gradient: the parallel components are removed from it in place.
+pub fn apply_update(
+    cfg: &SaeConfig,
+    state: &mut SaeState,
+    grad: &mut [f32],
+    scalars: &StepScalars,
+) {
     let l = Layout::new(cfg);
     let (n, s) = (l.n, l.s);
-    let mut g = grad.to_vec();
+    let g = grad;
     if cfg.variant.unit_decoder() {
         for i in 0..s {
             let w = &state.params[l.w_dec + i * n..l.w_dec + (i + 1) * n];
@@ -542,7 +563,7 @@ pub fn apply_update(cfg: &SaeConfig, state: &mut SaeState, grad: &[f32], scalars
         .iter_mut()
         .zip(&mut state.adam_m)
         .zip(&mut state.adam_v)
-        .zip(&g)
+        .zip(g.iter())
     {
         *p = adam_update(*p, *gk, m, v, scalars);
     }

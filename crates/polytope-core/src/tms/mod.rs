@@ -10,6 +10,7 @@ mod phase;
 mod presets;
 mod report;
 mod settings;
+pub(crate) use settings::parse_u32;
 mod train;
 
 pub use config::{

@@ -214,7 +214,7 @@ fn parse_f32(s: &str) -> Result<f32, String> {
     }
 }
 
-fn parse_u32(s: &str, min: u32, max: u32) -> Result<u32, String> {
+pub(crate) fn parse_u32(s: &str, min: u32, max: u32) -> Result<u32, String> {
     let v: u64 = s
         .trim()
         .parse()
