@@ -189,14 +189,11 @@ fn measure_sae(cfg: &SaeConfig, ctx: Option<&GpuContext>, seconds: f64) -> Resul
     };
     let mut trainer =
         SaeBackendTrainer::new(cfg.clone(), Box::new(source), kind, ctx).map_err(fail)?;
-    pollster::block_on(trainer.advance(2)).map_err(fail)?;
-    let t0 = Instant::now();
-    pollster::block_on(trainer.advance(3)).map_err(fail)?;
-    let per_step = t0.elapsed().as_secs_f64() / 3.0;
-    let steps = ((seconds / per_step.max(1e-6)) as u32).clamp(3, 100_000);
-    let t1 = Instant::now();
-    pollster::block_on(trainer.advance(steps)).map_err(fail)?;
-    let secs = t1.elapsed().as_secs_f64();
+    let (steps, secs) = timed(seconds, |k| {
+        pollster::block_on(trainer.advance(k))
+            .map(|_| ())
+            .map_err(fail)
+    })?;
     let steps_per_second = f64::from(steps) / secs;
     Ok(SaeRow {
         variant: cfg.variant.name().to_owned(),
@@ -210,6 +207,22 @@ fn measure_sae(cfg: &SaeConfig, ctx: Option<&GpuContext>, seconds: f64) -> Resul
         steps_per_second,
         samples_per_second: steps_per_second * f64::from(cfg.batch),
     })
+}
+
+/// Warms up (pipeline creation, first allocations, caches: 2 steps), estimates a step's time
+/// (3 steps), then times enough steps to take about `seconds`: `(steps, seconds taken)`.
+fn timed(
+    seconds: f64,
+    mut advance: impl FnMut(u32) -> Result<(), Failure>,
+) -> Result<(u32, f64), Failure> {
+    advance(2)?;
+    let t0 = Instant::now();
+    advance(3)?;
+    let per_step = t0.elapsed().as_secs_f64() / 3.0;
+    let steps = ((seconds / per_step.max(1e-6)) as u32).clamp(3, 100_000);
+    let t1 = Instant::now();
+    advance(steps)?;
+    Ok((steps, t1.elapsed().as_secs_f64()))
 }
 
 fn run_tms(args: &TmsArgs) -> Result<(), Failure> {
@@ -274,15 +287,11 @@ fn measure(
 ) -> Result<Row, Failure> {
     let fail = |e: polytope_core::tms::TrainError| Failure::Run(e.to_string());
     let mut trainer = TmsTrainer::new(ctx, cfg.clone(), TrainState::initial(cfg)).map_err(fail)?;
-    // Warm-up: pipeline creation, first allocations, caches.
-    pollster::block_on(trainer.run_to_completion(2)).map_err(fail)?;
-    let t0 = Instant::now();
-    pollster::block_on(trainer.run_to_completion(3)).map_err(fail)?;
-    let per_step = t0.elapsed().as_secs_f64() / 3.0;
-    let steps = ((seconds / per_step.max(1e-6)) as u32).clamp(3, 100_000);
-    let t1 = Instant::now();
-    pollster::block_on(trainer.run_to_completion(steps)).map_err(fail)?;
-    let secs = t1.elapsed().as_secs_f64();
+    let (steps, secs) = timed(seconds, |k| {
+        pollster::block_on(trainer.run_to_completion(k))
+            .map(|_| ())
+            .map_err(fail)
+    })?;
     let steps_per_second = f64::from(steps) / secs;
     Ok(Row {
         preset: name.to_owned(),
