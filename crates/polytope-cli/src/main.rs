@@ -5,10 +5,12 @@
 //! polytope tms --preset NAME [...] [--json]  train a toy model headless, print or write results
 //! polytope sae --source S --variant V [...]  train a sparse autoencoder, report recovery
 //! polytope bench tms [...]                   steps/s on each backend
+//! polytope dict pipeline [...]               language-model dictionaries for the feature browser
 //! ```
 //! Bad flags print a clear message and exit with code 2; a run that fails exits with 1.
 
 mod bench;
+mod dict;
 mod gpu_info;
 mod output;
 mod phase;
@@ -46,6 +48,9 @@ enum Command {
     /// Measures training throughput.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// The language-model dictionaries: corpus, tokenizer, model, activations, SAEs, browser files.
+    #[command(subcommand)]
+    Dict(dict::DictCommand),
 }
 
 /// How a command failed: bad input (exit 2) or a failure while running (exit 1).
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
         Command::Phase(args) => phase::run(&args),
         Command::Sae(args) => sae::run(&args),
         Command::Bench(cmd) => bench::run(&cmd),
+        Command::Dict(cmd) => dict::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! The SAE trainer on the backend the flags chose.
 
-use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState};
+use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState, SaeTrainer};
 use polytope_gpu::{AdapterPreference, BackendKind, SaeBackendTrainer, request_context};
 
 use crate::Failure;
@@ -15,6 +15,16 @@ impl Trainer {
         backend: &str,
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
+    ) -> Result<Self, Failure> {
+        Self::resume(backend, cfg, source, None)
+    }
+
+    /// A run that continues from `state` (a checkpoint) when one is given.
+    pub fn resume(
+        backend: &str,
+        cfg: SaeConfig,
+        source: Box<dyn ActivationSource>,
+        state: Option<SaeState>,
     ) -> Result<Self, Failure> {
         let ctx = if backend == "gpu" {
             Some(
@@ -33,11 +43,15 @@ impl Trainer {
         } else {
             BackendKind::Cpu
         };
-        let inner =
-            SaeBackendTrainer::new(cfg, source, kind, ctx.as_ref()).map_err(|e| match e {
-                polytope_core::sae::SaeTrainError::Device(_) => Failure::Run(e.to_string()),
-                _ => Failure::Usage(e.to_string()),
-            })?;
+        let to_failure = |e: polytope_core::sae::SaeTrainError| match e {
+            polytope_core::sae::SaeTrainError::Device(_) => Failure::Run(e.to_string()),
+            _ => Failure::Usage(e.to_string()),
+        };
+        let mut host = SaeTrainer::new(cfg, source).map_err(to_failure)?;
+        if let Some(state) = state {
+            host.set_state(state);
+        }
+        let inner = SaeBackendTrainer::from_host(host, kind, ctx.as_ref()).map_err(to_failure)?;
         Ok(Self { inner, name })
     }
 

@@ -16,6 +16,8 @@
 //! - Arithmetic is `f32` like the kernels; `f64` only where a scalar is computed once on the CPU
 //!   and handed to both backends (learning rates, bias corrections).
 
+pub mod dict;
+pub mod lm;
 pub mod optim;
 pub mod rng;
 pub mod sae;

@@ -406,10 +406,27 @@ pub fn reconstruct(cfg: &SaeConfig, params: &[f32], x: &[f32]) -> Vec<f32> {
     let l = Layout::new(cfg);
     let (n, s) = (l.n, l.s);
     let b = x.len() / n;
+    let f = encode(cfg, params, x);
+    let f = ArrayView2::from_shape((b, s), &f).expect("f");
+    let w_dec = ArrayView2::from_shape((s, n), &params[l.w_dec..l.b_dec]).expect("W_dec");
+    let b_dec = ArrayView1::from(&params[l.b_dec..l.log_theta]);
+    let mut x_hat = Array2::<f32>::zeros((b, n));
+    for mut row in x_hat.axis_iter_mut(Axis(0)) {
+        row.assign(&b_dec);
+    }
+    general_mat_mul(1.0, &f, &w_dec, 1.0, &mut x_hat);
+    x_hat.into_raw_vec_and_offset().0
+}
+
+/// The latent activations of `x` (`[B, n]`, scaled) under the dictionary: `[B, s]`, zero
+/// where a latent is inactive (forward only).
+pub fn encode(cfg: &SaeConfig, params: &[f32], x: &[f32]) -> Vec<f32> {
+    let l = Layout::new(cfg);
+    let (n, s) = (l.n, l.s);
+    let b = x.len() / n;
     let xv = ArrayView2::from_shape((b, n), x).expect("x");
     let w_enc = ArrayView2::from_shape((n, s), &params[l.w_enc..l.b_enc]).expect("W_enc");
     let b_enc = ArrayView1::from(&params[l.b_enc..l.w_dec]);
-    let w_dec = ArrayView2::from_shape((s, n), &params[l.w_dec..l.b_dec]).expect("W_dec");
     let b_dec = ArrayView1::from(&params[l.b_dec..l.log_theta]);
     let xc: Array2<f32> = if cfg.variant.pre_bias() {
         &xv - &b_dec
@@ -437,10 +454,5 @@ pub fn reconstruct(cfg: &SaeConfig, params: &[f32], x: &[f32]) -> Vec<f32> {
             }
         }
     }
-    let mut x_hat = Array2::<f32>::zeros((b, n));
-    for mut row in x_hat.axis_iter_mut(Axis(0)) {
-        row.assign(&b_dec);
-    }
-    general_mat_mul(1.0, &z, &w_dec, 1.0, &mut x_hat);
-    x_hat.into_raw_vec_and_offset().0
+    z.into_raw_vec_and_offset().0
 }
