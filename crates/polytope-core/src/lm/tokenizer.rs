@@ -393,10 +393,10 @@ impl Tokenizer {
                 None => return Err(TokenizerError::Format(format.to_string())),
             }
         }
-        if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64) {
-            if v != u64::from(VERSION) {
-                return Err(TokenizerError::Version(v));
-            }
+        if let Some(v) = value.get("version").and_then(serde_json::Value::as_u64)
+            && v != u64::from(VERSION)
+        {
+            return Err(TokenizerError::Version(v));
         }
         let file: TokenizerFile =
             serde_json::from_value(value).map_err(|e| TokenizerError::Json(e.to_string()))?;
