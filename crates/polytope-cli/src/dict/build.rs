@@ -78,6 +78,9 @@ pub struct Args {
 
 const BINS: usize = 50;
 
+/// The other model's dictionary a dictionary is matched against, and each feature's best match.
+type Match = (usize, Vec<Option<(u32, f32)>>);
+
 struct Dict {
     id: String,
     model: String,
@@ -201,7 +204,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             Failure::Run(msg) => Failure::Run(format!(
                 "{msg} (train it with `polytope dict train-sae --model {m} --d-sae {size}`)"
             )),
-            other => other,
+            other @ Failure::Usage(_) => other,
         })?;
         if state.step < cfg.steps {
             return Err(Failure::Run(format!(
@@ -237,7 +240,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
                 *a += f64::from(*v);
             }
         }
-        mean.iter_mut().for_each(|v| *v /= n_eval as f64);
+        for v in &mut mean {
+            *v /= n_eval as f64;
+        }
         let mut codes = SparseCodes::new(weights.d_sae as usize);
         let (mut resid, mut total, mut norm) = (0.0f64, 0.0f64, 0.0f64);
         for chunk in h.chunks(4096 * d) {
@@ -303,7 +308,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 
     // Cross-model matches: each dictionary against the other model's dictionary of the same
     // size (universality), reported as the median best correlation.
-    let mut matches: BTreeMap<usize, (usize, Vec<Option<(u32, f32)>>)> = BTreeMap::new();
+    let mut matches: BTreeMap<usize, Match> = BTreeMap::new();
     let mut universality = Vec::new();
     for i in 0..dicts.len() {
         for j in 0..dicts.len() {

@@ -65,6 +65,7 @@ fn parse<T: clap::Args>(name: &str, flags: &[String]) -> Result<T, Failure> {
         .map_err(|e| Failure::Usage(format!("{name}: {e}")))
 }
 
+#[allow(clippy::needless_pass_by_value)] // called with literals and numbers alike
 fn s<T: ToString>(v: T) -> String {
     v.to_string()
 }
@@ -158,7 +159,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "16",
         ]
         .iter()
-        .map(|x| s(x))
+        .map(s)
         .collect()
     } else {
         Vec::new()

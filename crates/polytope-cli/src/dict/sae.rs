@@ -142,7 +142,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let path = acts_path(&args.work, &args.model);
     let bytes = read(&path).map_err(|e| match e {
         Failure::Run(m) => Failure::Run(format!("{m} (run `polytope dict activations` first)")),
-        other => other,
+        other @ Failure::Usage(_) => other,
     })?;
     let file = ActivationFile::parse(&bytes)
         .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;

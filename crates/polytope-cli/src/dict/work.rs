@@ -49,7 +49,7 @@ pub fn load_tokenizer(work: &Path) -> Result<Tokenizer, Failure> {
     let path = tokenizer_path(work);
     let json = read_text(&path).map_err(|e| match e {
         Failure::Run(m) => Failure::Run(format!("{m} (run `polytope dict tokenizer` first)")),
-        other => other,
+        other @ Failure::Usage(_) => other,
     })?;
     Tokenizer::from_json(&json).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))
 }
@@ -64,7 +64,7 @@ pub fn load_model(work: &Path, id: &str) -> Result<LmModel, Failure> {
         Failure::Run(m) => Failure::Run(format!(
             "{m} (run `polytope dict train-model --model {id}` first)"
         )),
-        other => other,
+        other @ Failure::Usage(_) => other,
     })?;
     read_model(&bytes)
         .map(|(m, _)| m)

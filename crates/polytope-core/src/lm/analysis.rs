@@ -177,6 +177,10 @@ pub fn top_activations(codes: &SparseCodes, k: usize, spacing: usize) -> Vec<Vec
         .collect()
 }
 
+/// One activation interval of a feature: how many tokens fall in it, and a sample of them
+/// `(token, value)`.
+pub type QuantileSample = (u64, Vec<(u32, f32)>);
+
 /// `groups` equal-width intervals of `(0, max]` per feature, with the number of tokens in each
 /// and up to `per_group` of them drawn uniformly at random (reservoir sampling, seeded).
 pub fn quantile_samples(
@@ -185,9 +189,8 @@ pub fn quantile_samples(
     groups: usize,
     per_group: usize,
     seed: u32,
-) -> Vec<Vec<(u64, Vec<(u32, f32)>)>> {
-    let mut out: Vec<Vec<(u64, Vec<(u32, f32)>)>> =
-        vec![vec![(0, Vec::new()); groups]; codes.d_sae];
+) -> Vec<Vec<QuantileSample>> {
+    let mut out: Vec<Vec<QuantileSample>> = vec![vec![(0, Vec::new()); groups]; codes.d_sae];
     let mut rng = HostRng::new(seed, 0x0001_0A17);
     for t in 0..codes.rows() {
         let (fs, vs) = codes.row(t);

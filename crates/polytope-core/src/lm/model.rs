@@ -17,6 +17,9 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
 
+/// A function that sees (and may change) the MLP activations `[rows, d_mlp]` after the ReLU.
+pub type Hook<'a> = &'a mut dyn FnMut(&mut [f32]);
+
 /// The shape of the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LmConfig {
@@ -44,7 +47,7 @@ impl LmConfig {
         if self.vocab < 2 || self.vocab > 65_536 {
             return Err(format!("vocab {} outside 2..=65536", self.vocab));
         }
-        if self.d_model == 0 || self.n_heads == 0 || self.d_model % self.n_heads != 0 {
+        if self.d_model == 0 || self.n_heads == 0 || !self.d_model.is_multiple_of(self.n_heads) {
             return Err(format!(
                 "d_model {} must be a positive multiple of n_heads {}",
                 self.d_model, self.n_heads
@@ -268,7 +271,7 @@ impl LmModel {
         tokens: &[u16],
         batch: usize,
         len: usize,
-        hook: Option<&mut dyn FnMut(&mut [f32])>,
+        hook: Option<Hook<'_>>,
     ) -> ForwardCache {
         let c = &self.config;
         let l = c.layout();
@@ -565,7 +568,7 @@ impl LmModel {
         tokens: &[u16],
         batch: usize,
         len: usize,
-        hook: Option<&mut dyn FnMut(&mut [f32])>,
+        hook: Option<Hook<'_>>,
     ) -> f64 {
         let cache = self.forward(tokens, batch, len, hook);
         next_token_loss(&cache.logits, tokens, batch, len, self.config.vocab, false).0
