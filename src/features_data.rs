@@ -154,7 +154,9 @@ fn keep(url: String, response: JsValue) {
 /// Fetches a JSON file of the data directory (no reference: revalidated every time).
 async fn fetch_json(path: &str) -> Result<(Vec<u8>, JsValue, String), String> {
     let url = format!("{DATA_BASE}{path}");
-    let (bytes, response) = fetch(&url, true).await.map_err(|e| format!("{path}: {e}"))?;
+    let (bytes, response) = fetch(&url, true)
+        .await
+        .map_err(|e| format!("{path}: {e}"))?;
     Ok((bytes, response, url))
 }
 
@@ -228,7 +230,8 @@ pub async fn list(dict: &str) -> Loaded<Vec<FeatureSummary>> {
     let m = manifest(dict).await?;
     let path = dict_path(&index, dict, &m.list);
     let bytes = fetch_ref(&path, &m.list).await?;
-    let list = decode_list(&bytes, m.d_sae, Some(index.vocab)).map_err(|e| format!("{path}: {e}"))?;
+    let list =
+        decode_list(&bytes, m.d_sae, Some(index.vocab)).map_err(|e| format!("{path}: {e}"))?;
     let list = Arc::new(list);
     store(|c| {
         c.lists.insert(dict.to_owned(), Arc::clone(&list));

@@ -8,6 +8,7 @@ pub mod automation;
 pub mod components;
 pub mod compute;
 pub mod download;
+pub mod features_data;
 pub mod i18n;
 pub mod pages;
 pub mod plot;
@@ -44,6 +45,7 @@ fn flag(name: &str) -> bool {
 /// Mounts the app on `<body>` and installs `window.polytope`.
 pub fn start() {
     automation::install();
+    features_data::register_service_worker();
     if let Some(boot) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("boot"))
@@ -104,6 +106,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/geometry") view=pages::geometry::GeometryPage />
                     <Route path=path!("/phase") view=pages::phase::PhasePage />
                     <Route path=path!("/sae") view=pages::sae::SaePage />
+                    <Route path=path!("/features") view=pages::features::FeaturesPage />
+                    <Route path=path!("/features/*rest") view=pages::features::FeaturesPage />
                 </Routes>
             </main>
             <Show when=move || !app.embed>

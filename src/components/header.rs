@@ -35,6 +35,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/geometry">{i18n.tr(Key::NavGeometry)}</A>
                 <A href="/phase">{i18n.tr(Key::NavPhase)}</A>
                 <A href="/sae">{i18n.tr(Key::NavSae)}</A>
+                <A href="/features">{i18n.tr(Key::NavFeatures)}</A>
                 <A href="/compute">{i18n.tr(Key::NavCompute)}</A>
             </nav>
             <div class="header-tools">

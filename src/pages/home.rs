@@ -15,6 +15,7 @@ pub fn Home() -> impl IntoView {
             <p class="hero-actions">
                 <A href="/toy" attr:class="button">{i18n.tr(Key::HomeStart)}</A>
                 <A href="/sae" attr:class="button secondary">{i18n.tr(Key::HomeSaeLink)}</A>
+                <A href="/features" attr:class="button secondary">{i18n.tr(Key::HomeFeaturesLink)}</A>
                 <A href="/compute" attr:class="button secondary">{i18n.tr(Key::HomeComputeLink)}</A>
             </p>
         </section>

@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod compute;
+pub mod features;
 pub mod geometry;
 pub mod home;
 pub mod not_found;

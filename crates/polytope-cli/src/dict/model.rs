@@ -113,6 +113,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         _ => LmTrainer::new(config, tc),
     };
     let mut log = String::new();
+    // Training time of earlier runs of this model (a resumed run adds to it).
+    let mut earlier_seconds = 0.0;
     if let Ok(old) = std::fs::read_to_string(dir.join("log.jsonl")) {
         // Keep the lines of the steps the checkpoint covers.
         for line in old.lines() {
@@ -122,6 +124,12 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             if step.is_some_and(|s| s <= u64::from(trainer.step)) && !args.restart {
                 log.push_str(line);
                 log.push('\n');
+                if let Some(e) = serde_json::from_str::<serde_json::Value>(line)
+                    .ok()
+                    .and_then(|v| v["elapsed_s"].as_f64())
+                {
+                    earlier_seconds = e;
+                }
             }
         }
     }
@@ -149,6 +157,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
                 "loss": window_loss / f64::from(window_steps),
                 "lr": tc.lr_at(step - 1),
                 "tokens_per_s": tokens_per_s.round(),
+                "elapsed_s": (earlier_seconds + secs).round(),
             });
             if step % args.checkpoint_every == 0 || step == tc.steps {
                 let v = evaluate(&trainer.model, &val, tc.len, 64);
@@ -167,7 +176,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     model.round_to_f16();
     let val_loss = evaluate(&model, &val, tc.len, usize::MAX);
     let unigram = unigram_entropy(&train, config.vocab);
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = earlier_seconds + started.elapsed().as_secs_f64();
     let meta = LmMetadata {
         id: id.clone(),
         seed: tc.seed,
@@ -187,7 +196,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         "tokens_seen": meta.tokens_seen,
         "val_loss": val_loss,
         "unigram_entropy": unigram,
-        "seconds_this_run": seconds,
+        "train_seconds": seconds,
     });
     write_atomic(
         &dir.join("report.json"),

@@ -1,0 +1,345 @@
+//! One feature: top activations with per-token highlighting, samples per activation interval,
+//! the activation histogram, logit effects, neuron alignment, correlated features, splitting
+//! across dictionary sizes and the best match in the other model.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use polytope_core::dict::{DictManifest, Example, FeatureDetail, FeatureSummary, Histogram};
+
+use super::{Fx, href};
+use crate::features_data::TokenTexts;
+use crate::i18n::{Key, use_i18n};
+
+/// A highlighted token: background intensity from the quantised activation `q` (0-255).
+pub fn token_view(text: String, q: u8, value: f32, hit: bool) -> impl IntoView {
+    let alpha = f32::from(q) / 255.0 * 0.85;
+    let bg = (q > 0).then(|| format!("rgba(255, 122, 0, {alpha:.3})"));
+    let active = q > 0;
+    view! {
+        <span class="tok" class:hit=hit class:active=active style:background-color=bg
+            title=format!("{value:.3}")>{text}</span>
+    }
+}
+
+fn example_view(
+    ex: &Example,
+    before: u32,
+    eval: &[u16],
+    texts: &TokenTexts,
+    max_act: f32,
+) -> impl IntoView {
+    let start = ex.window_start(before) as usize;
+    let hit_at = before.min(ex.pos) as usize;
+    let tokens = ex
+        .acts
+        .iter()
+        .enumerate()
+        .map(|(j, q)| {
+            let text = eval
+                .get(start + j)
+                .map_or_else(|| "?".to_owned(), |t| texts.get(*t).to_owned());
+            let value = f32::from(*q) / 255.0 * max_act;
+            let value = if j == hit_at { ex.value } else { value };
+            token_view(text, *q, value, j == hit_at)
+        })
+        .collect_view();
+    view! {
+        <div class="example" data-pos=ex.pos.to_string()>
+            <span class="ex-value">{format!("{:.2}", ex.value)}</span>
+            <span class="ex-tokens">{tokens}</span>
+        </div>
+    }
+}
+
+/// A histogram as SVG bars (heights on a log scale of counts when `log`).
+pub fn hist_svg(
+    h: &Histogram,
+    color: &'static str,
+    log: bool,
+    testid: &'static str,
+) -> impl IntoView {
+    const W: f64 = 320.0;
+    const H: f64 = 90.0;
+    let n = h.counts.len().max(1);
+    let scale = |c: u32| {
+        if log {
+            f64::from(c).ln_1p()
+        } else {
+            f64::from(c)
+        }
+    };
+    let top = h.counts.iter().map(|c| scale(*c)).fold(0.0f64, f64::max);
+    let bw = W / n as f64;
+    let width = f64::from(h.hi - h.lo) / n as f64;
+    let bars = h
+        .counts
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c > 0)
+        .map(|(i, c)| {
+            let bh = if top > 0.0 { scale(*c) / top * H } else { 0.0 };
+            let lo = f64::from(h.lo) + width * i as f64;
+            view! {
+                <rect x=format!("{:.2}", bw * i as f64) y=format!("{:.2}", H - bh)
+                    width=format!("{:.2}", (bw - 0.5).max(0.5)) height=format!("{bh:.2}") fill=color>
+                    <title>{format!("[{lo:.3}, {:.3}): {c}", lo + width)}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    let zero = (h.lo < 0.0 && h.hi > 0.0).then(|| {
+        let x = f64::from(-h.lo) / f64::from(h.hi - h.lo) * W;
+        view! { <line x1=format!("{x:.2}") x2=format!("{x:.2}") y1="0" y2=H.to_string() class="hist-zero" /> }
+    });
+    view! {
+        <svg class="hist" viewBox="0 0 320 106" role="img" data-testid=testid>
+            {bars}
+            {zero}
+            <line x1="0" x2="320" y1="90.5" y2="90.5" class="hist-axis" />
+            <text x="0" y="104" class="hist-label">{format!("{:.3}", h.lo)}</text>
+            <text x="320" y="104" class="hist-label" text-anchor="end">{format!("{:.3}", h.hi)}</text>
+        </svg>
+    }
+}
+
+fn feature_link(fx: Fx, dict: String, feature: u32, value: String) -> impl IntoView {
+    let d2 = dict.clone();
+    let label = move || fx.top_tokens_label(&d2, feature);
+    let link = href(&dict, Some(feature));
+    view! {
+        <li>
+            <a href=link data-link-dict=dict.clone() data-link-feature=feature.to_string()>
+                {format!("{dict} #{feature}")}
+            </a>
+            " " <span class="muted">{value}</span> " " <span class="link-tokens">{label}</span>
+        </li>
+    }
+}
+
+fn body(
+    fx: Fx,
+    dict: &str,
+    d: &Arc<FeatureDetail>,
+    m: &Arc<DictManifest>,
+    summary: Option<FeatureSummary>,
+    texts: &Arc<TokenTexts>,
+    eval: &Arc<Vec<u16>>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let before = m.context.before;
+    let max_act = summary.as_ref().map_or_else(
+        || d.top.first().map_or(1.0, |e| e.value),
+        |s| s.max_act.max(1e-12),
+    );
+    let stats = summary.as_ref().map(|s| {
+        let one_in = if s.density > 0.0 {
+            format!(" (1 / {:.0})", 1.0 / s.density)
+        } else {
+            String::new()
+        };
+        view! {
+            <p class="feature-stats">
+                {i18n.tr(Key::FeaturesDensity)} {format!(" {:.3e}{one_in} · ", s.density)}
+                {i18n.tr(Key::FeaturesMaxAct)} {format!(" {:.3} · ", s.max_act)}
+                {i18n.tr(Key::FeaturesMeanAct)} {format!(" {:.3}", s.mean_act)}
+                {s.is_dead().then(|| view! { " · " <span class="fflag">{i18n.tr(Key::SaeDead)}</span> })}
+                {s.is_ultralow().then(|| view! { " · " <span class="fflag">{i18n.tr(Key::FeaturesUltralow)}</span> })}
+            </p>
+        }
+    });
+    let top = d
+        .top
+        .iter()
+        .map(|ex| example_view(ex, before, eval, texts, max_act))
+        .collect_view();
+    let quantiles = d
+        .quantiles
+        .iter()
+        .map(|q| {
+            let examples = q
+                .examples
+                .iter()
+                .map(|ex| example_view(ex, before, eval, texts, max_act))
+                .collect_view();
+            view! {
+                <div class="quantile">
+                    <h4>{format!("[{:.3}, {:.3}] · {} ", q.lo, q.hi, q.count)} {i18n.tr(Key::FeaturesTokens)}</h4>
+                    {examples}
+                </div>
+            }
+        })
+        .collect_view();
+    let logit_rows = |v: &[(u16, f32)]| {
+        v.iter()
+            .map(|(t, w)| {
+                view! { <tr><td class="tok-cell"><span class="tok">{texts.get(*t).to_owned()}</span></td><td class="num">{format!("{w:+.3}")}</td></tr> }
+            })
+            .collect_view()
+    };
+    let promoted = logit_rows(&d.logits_top);
+    let suppressed = logit_rows(&d.logits_bottom);
+    let neurons = if d.neurons.is_empty() {
+        None
+    } else {
+        let parts = d
+            .neurons
+            .iter()
+            .map(|n| format!("{} ({:+.2}, {:.0} %)", n.neuron, n.weight, 100.0 * n.share))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Some(parts)
+    };
+    let dict_s = dict.to_owned();
+    let correlated = d
+        .correlated
+        .iter()
+        .map(|(f, s)| feature_link(fx, dict_s.clone(), *f, format!("{s:.2}")))
+        .collect_view();
+    let splits = d
+        .splits
+        .iter()
+        .filter_map(|e| {
+            let target = m.related.get(e.dict as usize)?.clone();
+            Some(feature_link(
+                fx,
+                target,
+                e.feature,
+                format!("{:.2}", e.similarity),
+            ))
+        })
+        .collect_view();
+    let best = match (&m.match_dict, d.best_match) {
+        (Some(md), Some((f, c))) => {
+            Some(feature_link(fx, md.clone(), f, format!("r = {c:.2}")).into_any())
+        }
+        (Some(_), None) => {
+            Some(view! { <li class="muted">{i18n.tr(Key::FeaturesNoMatch)}</li> }.into_any())
+        }
+        _ => None,
+    };
+    let related_note = (!m.related.is_empty()).then(|| m.related.join(", "));
+    view! {
+        {stats}
+        <section class="fsec" data-section="top">
+            <h3>{i18n.tr(Key::FeaturesTopActs)}</h3>
+            <div class="examples" data-testid="top-examples">{top}</div>
+        </section>
+        <div class="fsec-row">
+            <section class="fsec" data-section="histogram">
+                <h3>{i18n.tr(Key::FeaturesActHistogram)}</h3>
+                {hist_svg(&d.histogram, "#e07a00", true, "act-histogram")}
+            </section>
+            <section class="fsec" data-section="logit-histogram">
+                <h3>{i18n.tr(Key::FeaturesLogitHistogram)}</h3>
+                {hist_svg(&d.logit_histogram, "#3a6fd8", true, "logit-histogram")}
+            </section>
+        </div>
+        <section class="fsec" data-section="logits">
+            <h3>{i18n.tr(Key::FeaturesLogits)}</h3>
+            <div class="logit-tables">
+                <table class="logits" data-testid="logits-top">
+                    <caption>{i18n.tr(Key::FeaturesPromoted)}</caption>
+                    <tbody>{promoted}</tbody>
+                </table>
+                <table class="logits" data-testid="logits-bottom">
+                    <caption>{i18n.tr(Key::FeaturesSuppressed)}</caption>
+                    <tbody>{suppressed}</tbody>
+                </table>
+            </div>
+        </section>
+        <section class="fsec" data-section="neurons">
+            <h3>{i18n.tr(Key::FeaturesNeurons)}</h3>
+            <p data-testid="neurons">{neurons.map(|n| view! { {i18n.tr(Key::FeaturesMadeOf)} " " {n} })}</p>
+        </section>
+        <div class="fsec-row">
+            <section class="fsec" data-section="correlated">
+                <h3>{i18n.tr(Key::FeaturesCorrelated)}</h3>
+                <ul class="links">{correlated}</ul>
+            </section>
+            <section class="fsec" data-section="splits">
+                <h3>{i18n.tr(Key::FeaturesSplits)}</h3>
+                {related_note.map(|r| view! { <p class="card-note">{i18n.tr(Key::FeaturesSplitsNote)} " " {r}</p> })}
+                <ul class="links" data-testid="splits">{splits}</ul>
+            </section>
+            <section class="fsec" data-section="match">
+                <h3>{i18n.tr(Key::FeaturesBestMatch)}</h3>
+                <ul class="links" data-testid="best-match">{best}</ul>
+            </section>
+        </div>
+        <section class="fsec" data-section="quantiles">
+            <h3>{i18n.tr(Key::FeaturesQuantiles)}</h3>
+            {quantiles}
+        </section>
+    }
+}
+
+#[component]
+pub fn DetailPanel(fx: Fx) -> impl IntoView {
+    let i18n = use_i18n();
+    let content = move || {
+        let (Some(dict), Some(f)) = (fx.dict.get(), fx.feature.get()) else {
+            return view! { <p class="card-note">{i18n.tr(Key::FeaturesPick)}</p> }.into_any();
+        };
+        let detail = fx.detail.with(|d| {
+            d.as_ref()
+                .filter(|(dd, ff, _)| *dd == dict && *ff == f)
+                .map(|(_, _, r)| r.clone())
+        });
+        let chunk_note = fx.manifest_of(&dict).and_then(|m| {
+            m.chunk_for(f).map(|(c, file)| {
+                let cached = crate::features_data::has_chunk(&dict, c);
+                (file.path.clone(), file.bytes, cached)
+            })
+        });
+        match detail {
+            None => {
+                let note =
+                    chunk_note.map(|(p, b, _)| format!("{dict}/{p} ({:.0} KB)", b as f64 / 1024.0));
+                view! {
+                    <p class="progress-note" data-testid="detail-loading">
+                        <progress></progress> " " {i18n.tr(Key::FeaturesLoadingFeature)} " " {note}
+                    </p>
+                }
+                .into_any()
+            }
+            Some(Err(e)) => view! {
+                <div class="notice notice-error" role="alert" data-testid="detail-error">
+                    <strong>{i18n.tr(Key::FeaturesDetailError)}</strong>
+                    <p class="mono">{e}</p>
+                </div>
+            }
+            .into_any(),
+            Some(Ok(d)) => {
+                let (Some(m), Some(texts)) = (fx.manifest_of(&dict), fx.texts_now()) else {
+                    return view! { <p class="progress-note"><progress></progress> " " {i18n.tr(Key::Loading)}</p> }.into_any();
+                };
+                let eval = fx.eval.get();
+                let eval = match eval {
+                    None => return view! { <p class="progress-note"><progress></progress> " " {i18n.tr(Key::Loading)}</p> }.into_any(),
+                    Some(Err(e)) => return view! {
+                        <div class="notice notice-error" role="alert" data-testid="detail-error"><p class="mono">{e}</p></div>
+                    }.into_any(),
+                    Some(Ok(e)) => e,
+                };
+                let summary = fx.list_of(&dict).and_then(|l| l.get(f as usize).cloned());
+                body(fx, &dict, &d, &m, summary, &texts, &eval).into_any()
+            }
+        }
+    };
+    let title = move || match (fx.dict.get(), fx.feature.get()) {
+        (Some(d), Some(f)) => format!("{} {f} · {d}", i18n.t(Key::FeaturesFeature)),
+        _ => i18n.t(Key::FeaturesFeature).to_owned(),
+    };
+    let tokens = move || match (fx.dict.get(), fx.feature.get()) {
+        (Some(d), Some(f)) => fx.top_tokens_label(&d, f),
+        _ => String::new(),
+    };
+    view! {
+        <section class="card detail-panel" data-panel="detail" data-testid="detail">
+            <h2 data-testid="detail-title">{title}</h2>
+            <p class="detail-tokens">{tokens}</p>
+            {content}
+        </section>
+    }
+}

@@ -1,0 +1,524 @@
+//! `/features`, `/features/DICT` and `/features/DICT/ID`: the feature browser over the shipped
+//! dictionaries (`public/data/`, read through [`crate::features_data`]).
+//!
+//! The address holds the dictionary and the feature (the path), the token search (`q`), the
+//! order (`sort`), whether dead and ultralow features are listed (`all=1`) and, as everywhere,
+//! `embed`, `panels` and `lang`. Each panel loads what it needs and shows its own progress and
+//! its own errors, so a broken file only breaks the panel that needed it.
+
+mod detail;
+mod list;
+mod map;
+mod text;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_navigate};
+use polytope_core::dict::{DataIndex, DictManifest, FeatureDetail, FeatureSummary};
+use serde_json::json;
+
+use crate::automation;
+use crate::download;
+use crate::features_data::{self as data, TokenTexts};
+use crate::i18n::{Key, use_i18n};
+use crate::run::now_ms;
+use crate::url;
+use crate::use_app;
+
+/// The panels of the page, by their `panels=` names.
+pub const FEATURE_PANELS: [&str; 5] = ["dicts", "list", "detail", "map", "text"];
+
+type Shared<T> = Option<Result<Arc<T>, String>>;
+
+/// What the text search over the snippets has found so far.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextSearch {
+    pub dict: String,
+    pub query: String,
+    pub done: usize,
+    pub total: usize,
+    pub matches: Arc<HashSet<u32>>,
+    pub error: Option<String>,
+}
+
+/// The page's state, shared by its panels (cheap to copy).
+#[derive(Clone, Copy)]
+pub struct Fx {
+    /// The dictionary and feature named in the path.
+    pub path: Memo<(Option<String>, Option<u32>)>,
+    pub dict: Memo<Option<String>>,
+    pub feature: Memo<Option<u32>>,
+    pub index: RwSignal<Shared<DataIndex>>,
+    pub manifests: RwSignal<HashMap<String, Result<Arc<DictManifest>, String>>>,
+    pub lists: RwSignal<HashMap<String, Result<Arc<Vec<FeatureSummary>>, String>>>,
+    /// The open feature's details, for (dictionary, feature).
+    pub detail: RwSignal<Option<(String, u32, Result<Arc<FeatureDetail>, String>)>>,
+    pub texts: RwSignal<Shared<TokenTexts>>,
+    pub eval: RwSignal<Shared<Vec<u16>>>,
+    pub text_search: RwSignal<Option<TextSearch>>,
+    /// Milliseconds since the page mounted (`list_ms`, `detail_ms`) and of the last dictionary
+    /// switch (`switch_ms`) and token search (`search_ms`).
+    pub timing: RwSignal<HashMap<&'static str, f64>>,
+    pub switch_started: RwSignal<Option<f64>>,
+    /// The custom-text panel's state for `window.polytope.state()`.
+    pub custom: RwSignal<serde_json::Value>,
+    /// Number of rows the list shows (after search and filters).
+    pub row_count: RwSignal<usize>,
+    pub started_ms: f64,
+    nav: StoredValue<Arc<dyn Fn(&str, bool) + Send + Sync>>,
+}
+
+/// The current query string (with `?`), kept by links inside the browser.
+fn query_suffix() -> String {
+    let q = url::build_query(&url::query());
+    if q.is_empty() { q } else { format!("?{q}") }
+}
+
+/// The address of a feature (or of a dictionary when `feature` is `None`).
+pub fn href(dict: &str, feature: Option<u32>) -> String {
+    match feature {
+        Some(f) => format!("/features/{dict}/{f}{}", query_suffix()),
+        None => format!("/features/{dict}{}", query_suffix()),
+    }
+}
+
+fn parse_path(path: &str) -> (Option<String>, Option<u32>) {
+    let rest = path
+        .strip_prefix("/features")
+        .unwrap_or("")
+        .trim_matches('/');
+    let mut parts = rest.split('/').filter(|s| !s.is_empty());
+    let dict = parts
+        .next()
+        .filter(|d| polytope_core::dict::is_safe_id(d))
+        .map(str::to_owned);
+    let feature = parts.next().and_then(|f| f.parse::<u32>().ok());
+    (dict, feature)
+}
+
+impl Fx {
+    /// Opens a feature (or a dictionary), adding a history entry.
+    pub fn go(self, dict: &str, feature: Option<u32>) {
+        let target = href(dict, feature);
+        self.nav.with_value(|n| n(&target, false));
+    }
+
+    fn go_replace(self, dict: &str) {
+        let target = href(dict, None);
+        self.nav.with_value(|n| n(&target, true));
+    }
+
+    pub fn list_of(self, dict: &str) -> Option<Arc<Vec<FeatureSummary>>> {
+        self.lists
+            .with(|l| l.get(dict).and_then(|r| r.as_ref().ok().cloned()))
+    }
+
+    pub fn manifest_of(self, dict: &str) -> Option<Arc<DictManifest>> {
+        self.manifests
+            .with(|m| m.get(dict).and_then(|r| r.as_ref().ok().cloned()))
+    }
+
+    pub fn texts_now(self) -> Option<Arc<TokenTexts>> {
+        self.texts
+            .with(|t| t.as_ref().and_then(|r| r.as_ref().ok().cloned()))
+    }
+
+    /// The top tokens of a feature, as one line (`“the” · “ a”`), when its list is loaded.
+    pub fn top_tokens_label(self, dict: &str, feature: u32) -> String {
+        let (Some(list), Some(texts)) = (self.list_of(dict), self.texts_now()) else {
+            return String::new();
+        };
+        list.get(feature as usize)
+            .map(|s| tokens_label(&s.top_tokens, &texts))
+            .unwrap_or_default()
+    }
+
+    fn mark(self, name: &'static str, since: f64) {
+        self.timing.update(|t| {
+            t.insert(name, now_ms() - since);
+        });
+    }
+
+    /// Loads a dictionary's list (once) into `lists`.
+    pub fn ensure_list(self, dict: &str) {
+        if self.lists.with_untracked(|l| l.contains_key(dict)) {
+            return;
+        }
+        let dict = dict.to_owned();
+        leptos::task::spawn_local(async move {
+            let result = data::list(&dict).await;
+            self.lists.update(|l| {
+                l.insert(dict.clone(), result);
+            });
+        });
+    }
+}
+
+pub fn tokens_label(tokens: &[u16], texts: &TokenTexts) -> String {
+    tokens
+        .iter()
+        .filter(|t| **t != polytope_core::dict::NO_TOKEN)
+        .map(|t| format!("“{}”", texts.get(*t)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn list_param(name: &str) -> HashSet<String> {
+    url::param(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn state_json(fx: Fx) -> serde_json::Value {
+    let dict = fx.dict.get_untracked();
+    let feature = fx.feature.get_untracked();
+    let index_err = fx
+        .index
+        .with_untracked(|i| i.as_ref().and_then(|r| r.as_ref().err().cloned()));
+    let list = dict.as_ref().and_then(|d| {
+        fx.lists.with_untracked(|l| {
+            l.get(d)
+                .map(|r| r.as_ref().map(|l| l.len()).map_err(Clone::clone))
+        })
+    });
+    let detail = fx.detail.with_untracked(|d| {
+        d.as_ref().and_then(|(dd, ff, r)| {
+            (Some(dd) == dict.as_ref() && Some(*ff) == feature).then(|| r.clone())
+        })
+    });
+    let list_loaded = matches!(list, Some(Ok(_)));
+    let detail_loaded = matches!(detail, Some(Ok(_)));
+    let loaded = list_loaded && (feature.is_none() || detail_loaded);
+    let error = index_err
+        .or_else(|| list.as_ref().and_then(|r| r.as_ref().err().cloned()))
+        .or_else(|| detail.as_ref().and_then(|r| r.as_ref().err().cloned()));
+    let search = fx.text_search.get_untracked().map(|s| {
+        json!({
+            "query": s.query, "done": s.done, "total": s.total,
+            "matches": s.matches.len(), "error": s.error,
+        })
+    });
+    let timing: serde_json::Map<String, serde_json::Value> = fx
+        .timing
+        .get_untracked()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
+    let dictionaries: Vec<String> = fx.index.with_untracked(|i| {
+        i.as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|i| i.dictionaries.iter().map(|d| d.id.clone()).collect())
+            .unwrap_or_default()
+    });
+    json!({
+        "dict": dict,
+        "feature": feature,
+        "loaded": loaded,
+        "error": error,
+        "dictionaries": dictionaries,
+        "list_loaded": list_loaded,
+        "features": list.and_then(Result::ok),
+        "rows": fx.row_count.get_untracked(),
+        "detail_loaded": detail_loaded,
+        "detail": detail.and_then(Result::ok).map(|d| json!({
+            "top": d.top.len(),
+            "quantiles": d.quantiles.len(),
+            "splits": d.splits.len(),
+            "correlated": d.correlated.len(),
+            "best_match": d.best_match.map(|(f, _)| f),
+        })),
+        "text_search": search,
+        "custom": fx.custom.get_untracked(),
+        "timing": timing,
+    })
+}
+
+#[component]
+pub fn FeaturesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let app = use_app();
+    automation::set_common("page", json!("features"));
+    let mut panels = list_param("panels");
+    if panels.is_empty() {
+        panels = FEATURE_PANELS.iter().map(|p| (*p).to_owned()).collect();
+    }
+    let panels = Arc::new(panels);
+    let location = use_location();
+    let path = Memo::new(move |_| parse_path(&location.pathname.get()));
+    let index: RwSignal<Shared<DataIndex>> = RwSignal::new(None);
+    let dict = Memo::new(move |_| path.get().0);
+    let feature = Memo::new(move |_| path.get().1);
+    let navigate = use_navigate();
+    let nav: Arc<dyn Fn(&str, bool) + Send + Sync> = Arc::new(move |to: &str, replace: bool| {
+        navigate(
+            to,
+            NavigateOptions {
+                replace,
+                scroll: false,
+                ..NavigateOptions::default()
+            },
+        );
+    });
+    let fx = Fx {
+        path,
+        dict,
+        feature,
+        index,
+        manifests: RwSignal::new(HashMap::new()),
+        lists: RwSignal::new(HashMap::new()),
+        detail: RwSignal::new(None),
+        texts: RwSignal::new(None),
+        eval: RwSignal::new(None),
+        text_search: RwSignal::new(None),
+        timing: RwSignal::new(HashMap::new()),
+        switch_started: RwSignal::new(None),
+        custom: RwSignal::new(json!(null)),
+        row_count: RwSignal::new(0),
+        started_ms: now_ms(),
+        nav: StoredValue::new(nav),
+    };
+    automation::provide("features", Box::new(move || state_json(fx)));
+    on_cleanup(|| automation::withdraw("features"));
+
+    // The index, then every manifest (for the picker), the tokenizer and the evaluation tokens.
+    leptos::task::spawn_local(async move {
+        let result = data::index().await;
+        if let Ok(ix) = &result {
+            for d in &ix.dictionaries {
+                let id = d.id.clone();
+                leptos::task::spawn_local(async move {
+                    let m = data::manifest(&id).await;
+                    fx.manifests.update(|all| {
+                        all.insert(id, m);
+                    });
+                });
+            }
+            leptos::task::spawn_local(async move {
+                let t = data::token_texts().await;
+                fx.texts.set(Some(t));
+            });
+            leptos::task::spawn_local(async move {
+                let e = data::eval_tokens().await;
+                fx.eval.set(Some(e));
+            });
+        }
+        fx.index.set(Some(result));
+    });
+
+    // `/features` alone opens the first dictionary.
+    Effect::new(move |_| {
+        if path.get().0.is_some() {
+            return;
+        }
+        let first = index.with(|i| {
+            i.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|i| i.dictionaries.first().map(|d| d.id.clone()))
+        });
+        if let Some(first) = first {
+            fx.go_replace(&first);
+        }
+    });
+
+    // The chosen dictionary's list.
+    Effect::new(move |_| {
+        if let Some(d) = dict.get() {
+            fx.ensure_list(&d);
+        }
+    });
+    // Timings: the first list, the first feature, dictionary switches.
+    Effect::new(move |_| {
+        let Some(d) = dict.get() else { return };
+        let ready = fx.lists.with(|l| l.get(&d).is_some_and(Result::is_ok));
+        if !ready {
+            return;
+        }
+        if fx.timing.with_untracked(|t| !t.contains_key("list_ms")) {
+            fx.mark("list_ms", fx.started_ms);
+        }
+        if let Some(since) = fx.switch_started.get_untracked() {
+            fx.mark("switch_ms", since);
+            fx.switch_started.set(None);
+        }
+    });
+
+    // The open feature's details (its chunk, cached once decoded).
+    Effect::new(move |_| {
+        let (Some(d), Some(f)) = (dict.get(), feature.get()) else {
+            return;
+        };
+        let current = fx.detail.with_untracked(|x| {
+            x.as_ref()
+                .is_some_and(|(dd, ff, r)| *dd == d && *ff == f && r.is_ok())
+        });
+        if current {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let result = data::feature(&d, f).await;
+            if fx.dict.get_untracked().as_deref() != Some(d.as_str())
+                || fx.feature.get_untracked() != Some(f)
+            {
+                return;
+            }
+            if result.is_ok() && fx.timing.with_untracked(|t| !t.contains_key("detail_ms")) {
+                fx.mark("detail_ms", fx.started_ms);
+            }
+            // The related dictionaries' lists label the split and match links.
+            if let Ok(m) = data::manifest(&d).await {
+                for r in m.related.iter().chain(m.match_dict.iter()) {
+                    fx.ensure_list(r);
+                }
+            }
+            fx.detail.set(Some((d, f, result)));
+        });
+    });
+
+    let show = {
+        let panels = Arc::clone(&panels);
+        move |name: &str| panels.contains(name)
+    };
+    let copied = RwSignal::new(None::<&'static str>);
+    let embed_panels = Arc::clone(&panels);
+    let embed = move |_| {
+        let href = url::current_href();
+        let sep = if href.contains('?') { '&' } else { '?' };
+        let mut chosen: Vec<&str> = FEATURE_PANELS
+            .iter()
+            .copied()
+            .filter(|p| embed_panels.contains(*p))
+            .collect();
+        if chosen.len() == FEATURE_PANELS.len() {
+            chosen = vec!["detail"];
+        }
+        let src = format!("{href}{sep}embed=1&panels={}", chosen.join(","));
+        let snippet = format!(
+            "<iframe src=\"{}\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\" title=\"Polytope: feature browser\"></iframe>",
+            src.replace('&', "&amp;").replace('"', "&quot;")
+        );
+        download::copy_text(&snippet);
+        automation::publish("embed_code", json!(snippet));
+        copied.set(Some("embed"));
+    };
+    let full_link = move || url::current_href().replace("embed=1", "embed=0");
+    let index_error = move || index.with(|i| i.as_ref().and_then(|r| r.as_ref().err().cloned()));
+    let loading_index = move || index.with(Option::is_none);
+
+    view! {
+        <div class="toy-page features-page" class:embedded=app.embed>
+            <Show when=move || !app.embed>
+                <h1 class="page-title">{i18n.tr(Key::FeaturesTitle)}</h1>
+                <p class="lead-small">{i18n.tr(Key::FeaturesIntro)}</p>
+            </Show>
+            {move || loading_index().then(|| view! {
+                <p class="progress-note" data-testid="index-loading">{i18n.tr(Key::FeaturesLoadingIndex)}</p>
+            })}
+            {move || index_error().map(|e| view! {
+                <div class="notice notice-error" role="alert" data-testid="index-error">
+                    <strong>{i18n.tr(Key::FeaturesDataError)}</strong> " " {e}
+                </div>
+            })}
+            {show("dicts").then(|| view! { <DictPicker fx /> })}
+            <div class="features-layout">
+                {show("list").then(|| view! { <list::ListPanel fx /> })}
+                {show("detail").then(|| view! { <detail::DetailPanel fx /> })}
+            </div>
+            <div class="features-layout lower">
+                {show("map").then(|| view! { <map::MapPanel fx /> })}
+                {show("text").then(|| view! { <text::TextPanel fx /> })}
+            </div>
+            <Show when=move || !app.embed>
+                <div class="share-bar">
+                    <button class="mini" data-testid="copy-link" on:click=move |_| {
+                        download::copy_text(&url::current_href());
+                        copied.set(Some("link"));
+                    }>
+                        {move || if copied.get() == Some("link") { i18n.t(Key::Copied) } else { i18n.t(Key::ShareLink) }}
+                    </button>
+                    <button class="mini" data-testid="copy-embed" on:click=embed.clone()>
+                        {move || if copied.get() == Some("embed") { i18n.t(Key::Copied) } else { i18n.t(Key::EmbedCode) }}
+                    </button>
+                </div>
+            </Show>
+            <Show when=move || app.embed>
+                <p class="embed-link"><a href=full_link target="_blank" rel="noopener">{i18n.tr(Key::OpenFull)}</a></p>
+            </Show>
+        </div>
+    }
+}
+
+fn pct(v: f32) -> String {
+    format!("{:.1} %", 100.0 * v)
+}
+
+/// The dictionaries, by model: size, recipe and quality, from their manifests.
+#[component]
+fn DictPicker(fx: Fx) -> impl IntoView {
+    let i18n = use_i18n();
+    let entries = move || {
+        fx.index.with(|i| {
+            i.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|i| {
+                    i.dictionaries
+                        .iter()
+                        .map(|d| (d.id.clone(), d.model.clone(), d.d_sae, d.variant.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
+    view! {
+        <section class="card dict-picker" data-panel="dicts">
+            <h2>{i18n.tr(Key::FeaturesDictionaries)}</h2>
+            <div class="dict-grid" role="list">
+                {move || entries().into_iter().map(|(id, model, d_sae, variant)| {
+                    let id_for_click = id.clone();
+                    let id_sel = id.clone();
+                    let id_m = id.clone();
+                    let selected = move || fx.dict.get().as_deref() == Some(id_sel.as_str());
+                    let stats = move || {
+                        fx.manifests.with(|m| match m.get(&id_m) {
+                            None => view! { <span class="dict-stats muted">{i18n.tr(Key::Loading)}</span> }.into_any(),
+                            Some(Err(e)) => view! { <span class="dict-stats notice-error-text" title=e.clone()>{i18n.tr(Key::FeaturesBrokenFile)}</span> }.into_any(),
+                            Some(Ok(m)) => {
+                                let x = &m.metrics;
+                                view! {
+                                    <span class="dict-stats">
+                                        {format!("EV {:.3} · L0 {:.1} · ", x.explained_variance, x.l0)}
+                                        {i18n.tr(Key::FeaturesLossRecovered)} {format!(" {} · ", pct(x.loss_recovered))}
+                                        {i18n.tr(Key::SaeDead)} {format!(" {} · ", x.dead)}
+                                        {i18n.tr(Key::FeaturesUltralow)} {format!(" {}", x.ultralow)}
+                                    </span>
+                                }.into_any()
+                            }
+                        })
+                    };
+                    view! {
+                        <button class="dict-card" role="listitem" data-dict=id.clone()
+                            class:selected=selected.clone()
+                            aria-pressed=move || selected().to_string()
+                            on:click=move |_| {
+                                if fx.dict.get_untracked().as_deref() != Some(id_for_click.as_str()) {
+                                    fx.switch_started.set(Some(now_ms()));
+                                    fx.go(&id_for_click, None);
+                                }
+                            }>
+                            <span class="dict-name">{id.clone()}</span>
+                            <span class="dict-meta">{i18n.tr(Key::Model)} {format!(" {model} · {d_sae} · {variant}")}</span>
+                            {stats}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
