@@ -400,10 +400,10 @@ pub fn register_service_worker() {
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(p) = call_method(&container, "register", &[JsValue::from_str("/sw.js")]) {
-            if let Err(e) = await_promise(p).await {
-                web_sys::console::warn_1(&format!("service worker not registered: {e}").into());
-            }
+        if let Ok(p) = call_method(&container, "register", &[JsValue::from_str("/sw.js")])
+            && let Err(e) = await_promise(p).await
+        {
+            web_sys::console::warn_1(&format!("service worker not registered: {e}").into());
         }
     });
 }

@@ -308,6 +308,7 @@ strings! {
     FeaturesCustomText => "Your text", "自定义文本";
     FeaturesCustomNote => "Your browser tokenizes the text, runs the dictionary's language model and the sparse autoencoder, and highlights the open feature on every token. Click a token to list its features.", "浏览器会对文本分词，运行该字典对应的语言模型和稀疏自编码器，并在每个词元上高亮当前打开的特征。点击词元可列出它的特征。";
     FeaturesRun => "Run", "运行";
+    FeaturesPanels => "Panels:", "面板：";
 }
 
 /// Reactive translation: reads the language signal provided by the app.

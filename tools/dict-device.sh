@@ -23,6 +23,8 @@ wait
 stamp "activations done"; tail -n 1 "$LOGS"/acts-*.log
 BACKEND=${BACKEND:-cpu}
 if [ "$BACKEND" = gpu ] && ! grep -qiE 'nvidia|h200' "$LOGS/gpu-info.txt"; then BACKEND=cpu; fi
+# On CPUs alone the largest dictionary is the long pole: fewer steps keep the run in budget.
+[ "$BACKEND" = cpu ] && SAE_STEPS=${SAE_STEPS:-3000}
 stamp "SAEs on $BACKEND"
 for d in "A 512" "A 2048" "A 4096" "B 2048"; do
   set -- $d

@@ -2,6 +2,7 @@
 // `./dev test` does). Usage: node tests/e2e/run.mjs   (E2E_ONLY=substring runs a subset)
 import { launch, run, serve } from './lib.mjs';
 import { explorerTests } from './explorer.mjs';
+import { featuresTests } from './features.mjs';
 import { saeTests } from './sae.mjs';
 import { shellTests } from './shell.mjs';
 
@@ -13,6 +14,7 @@ const ctx = { base, gpu, noGpu };
 shellTests(ctx);
 explorerTests(ctx);
 saeTests(ctx);
+featuresTests(ctx);
 
 const failed = await run();
 await gpu.close();

@@ -23,7 +23,11 @@ fn every_shipped_file_decodes_and_the_model_reproduces_its_loss() {
     let index = DataIndex::from_json(&read("index.json")).expect("index.json");
     let mut total = read("index.json").len() as u64;
     let mut get = |r: &polytope_core::dict::FileRef, base: &str| {
-        let rel = if base.is_empty() { r.path.clone() } else { format!("{base}/{}", r.path) };
+        let rel = if base.is_empty() {
+            r.path.clone()
+        } else {
+            format!("{base}/{}", r.path)
+        };
         let bytes = read(&rel);
         r.check(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
         total += bytes.len() as u64;
@@ -40,7 +44,10 @@ fn every_shipped_file_decodes_and_the_model_reproduces_its_loss() {
         .collect();
     assert!(eval.iter().all(|t| u32::from(*t) < index.vocab));
     let sample = String::from_utf8(get(&index.text_sample, "")).expect("text sample is UTF-8");
-    assert!(tokenizer.encode(&sample).len() > sample.len() / 8, "the sample tokenizes");
+    assert!(
+        tokenizer.encode(&sample).len() > sample.len() / 8,
+        "the sample tokenizes"
+    );
 
     for m in &index.models {
         let (model, meta) = read_model(&get(&m.file, "")).expect("model file");
@@ -68,14 +75,24 @@ fn every_shipped_file_decodes_and_the_model_reproduces_its_loss() {
             .and_then(Path::to_str)
             .unwrap_or("")
             .to_owned();
-        let list = decode_list(&get(&manifest.list, &base), manifest.d_sae, Some(index.vocab))
-            .unwrap_or_else(|e| panic!("{}: list: {e}", d.id));
+        let list = decode_list(
+            &get(&manifest.list, &base),
+            manifest.d_sae,
+            Some(index.vocab),
+        )
+        .unwrap_or_else(|e| panic!("{}: list: {e}", d.id));
         let dead = list.iter().filter(|f| f.is_dead()).count() as u32;
         let ultralow = list.iter().filter(|f| f.is_ultralow()).count() as u32;
-        assert_eq!((dead, ultralow), (manifest.metrics.dead, manifest.metrics.ultralow));
+        assert_eq!(
+            (dead, ultralow),
+            (manifest.metrics.dead, manifest.metrics.ultralow)
+        );
         if let Some(w) = &manifest.weights {
             let weights = SaeWeights::from_bytes(&get(w, &base)).expect("weights");
-            assert_eq!((weights.d_in, weights.d_sae), (manifest.d_in, manifest.d_sae));
+            assert_eq!(
+                (weights.d_in, weights.d_sae),
+                (manifest.d_in, manifest.d_sae)
+            );
         }
         let mut features = 0;
         for (i, c) in manifest.chunks.iter().enumerate() {
@@ -87,7 +104,14 @@ fn every_shipped_file_decodes_and_the_model_reproduces_its_loss() {
         assert_eq!(features as u32, manifest.d_sae);
         let m = &manifest.metrics;
         assert!(m.explained_variance > 0.5, "{}: {m:?}", d.id);
-        assert!(m.loss_recovered > 0.5 && m.loss_recovered <= 1.05, "{}: {m:?}", d.id);
+        assert!(
+            m.loss_recovered > 0.5 && m.loss_recovered <= 1.05,
+            "{}: {m:?}",
+            d.id
+        );
     }
-    assert!(total <= 40 * 1024 * 1024, "public/data holds {total} bytes, over 40 MB");
+    assert!(
+        total <= 40 * 1024 * 1024,
+        "public/data holds {total} bytes, over 40 MB"
+    );
 }

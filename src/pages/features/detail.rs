@@ -103,7 +103,8 @@ pub fn hist_svg(
     }
 }
 
-fn feature_link(fx: Fx, dict: String, feature: u32, value: String) -> impl IntoView {
+fn feature_link(fx: Fx, dict: &str, feature: u32, value: String) -> impl IntoView + use<> {
+    let dict = dict.to_owned();
     let d2 = dict.clone();
     let label = move || fx.top_tokens_label(&d2, feature);
     let link = href(&dict, Some(feature));
@@ -122,17 +123,17 @@ fn body(
     dict: &str,
     d: &Arc<FeatureDetail>,
     m: &Arc<DictManifest>,
-    summary: Option<FeatureSummary>,
+    summary: Option<&FeatureSummary>,
     texts: &Arc<TokenTexts>,
     eval: &Arc<Vec<u16>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let before = m.context.before;
-    let max_act = summary.as_ref().map_or_else(
+    let max_act = summary.map_or_else(
         || d.top.first().map_or(1.0, |e| e.value),
         |s| s.max_act.max(1e-12),
     );
-    let stats = summary.as_ref().map(|s| {
+    let stats = summary.map(|s| {
         let one_in = if s.density > 0.0 {
             format!(" (1 / {:.0})", 1.0 / s.density)
         } else {
@@ -194,13 +195,13 @@ fn body(
     let correlated = d
         .correlated
         .iter()
-        .map(|(f, s)| feature_link(fx, dict_s.clone(), *f, format!("{s:.2}")))
+        .map(|(f, s)| feature_link(fx, &dict_s, *f, format!("{s:.2}")))
         .collect_view();
     let splits = d
         .splits
         .iter()
         .filter_map(|e| {
-            let target = m.related.get(e.dict as usize)?.clone();
+            let target = m.related.get(e.dict as usize)?;
             Some(feature_link(
                 fx,
                 target,
@@ -210,9 +211,7 @@ fn body(
         })
         .collect_view();
     let best = match (&m.match_dict, d.best_match) {
-        (Some(md), Some((f, c))) => {
-            Some(feature_link(fx, md.clone(), f, format!("r = {c:.2}")).into_any())
-        }
+        (Some(md), Some((f, c))) => Some(feature_link(fx, md, f, format!("r = {c:.2}")).into_any()),
         (Some(_), None) => {
             Some(view! { <li class="muted">{i18n.tr(Key::FeaturesNoMatch)}</li> }.into_any())
         }
@@ -323,7 +322,7 @@ pub fn DetailPanel(fx: Fx) -> impl IntoView {
                     Some(Ok(e)) => e,
                 };
                 let summary = fx.list_of(&dict).and_then(|l| l.get(f as usize).cloned());
-                body(fx, &dict, &d, &m, summary, &texts, &eval).into_any()
+                body(fx, &dict, &d, &m, summary.as_ref(), &texts, &eval).into_any()
             }
         }
     };

@@ -67,7 +67,7 @@ async fn text_search(fx: Fx, dict: String, query: String, generation: StoredValu
     let total = data::manifest(&dict).await.map_or(0, |m| m.chunk_count());
     let mut matches = HashSet::new();
     let publish = |done: usize, matches: &HashSet<u32>, error: Option<String>| {
-        fx.text_search.set(Some(TextSearch {
+        fx.text_search.try_set(Some(TextSearch {
             dict: dict.clone(),
             query: query.clone(),
             done,
@@ -87,7 +87,7 @@ async fn text_search(fx: Fx, dict: String, query: String, generation: StoredValu
     let before = data::manifest(&dict).await.map_or(0, |m| m.context.before);
     let mut first_error = None;
     for c in 0..total {
-        if generation.get_value() != me {
+        if generation.try_get_value() != Some(me) {
             return;
         }
         match data::chunk(&dict, c).await {
@@ -116,7 +116,7 @@ async fn text_search(fx: Fx, dict: String, query: String, generation: StoredValu
                 first_error.get_or_insert(e);
             }
         }
-        if generation.get_value() != me {
+        if generation.try_get_value() != Some(me) {
             return;
         }
         publish(c + 1, &matches, first_error.clone());

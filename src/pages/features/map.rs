@@ -179,7 +179,7 @@ pub fn MapPanel(fx: Fx) -> impl IntoView {
         let opts = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&opts, &"passive".into(), &JsValue::FALSE);
         if let Ok(add) = js_sys::Reflect::get(&canvas, &"addEventListener".into())
-            .and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from))
+            .and_then(JsCast::dyn_into::<js_sys::Function>)
         {
             let _ = add.call3(&canvas, &"wheel".into(), on_wheel.as_ref(), &opts);
         }

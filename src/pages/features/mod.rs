@@ -31,7 +31,14 @@ use crate::use_app;
 /// The panels of the page, by their `panels=` names.
 pub const FEATURE_PANELS: [&str; 5] = ["dicts", "list", "detail", "map", "text"];
 
+thread_local! {
+    static MOUNTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 type Shared<T> = Option<Result<Arc<T>, String>>;
+type Lists = HashMap<String, Result<Arc<Vec<FeatureSummary>>, String>>;
+type DetailSlot = Option<(String, u32, Result<Arc<FeatureDetail>, String>)>;
+type Navigate = Arc<dyn Fn(&str, bool) + Send + Sync>;
 
 /// What the text search over the snippets has found so far.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,9 +60,9 @@ pub struct Fx {
     pub feature: Memo<Option<u32>>,
     pub index: RwSignal<Shared<DataIndex>>,
     pub manifests: RwSignal<HashMap<String, Result<Arc<DictManifest>, String>>>,
-    pub lists: RwSignal<HashMap<String, Result<Arc<Vec<FeatureSummary>>, String>>>,
+    pub lists: RwSignal<Lists>,
     /// The open feature's details, for (dictionary, feature).
-    pub detail: RwSignal<Option<(String, u32, Result<Arc<FeatureDetail>, String>)>>,
+    pub detail: RwSignal<DetailSlot>,
     pub texts: RwSignal<Shared<TokenTexts>>,
     pub eval: RwSignal<Shared<Vec<u16>>>,
     pub text_search: RwSignal<Option<TextSearch>>,
@@ -68,7 +75,7 @@ pub struct Fx {
     /// Number of rows the list shows (after search and filters).
     pub row_count: RwSignal<usize>,
     pub started_ms: f64,
-    nav: StoredValue<Arc<dyn Fn(&str, bool) + Send + Sync>>,
+    nav: StoredValue<Navigate>,
 }
 
 /// The current query string (with `?`), kept by links inside the browser.
@@ -137,20 +144,24 @@ impl Fx {
     }
 
     fn mark(self, name: &'static str, since: f64) {
-        self.timing.update(|t| {
+        self.timing.try_update(|t| {
             t.insert(name, now_ms() - since);
         });
     }
 
     /// Loads a dictionary's list (once) into `lists`.
     pub fn ensure_list(self, dict: &str) {
-        if self.lists.with_untracked(|l| l.contains_key(dict)) {
+        if self
+            .lists
+            .try_with_untracked(|l| l.contains_key(dict))
+            .unwrap_or(true)
+        {
             return;
         }
         let dict = dict.to_owned();
         leptos::task::spawn_local(async move {
             let result = data::list(&dict).await;
-            self.lists.update(|l| {
+            self.lists.try_update(|l| {
                 l.insert(dict.clone(), result);
             });
         });
@@ -250,14 +261,14 @@ pub fn FeaturesPage() -> impl IntoView {
     if panels.is_empty() {
         panels = FEATURE_PANELS.iter().map(|p| (*p).to_owned()).collect();
     }
-    let panels = Arc::new(panels);
+    let shown = RwSignal::new(panels);
     let location = use_location();
     let path = Memo::new(move |_| parse_path(&location.pathname.get()));
     let index: RwSignal<Shared<DataIndex>> = RwSignal::new(None);
     let dict = Memo::new(move |_| path.get().0);
     let feature = Memo::new(move |_| path.get().1);
     let navigate = use_navigate();
-    let nav: Arc<dyn Fn(&str, bool) + Send + Sync> = Arc::new(move |to: &str, replace: bool| {
+    let nav: Navigate = Arc::new(move |to: &str, replace: bool| {
         navigate(
             to,
             NavigateOptions {
@@ -285,8 +296,18 @@ pub fn FeaturesPage() -> impl IntoView {
         started_ms: now_ms(),
         nav: StoredValue::new(nav),
     };
+    // Moving from `/features` to `/features/DICT` mounts a new page before the old one is
+    // cleaned up: only the latest mount withdraws the state section.
+    let mount = MOUNTS.with(|m| {
+        m.set(m.get() + 1);
+        m.get()
+    });
     automation::provide("features", Box::new(move || state_json(fx)));
-    on_cleanup(|| automation::withdraw("features"));
+    on_cleanup(move || {
+        if MOUNTS.with(std::cell::Cell::get) == mount {
+            automation::withdraw("features");
+        }
+    });
 
     // The index, then every manifest (for the picker), the tokenizer and the evaluation tokens.
     leptos::task::spawn_local(async move {
@@ -296,21 +317,21 @@ pub fn FeaturesPage() -> impl IntoView {
                 let id = d.id.clone();
                 leptos::task::spawn_local(async move {
                     let m = data::manifest(&id).await;
-                    fx.manifests.update(|all| {
+                    fx.manifests.try_update(|all| {
                         all.insert(id, m);
                     });
                 });
             }
             leptos::task::spawn_local(async move {
                 let t = data::token_texts().await;
-                fx.texts.set(Some(t));
+                fx.texts.try_set(Some(t));
             });
             leptos::task::spawn_local(async move {
                 let e = data::eval_tokens().await;
-                fx.eval.set(Some(e));
+                fx.eval.try_set(Some(e));
             });
         }
-        fx.index.set(Some(result));
+        fx.index.try_set(Some(result));
     });
 
     // `/features` alone opens the first dictionary.
@@ -364,12 +385,17 @@ pub fn FeaturesPage() -> impl IntoView {
         }
         leptos::task::spawn_local(async move {
             let result = data::feature(&d, f).await;
-            if fx.dict.get_untracked().as_deref() != Some(d.as_str())
-                || fx.feature.get_untracked() != Some(f)
+            if fx.dict.try_get_untracked().flatten().as_deref() != Some(d.as_str())
+                || fx.feature.try_get_untracked().flatten() != Some(f)
             {
                 return;
             }
-            if result.is_ok() && fx.timing.with_untracked(|t| !t.contains_key("detail_ms")) {
+            if result.is_ok()
+                && fx
+                    .timing
+                    .try_with_untracked(|t| !t.contains_key("detail_ms"))
+                    .unwrap_or(false)
+            {
                 fx.mark("detail_ms", fx.started_ms);
             }
             // The related dictionaries' lists label the split and match links.
@@ -378,28 +404,34 @@ pub fn FeaturesPage() -> impl IntoView {
                     fx.ensure_list(r);
                 }
             }
-            fx.detail.set(Some((d, f, result)));
+            fx.detail.try_set(Some((d, f, result)));
         });
     });
 
-    let show = {
-        let panels = Arc::clone(&panels);
-        move |name: &str| panels.contains(name)
-    };
+    let show = move |name: &'static str| move || shown.with(|s| s.contains(name));
     let copied = RwSignal::new(None::<&'static str>);
-    let embed_panels = Arc::clone(&panels);
     let embed = move |_| {
-        let href = url::current_href();
-        let sep = if href.contains('?') { '&' } else { '?' };
+        let origin = web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default();
+        let path = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
         let mut chosen: Vec<&str> = FEATURE_PANELS
             .iter()
             .copied()
-            .filter(|p| embed_panels.contains(*p))
+            .filter(|p| shown.with_untracked(|s| s.contains(*p)))
             .collect();
-        if chosen.len() == FEATURE_PANELS.len() {
+        if chosen.len() == FEATURE_PANELS.len() || chosen.is_empty() {
             chosen = vec!["detail"];
         }
-        let src = format!("{href}{sep}embed=1&panels={}", chosen.join(","));
+        let mut pairs: Vec<(String, String)> = url::query()
+            .into_iter()
+            .filter(|(k, _)| k != "embed" && k != "panels")
+            .collect();
+        pairs.push(("embed".into(), "1".into()));
+        pairs.push(("panels".into(), chosen.join(",")));
+        let src = format!("{origin}{path}?{}", url::build_query(&pairs));
         let snippet = format!(
             "<iframe src=\"{}\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\" title=\"Polytope: feature browser\"></iframe>",
             src.replace('&', "&amp;").replace('"', "&quot;")
@@ -426,14 +458,14 @@ pub fn FeaturesPage() -> impl IntoView {
                     <strong>{i18n.tr(Key::FeaturesDataError)}</strong> " " {e}
                 </div>
             })}
-            {show("dicts").then(|| view! { <DictPicker fx /> })}
+            <Show when=show("dicts")><DictPicker fx /></Show>
             <div class="features-layout">
-                {show("list").then(|| view! { <list::ListPanel fx /> })}
-                {show("detail").then(|| view! { <detail::DetailPanel fx /> })}
+                <Show when=show("list")><list::ListPanel fx /></Show>
+                <Show when=show("detail")><detail::DetailPanel fx /></Show>
             </div>
             <div class="features-layout lower">
-                {show("map").then(|| view! { <map::MapPanel fx /> })}
-                {show("text").then(|| view! { <text::TextPanel fx /> })}
+                <Show when=show("map")><map::MapPanel fx /></Show>
+                <Show when=show("text")><text::TextPanel fx /></Show>
             </div>
             <Show when=move || !app.embed>
                 <div class="share-bar">
@@ -443,7 +475,30 @@ pub fn FeaturesPage() -> impl IntoView {
                     }>
                         {move || if copied.get() == Some("link") { i18n.t(Key::Copied) } else { i18n.t(Key::ShareLink) }}
                     </button>
-                    <button class="mini" data-testid="copy-embed" on:click=embed.clone()>
+                    <span class="panel-toggles" role="group" aria-label=move || i18n.t(Key::FeaturesPanels)>
+                        {i18n.tr(Key::FeaturesPanels)}
+                        {FEATURE_PANELS.iter().map(|p| {
+                            let p = *p;
+                            view! {
+                                <label class="check" data-toggle=p>
+                                    <input type="checkbox" prop:checked=move || shown.with(|s| s.contains(p))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            shown.update(|s| {
+                                                if on { s.insert(p.to_owned()); } else { s.remove(p); }
+                                            });
+                                            let all = shown.with_untracked(|s| FEATURE_PANELS.iter().all(|q| s.contains(*q)));
+                                            let list = FEATURE_PANELS.iter().copied()
+                                                .filter(|q| shown.with_untracked(|s| s.contains(*q)))
+                                                .collect::<Vec<_>>().join(",");
+                                            url::update(&[("panels", (!all).then_some(list))]);
+                                        } />
+                                    " " {p}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </span>
+                    <button class="mini" data-testid="copy-embed" on:click=embed>
                         {move || if copied.get() == Some("embed") { i18n.t(Key::Copied) } else { i18n.t(Key::EmbedCode) }}
                     </button>
                 </div>

@@ -40,10 +40,10 @@ async fn run_text(
     let model_file = index
         .model(&m.model)
         .map_or_else(String::new, |e| e.file.path.clone());
-    status.set(Some(format!("{model_file} …")));
+    status.try_set(Some(format!("{model_file} …")));
     let tok = data::tokenizer().await?;
     let model = data::model(&m.model).await?;
-    status.set(Some(format!("{dict}/weights.bin …")));
+    status.try_set(Some(format!("{dict}/weights.bin …")));
     let w = data::weights(&dict).await?;
     if w.d_in as usize != model.config.d_mlp {
         return Err(format!(
@@ -64,9 +64,14 @@ async fn run_text(
     let mut features = Vec::with_capacity(ids.len());
     let d_sae = w.d_sae as usize;
     for (i, window) in ids.chunks(ctx).enumerate() {
-        status.set(Some(format!("{} {}/{windows}", "window", i + 1)));
+        if status
+            .try_set(Some(format!("{} {}/{windows}", "window", i + 1)))
+            .is_some()
+        {
+            return Err("the page was closed".into());
+        }
         yield_task().await;
-        if fx.dict.get_untracked().as_deref() != Some(dict.as_str()) {
+        if fx.dict.try_get_untracked().flatten().as_deref() != Some(dict.as_str()) {
             return Err("the dictionary changed".into());
         }
         let acts = model.mlp_activations(window, 1, window.len());
@@ -102,19 +107,19 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
 
     // The box starts with the beginning of the text sample.
     leptos::task::spawn_local(async move {
-        if let Ok(sample) = data::text_sample().await {
-            if text.get_untracked().is_empty() {
-                let mut end = sample.len().min(DEFAULT_CHARS);
-                while !sample.is_char_boundary(end) {
-                    end -= 1;
-                }
-                if let Some(space) = sample[..end].rfind(char::is_whitespace) {
-                    if space > DEFAULT_CHARS / 2 {
-                        end = space;
-                    }
-                }
-                text.set(sample[..end].to_owned());
+        if let Ok(sample) = data::text_sample().await
+            && text.try_with_untracked(String::is_empty).unwrap_or(false)
+        {
+            let mut end = sample.len().min(DEFAULT_CHARS);
+            while !sample.is_char_boundary(end) {
+                end -= 1;
             }
+            if let Some(space) = sample[..end].rfind(char::is_whitespace)
+                && space > DEFAULT_CHARS / 2
+            {
+                end = space;
+            }
+            text.try_set(sample[..end].to_owned());
         }
     });
 
@@ -160,9 +165,9 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
         let t = text.get_untracked();
         leptos::task::spawn_local(async move {
             let r = run_text(fx, dict, t, status).await;
-            status.set(None);
-            running.set(false);
-            result.set(Some(r.map(Arc::new)));
+            status.try_set(None);
+            running.try_set(false);
+            result.try_set(Some(r.map(Arc::new)));
         });
     };
 

@@ -279,16 +279,26 @@ fn ensure_archive(cache: &Path, archive: Archive) -> Result<PathBuf, Failure> {
             }
         }
         Fetch::Apt(spec) => {
-            let mut fetched =
-                run_tool("apt-get", &["download", spec], &tmp.0, &purpose, "Debian/Ubuntu's apt");
+            let mut fetched = run_tool(
+                "apt-get",
+                &["download", spec],
+                &tmp.0,
+                &purpose,
+                "Debian/Ubuntu's apt",
+            );
             if fetched.is_err() {
                 // A fresh machine may have no package lists yet: refresh them once (as root).
                 eprintln!("apt-get download {spec} failed; running apt-get update and retrying");
                 let _ = std::process::Command::new("apt-get")
                     .args(["update", "-qq"])
                     .status();
-                fetched =
-                    run_tool("apt-get", &["download", spec], &tmp.0, &purpose, "Debian/Ubuntu's apt");
+                fetched = run_tool(
+                    "apt-get",
+                    &["download", spec],
+                    &tmp.0,
+                    &purpose,
+                    "Debian/Ubuntu's apt",
+                );
             }
             fetched.map_err(|e| match e {
                 Failure::Run(m) => Failure::Run(format!(

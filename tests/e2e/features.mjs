@@ -1,0 +1,218 @@
+// The feature browser: /features over the shipped data (public/data, whatever its size).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assert, assertNoErrors, openPage, screenshot, serve, state, test, waitForState } from './lib.mjs';
+
+const fx = (page) => page.evaluate(() => window.polytope.state().features);
+const loaded = () => window.polytope.state().features?.loaded === true;
+
+function dataIndex() {
+  return JSON.parse(readFileSync(join('dist', 'data', 'index.json'), 'utf8'));
+}
+
+export function featuresTests(ctx) {
+  test('/features loads the first dictionary, searches and opens a feature from the list', async () => {
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features`);
+    const index = dataIndex();
+    const first = index.dictionaries[0];
+    let s = await waitForState(page, loaded, null, 60000);
+    assert(s.page === 'features', 'page');
+    assert(s.features.dict === first.id, `first dictionary ${s.features.dict}`);
+    assert(s.features.features === first.d_sae, `list of ${s.features.features}`);
+    assert(page.url().endsWith(`/features/${first.id}`), `address ${page.url()}`);
+    console.log(`       list of ${first.d_sae} in ${s.features.timing.list_ms.toFixed(0)} ms`);
+    // Virtualised: far fewer rows in the DOM than features (when there are many).
+    const domRows = await page.locator('[data-testid=feature-list] .frow').count();
+    assert(domRows > 0 && domRows <= Math.min(first.d_sae, 40), `rows in the DOM: ${domRows}`);
+    for (const id of index.dictionaries.map((d) => d.id)) {
+      await page.waitForSelector(`[data-dict="${id}"] .dict-stats:has-text("EV")`);
+    }
+    // Token search: type the first token of a row, fewer or equal rows remain, all matching.
+    const before = s.features.rows;
+    const token = (await page.textContent('[data-testid=feature-list] .frow .ftoks')).split('”')[0].replace('“', '');
+    await page.fill('[data-testid=token-search]', token);
+    s = await waitForState(page, (b) => window.polytope.state().features.rows <= b, before);
+    assert(s.features.rows >= 1, `search "${token}" finds its own row`);
+    assert(page.url().includes('q='), 'the search is in the address');
+    console.log(`       token search "${token}": ${s.features.rows} of ${before} rows in ${s.features.timing.search_ms?.toFixed(1)} ms`);
+    await page.fill('[data-testid=token-search]', '');
+    // Sorting by density puts the densest first.
+    await page.selectOption('[data-testid=sort]', 'density');
+    await page.waitForTimeout(200);
+    // Open the first row.
+    const row = page.locator('[data-testid=feature-list] .frow').first();
+    const id = Number(await row.getAttribute('data-feature'));
+    await row.click();
+    s = await waitForState(page, (f) => { const x = window.polytope.state().features; return x.feature === f && x.loaded; }, id, 60000);
+    assert(s.features.detail.top > 0, `top examples ${JSON.stringify(s.features.detail)}`);
+    assert(page.url().includes(`/features/${first.id}/${id}`), `address ${page.url()}`);
+    assert(await page.locator('[data-testid=top-examples] .tok.hit').count() > 0, 'activating tokens marked');
+    const title = await page.locator('[data-testid=top-examples] .tok.active').first().getAttribute('title');
+    assert(Number.isFinite(Number(title)), `activation on hover: ${title}`);
+    assert(await page.isVisible('[data-testid=act-histogram]'), 'activation histogram');
+    assert(await page.locator('[data-testid=logits-top] tr').count() > 0, 'logit table');
+    console.log(`       first feature in ${s.features.timing.detail_ms.toFixed(0)} ms after mount`);
+    await screenshot(page, 'features-list-detail');
+    // Text search over the snippets, with progress to the last chunk.
+    await page.fill('[data-testid=text-search]', token);
+    await page.click('[data-testid=text-search-go]');
+    s = await waitForState(page, () => { const t = window.polytope.state().features.text_search; return t && t.total > 0 && t.done === t.total; }, null, 120000);
+    assert(s.features.text_search.matches >= 1, `text search ${JSON.stringify(s.features.text_search)}`);
+    // Switch dictionaries: the list of the other one replaces it.
+    if (index.dictionaries.length > 1) {
+      const other = index.dictionaries[1];
+      await page.click(`[data-dict="${other.id}"]`);
+      s = await waitForState(page, (o) => { const x = window.polytope.state().features; return x.dict === o && x.loaded; }, other.id, 60000);
+      assert(s.features.features === other.d_sae, `switched to ${other.id}`);
+      console.log(`       switch to ${other.id} in ${s.features.timing.switch_ms?.toFixed(0)} ms`);
+    }
+    assertNoErrors(errors, 'features');
+    await context.close();
+  });
+
+  test('/features deep link, split and match links walk between dictionaries; back returns', async () => {
+    const index = dataIndex();
+    const d = index.dictionaries[0];
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/${d.id}/1?lang=zh`);
+    let s = await waitForState(page, loaded, null, 60000);
+    assert(s.features.dict === d.id && s.features.feature === 1, JSON.stringify(s.features));
+    assert((await page.textContent('[data-testid=detail-title]')).includes('特征'), 'Chinese title');
+    const link = page.locator('[data-testid=splits] a, [data-testid=best-match] a').first();
+    if (await link.count()) {
+      const target = { dict: await link.getAttribute('data-link-dict'), feature: Number(await link.getAttribute('data-link-feature')) };
+      await link.click();
+      s = await waitForState(page, (t) => { const x = window.polytope.state().features; return x.dict === t.dict && x.feature === t.feature && x.loaded; }, target, 60000);
+      assert(page.url().includes('lang=zh'), 'links keep the language');
+      await page.goBack();
+      s = await waitForState(page, (t) => { const x = window.polytope.state().features; return x.dict === t && x.feature === 1; }, d.id, 30000);
+    }
+    await screenshot(page, 'features-deep-link-zh');
+    assertNoErrors(errors, 'features deep link');
+    await context.close();
+  });
+
+  test('/features map: hover names a feature and a click opens it', async () => {
+    const d = dataIndex().dictionaries[0];
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/${d.id}`);
+    await waitForState(page, loaded, null, 60000);
+    const canvas = page.locator('[data-testid=feature-map]');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = await canvas.boundingBox();
+    // Zoom in with the wheel and find a feature by hovering over a grid.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -200);
+    let found = null;
+    for (let gy = 0.1; gy < 0.95 && !found; gy += 0.05) {
+      for (let gx = 0.1; gx < 0.95 && !found; gx += 0.03) {
+        await page.mouse.move(box.x + box.width * gx, box.y + box.height * gy);
+        if (await page.locator('[data-testid=map-tooltip]').count()) found = [gx, gy];
+      }
+    }
+    assert(found, 'hovering the map shows a feature');
+    const tip = await page.textContent('[data-testid=map-tooltip]');
+    const id = Number(tip.match(/#(\d+)/)[1]);
+    await page.mouse.down();
+    await page.mouse.up();
+    const s = await waitForState(page, (f) => { const x = window.polytope.state().features; return x.feature === f && x.loaded; }, id, 60000);
+    assert(s.features.feature === id, `map opened ${id}`);
+    await screenshot(page, 'features-map');
+    assertNoErrors(errors, 'features map');
+    await context.close();
+  });
+
+  test('/features custom text: the model and the SAE run in the page and highlight tokens', async () => {
+    const d = dataIndex().dictionaries[0];
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/${d.id}`);
+    await waitForState(page, loaded, null, 60000);
+    await page.waitForFunction(() => document.querySelector('[data-testid=custom-text]').value.length > 20, null, { timeout: 30000 });
+    await page.click('[data-testid=custom-run]');
+    let s = await waitForState(page, () => window.polytope.state().features.custom?.status === 'done', null, 120000);
+    assert(s.features.custom.tokens > 5, `tokens ${JSON.stringify(s.features.custom)}`);
+    console.log(`       custom text: ${s.features.custom.tokens} tokens in ${s.features.custom.ms.toFixed(0)} ms`);
+    // Click a token: its features are listed; open the strongest, which then highlights tokens.
+    await page.locator('[data-testid=custom-tokens] .tok-click').nth(3).click();
+    const first = page.locator('[data-testid=token-features] a').first();
+    const id = Number(await first.getAttribute('data-link-feature'));
+    await first.click();
+    s = await waitForState(page, (f) => { const x = window.polytope.state().features; return x.feature === f && x.custom.highlighted > 0; }, id, 60000);
+    assert(await page.locator('[data-testid=custom-tokens] .tok.active').count() > 0, 'highlighted tokens');
+    await screenshot(page, 'features-custom-text');
+    assertNoErrors(errors, 'features custom text');
+    await context.close();
+  });
+
+  test('/features embed mode shows only the chosen panels', async () => {
+    const d = dataIndex().dictionaries[0];
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/${d.id}/2?embed=1&panels=detail`);
+    await waitForState(page, loaded, null, 60000);
+    assert(!(await page.isVisible('.site-header')), 'no header');
+    assert(await page.isVisible('[data-panel=detail]'), 'detail panel');
+    for (const p of ['list', 'map', 'text', 'dicts']) assert(!(await page.isVisible(`[data-panel=${p}]`)), `no ${p} panel`);
+    await screenshot(page, 'features-embed');
+    assertNoErrors(errors, 'features embed');
+    await context.close();
+    // The full page's panel toggles choose what the embed code shows.
+    const full = await openPage(ctx.noGpu, `${ctx.base}/features/${d.id}/2`);
+    await waitForState(full.page, loaded, null, 60000);
+    await full.page.uncheck('[data-toggle=map] input');
+    assert(!(await full.page.isVisible('[data-panel=map]')), 'map hidden by its toggle');
+    assert(full.page.url().includes('panels='), `panels in the address: ${full.page.url()}`);
+    await full.page.click('[data-testid=copy-embed]');
+    const code = (await state(full.page)).embed_code;
+    assert(code.includes('embed=1') && code.replaceAll('%2C', ',').includes('panels=dicts,list,detail,text') && code.startsWith('<iframe'), code);
+    assertNoErrors(full.errors, 'features embed toggles');
+    await full.context.close();
+  });
+
+  test('/features: a corrupted chunk gives the detail panel an error, the rest keeps working', async () => {
+    const index = dataIndex();
+    const d = index.dictionaries[0];
+    const manifest = JSON.parse(readFileSync(join('dist', 'data', d.manifest), 'utf8'));
+    const dir = d.manifest.replace(/[^/]+$/, '');
+    const chunkPath = `/data/${dir}${manifest.chunks[0].path}`;
+    const { server, base } = await serve({
+      override: async (url, res) => {
+        if (url.pathname !== chunkPath) return false;
+        const bytes = readFileSync(join('dist', url.pathname));
+        bytes[bytes.length - 3] ^= 0xff;
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' });
+        res.end(bytes);
+        return true;
+      },
+    });
+    const { page, errors, context } = await openPage(ctx.noGpu, `${base}/features/${d.id}/0`);
+    const s = await waitForState(page, () => !!window.polytope.state().features?.error, null, 60000);
+    assert(s.features.list_loaded, 'the list still loads');
+    assert(s.features.error.includes(`${dir}${manifest.chunks[0].path}`) && s.features.error.includes('checksum'), s.features.error);
+    const shown = await page.textContent('[data-testid=detail-error]');
+    assert(shown.includes('checksum'), `panel error: ${shown}`);
+    assert(await page.locator('[data-testid=feature-list] .frow').count() > 0, 'list rows still there');
+    await screenshot(page, 'features-corrupted-chunk');
+    // The only console errors allowed are none: the failure is reported in the panel.
+    assertNoErrors(errors, 'features corrupted');
+    await context.close();
+    server.close();
+  });
+
+  test('/features offline: after a visit, a reload with the server stopped shows the feature', async () => {
+    const d = dataIndex().dictionaries[0];
+    const { server, base } = await serve();
+    const { page, context } = await openPage(ctx.noGpu, `${base}/features/${d.id}/3`);
+    await waitForState(page, loaded, null, 60000);
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 20000 });
+    // Let the page finish putting the checked files into the cache.
+    await page.waitForFunction(async () => {
+      const c = await caches.open('polytope-data-v1');
+      return (await c.keys()).some((r) => r.url.includes('chunk-'));
+    }, null, { timeout: 20000, polling: 200 });
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await page.reload();
+    await page.waitForFunction(() => window.polytope?.state().features?.loaded === true, null, { timeout: 60000, polling: 200 });
+    const s = await state(page);
+    assert(s.features.feature === 3 && s.features.detail.top > 0, JSON.stringify(s.features));
+    await screenshot(page, 'features-offline');
+    await context.close();
+  });
+}
