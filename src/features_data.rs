@@ -239,6 +239,11 @@ pub async fn list(dict: &str) -> Loaded<Vec<FeatureSummary>> {
     Ok(list)
 }
 
+/// How many of `dict`'s chunks are decoded in memory.
+pub fn chunks_in_memory(dict: &str) -> usize {
+    cached(|c| Some(c.chunks.keys().filter(|(d, _)| d == dict).count())).unwrap_or(0)
+}
+
 /// Whether chunk `chunk` of `dict` is already in memory.
 pub fn has_chunk(dict: &str, chunk: usize) -> bool {
     cached(|c| Some(c.chunks.contains_key(&(dict.to_owned(), chunk)))).unwrap_or(false)

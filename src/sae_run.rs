@@ -1,6 +1,12 @@
 //! A live SAE training session for `/sae`: settings, the data source (built without blocking
 //! the page), the trainer on the chosen backend, the loop, the history the plots read, and
 //! recovery from a lost GPU or a diverging run.
+//!
+//! The `lm` source fetches the shipped model, tokenizer and text sample through the feature
+//! browser's loader (`features_data`: sizes and checksums checked, cached offline), runs the
+//! model window by window with a yield in between (`polytope_core::lm::sample`), keeps the
+//! sampled rows for every later run of the page, and trains on them like a file; the
+//! dictionary is compared with the shipped one of the closest size (MMCS both ways).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,6 +14,11 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use polytope_core::lm::model::LmModel;
+use polytope_core::lm::sample::{
+    self as lm_sample, ActivationSampler, LAB_MODEL, SampleSpec, closest_dictionary, compare_cost,
+    mmcs_both, shipped_directions,
+};
 use polytope_core::sae::{
     ActivationFile, ActivationSource, FileSource, Layout, SaeConfig, SaeEval, SaeReport,
     SaeSettings, SaeSnapshot, SaeTrainError, SaeTrainer, SettingError, SourceKind, StepStats,
@@ -17,6 +28,8 @@ use polytope_core::tms::CpuTrainer;
 use polytope_gpu::{BackendKind, GpuSaeTrainer, SaeBackendTrainer};
 
 use crate::compute::{self, ComputeStatus};
+use crate::features_data as data;
+use crate::i18n::{I18n, Key, use_i18n};
 use crate::run::{
     RateMeter, RunStatus, Severity, measure, now_ms, once_backend_known, pace, yield_task,
 };
@@ -40,6 +53,50 @@ pub struct SaeView {
     /// `(true feature, latent, cosine)` pairs of the greedy matching.
     pub matching: Arc<Vec<(usize, usize, f32)>>,
     pub last: Option<StepStats>,
+    /// The comparison with the shipped dictionary (`lm` source), when made.
+    pub shipped: Option<ShippedMmcs>,
+}
+
+/// The lab's dictionary against a shipped one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShippedMmcs {
+    /// The shipped dictionary's id (`a-512`).
+    pub dict: String,
+    /// The step the numbers were computed at.
+    pub step: u32,
+    /// Lab -> shipped: the mean over the lab's latents of the best cosine with a shipped one.
+    pub mmcs: Option<f32>,
+    /// Shipped -> lab.
+    pub reverse: Option<f32>,
+}
+
+/// Where the `lm` source is while it prepares its data.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LmProgress {
+    /// Fetching a file of the data directory.
+    Loading(String),
+    Tokenizing,
+    /// Running the model: the fraction of the windows done.
+    Computing(f64),
+}
+
+/// The `lm` source's state as the page shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LmState {
+    /// Preparing the data (`None` when idle).
+    pub progress: Option<LmProgress>,
+    /// The activations, once computed.
+    pub activations: Option<LmActivations>,
+}
+
+/// How the `lm` source's activations were made.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LmActivations {
+    pub rows: usize,
+    pub windows: usize,
+    pub tokens: usize,
+    /// Milliseconds from the first window to the last (the model in wasm).
+    pub compute_ms: f64,
 }
 
 /// Per-step numbers, thinned as they grow (at most about 2,000 rows), and MMCS over steps.
@@ -47,6 +104,8 @@ pub struct SaeView {
 pub struct SaeHistory {
     pub stats: Vec<StepStats>,
     pub mmcs: Vec<(f64, f64, f64)>,
+    /// `(step, lab -> shipped, shipped -> lab)` for the `lm` source.
+    pub shipped: Vec<(f64, f64, f64)>,
     pub resamples: Vec<(u32, u32)>,
     stride: u32,
 }
@@ -88,6 +147,28 @@ const LIVE_COMPARE_BUDGET: usize = 30_000_000;
 const FINAL_COMPARE_BUDGET: usize = 1_000_000_000;
 /// Largest true x learned pair count the greedy matching sorts.
 const MATCHING_PAIRS_MAX: usize = 4_000_000;
+/// Multiply-adds of the comparison with the shipped dictionary: live (every
+/// `SHIPPED_EVERY` steps) up to 512 x 512 latents, at the end up to 2048 x 2048.
+const SHIPPED_LIVE_BUDGET: usize = 200_000_000;
+const SHIPPED_FINAL_BUDGET: usize = 2_200_000_000;
+const SHIPPED_EVERY: u32 = 250;
+/// Target length of one slice of the model's windows.
+const LM_SLICE_MS: f64 = 25.0;
+
+/// The shipped dictionary the run is compared with.
+struct Shipped {
+    dict: String,
+    /// Unit decoder rows `[d_sae, d_in]`.
+    rows: Arc<Vec<f32>>,
+}
+
+/// The `lm` source's work in progress (kept across runs, so a changed setting resumes it).
+struct LmWork {
+    sampler: ActivationSampler,
+    model: Arc<LmModel>,
+    tokens: usize,
+    compute_ms: f64,
+}
 
 /// Speed levels: steps per animation frame at most (0: as many as fit the frame).
 pub const SAE_SPEEDS: [u32; 4] = [1, 10, 100, 0];
@@ -102,6 +183,14 @@ struct Inner {
     truth: Option<Arc<Vec<f32>>>,
     /// The activation file the user picked, for the file source.
     file: Option<Arc<ActivationFile>>,
+    /// The `lm` source's activations once computed (and the work until then).
+    lm: Option<(Arc<ActivationFile>, LmActivations)>,
+    lm_work: Option<LmWork>,
+    shipped: Option<Shipped>,
+    /// The step of the last comparison with the shipped dictionary.
+    last_shipped_step: Option<u32>,
+    /// The interface language, for messages.
+    i18n: I18n,
     last_mmcs_ms: f64,
     pending: Option<SaeSnapshot>,
 }
@@ -123,6 +212,8 @@ pub struct SaeRun {
     pub steps_per_second: RwSignal<f64>,
     /// What the source is, in words (for reports).
     pub source_label: RwSignal<String>,
+    /// The `lm` source's progress and activations.
+    pub lm: RwSignal<LmState>,
     compute: RwSignal<ComputeStatus>,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
 }
@@ -142,6 +233,7 @@ impl SaeRun {
             speed: RwSignal::new(3),
             steps_per_second: RwSignal::new(0.0),
             source_label: RwSignal::new(String::new()),
+            lm: RwSignal::new(LmState::default()),
             compute: use_app().compute,
             inner: StoredValue::new_local(Rc::new(RefCell::new(Inner {
                 trainer: None,
@@ -150,6 +242,11 @@ impl SaeRun {
                 gpu_steps: 4,
                 truth: None,
                 file: None,
+                lm: None,
+                lm_work: None,
+                shipped: None,
+                last_shipped_step: None,
+                i18n: use_i18n(),
                 last_mmcs_ms: 0.0,
                 pending: None,
             }))),
@@ -158,6 +255,16 @@ impl SaeRun {
 
     fn inner(self) -> Rc<RefCell<Inner>> {
         self.inner.get_value()
+    }
+
+    fn set_progress(self, progress: Option<LmProgress>) {
+        self.lm.update(|l| l.progress = progress);
+    }
+
+    /// A text in the current language, for messages.
+    fn text(self, key: Key) -> &'static str {
+        let lang = self.inner().borrow().i18n.lang.get_untracked();
+        crate::i18n::text(lang, key)
     }
 
     /// Uses an activation file the user picked (already decoded and checked).
@@ -255,6 +362,7 @@ impl SaeRun {
                 )) as Box<dyn ActivationSource>),
                 None => Err(format!("{name}: pick the activation file again")),
             },
+            SourceKind::Lm => self.lm_source(generation, settings.seed).await,
             SourceKind::Synthetic => settings.build_source(),
         };
         if self.inner().borrow().generation != generation {
@@ -263,10 +371,32 @@ impl SaeRun {
         let source = match source {
             Ok(s) => s,
             Err(e) => {
-                self.fail(e);
+                if settings.source == SourceKind::Lm {
+                    self.set_progress(None);
+                    let prefix = self.text(Key::SaeLmDataError);
+                    self.fail(format!("{prefix} {e}"));
+                } else {
+                    self.fail(e);
+                }
                 return;
             }
         };
+        let shipped = if settings.source == SourceKind::Lm {
+            match self.load_shipped(settings.d_sae).await {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    let prefix = self.text(Key::SaeShippedUnavailable);
+                    self.message
+                        .set(Some((Severity::Info, format!("{prefix} {e}"))));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if self.inner().borrow().generation != generation {
+            return;
+        }
         self.source_label.set(source.describe());
         let truth = source.ground_truth().map(|t| Arc::new(t.to_vec()));
         let cfg = settings.to_config(source.d_in() as u32);
@@ -290,12 +420,135 @@ impl SaeRun {
             inner.truth = truth;
             inner.trainer = Some(trainer);
             inner.last_mmcs_ms = 0.0;
+            inner.shipped = shipped;
+            inner.last_shipped_step = None;
         }
         self.show(&snapshot, true);
         self.status.set(RunStatus::Paused);
         if autoplay {
             self.play();
         }
+    }
+
+    /// The `lm` source: the shipped model's MLP activations on the shipped text sample,
+    /// computed once per page (a few windows per slice, yielding in between) and reused.
+    async fn lm_source(
+        self,
+        generation: u64,
+        seed: u32,
+    ) -> Result<Box<dyn ActivationSource>, String> {
+        let inner = self.inner();
+        let stale = || inner.borrow().generation != generation;
+        let cached = inner.borrow().lm.clone();
+        let (file, info) = if let Some(done) = cached {
+            done
+        } else {
+            if inner.borrow().lm_work.is_none() {
+                let work = self.lm_prepare().await?;
+                if inner.borrow().lm_work.is_none() && inner.borrow().lm.is_none() {
+                    inner.borrow_mut().lm_work = Some(work);
+                }
+            }
+            let mut per_slice = 1usize;
+            loop {
+                if stale() {
+                    return Err("superseded".into());
+                }
+                let progress = {
+                    let mut i = inner.borrow_mut();
+                    let Some(work) = i.lm_work.as_mut() else {
+                        break;
+                    };
+                    if work.sampler.is_done() {
+                        break;
+                    }
+                    let t0 = now_ms();
+                    let ran = work.sampler.advance(&work.model, per_slice);
+                    let elapsed = now_ms() - t0;
+                    work.compute_ms += elapsed;
+                    measure("sae-lm-windows", t0, elapsed);
+                    if ran >= per_slice {
+                        let per_window = elapsed / ran.max(1) as f64;
+                        let target = (LM_SLICE_MS / per_window.max(0.1)).clamp(1.0, 64.0);
+                        per_slice = (target as usize).clamp(per_slice / 2 + 1, per_slice * 2);
+                    }
+                    work.sampler.progress()
+                };
+                self.set_progress(Some(LmProgress::Computing(progress)));
+                yield_task().await;
+            }
+            let mut i = inner.borrow_mut();
+            if let Some(work) = i.lm_work.take() {
+                let info = LmActivations {
+                    rows: work.sampler.rows(),
+                    windows: work.sampler.done(),
+                    tokens: work.tokens,
+                    compute_ms: work.compute_ms,
+                };
+                let file = Arc::new(work.sampler.finish(LAB_MODEL));
+                i.lm = Some((Arc::clone(&file), info));
+            }
+            i.lm.clone()
+                .ok_or_else(|| "the activations were lost".to_owned())?
+        };
+        self.lm.update(|l| {
+            l.progress = None;
+            l.activations = Some(info);
+        });
+        let description = lm_sample::describe(&file, LAB_MODEL);
+        Ok(Box::new(
+            FileSource::shared(file, seed, "lm").with_description(description),
+        ))
+    }
+
+    /// Fetches the model, the tokenizer and the text sample and tokenizes the text.
+    async fn lm_prepare(self) -> Result<LmWork, String> {
+        let progress = |name: &str| {
+            self.set_progress(Some(LmProgress::Loading(name.to_owned())));
+        };
+        progress("index.json");
+        let index = data::index().await?;
+        let entry = index
+            .model(LAB_MODEL)
+            .ok_or_else(|| format!("index.json lists no model {LAB_MODEL:?}"))?
+            .clone();
+        progress(&index.tokenizer.path);
+        let tokenizer = data::tokenizer().await?;
+        progress(&index.text_sample.path);
+        let text = data::text_sample().await?;
+        progress(&entry.file.path);
+        let model = data::model(LAB_MODEL).await?;
+        self.set_progress(Some(LmProgress::Tokenizing));
+        yield_task().await;
+        let tokens = tokenizer.encode(&text);
+        let count = tokens.len();
+        let sampler = ActivationSampler::new(&model.config, tokens, SampleSpec::default())
+            .map_err(|e| format!("{}: {e}", index.text_sample.path))?;
+        Ok(LmWork {
+            sampler,
+            model,
+            tokens: count,
+            compute_ms: 0.0,
+        })
+    }
+
+    /// The shipped dictionary of the lab's model closest in size to `d_sae`, as unit rows.
+    async fn load_shipped(self, d_sae: u32) -> Result<Shipped, String> {
+        let index = data::index().await?;
+        let entry = closest_dictionary(&index, LAB_MODEL, d_sae)
+            .ok_or_else(|| format!("index.json lists no dictionary of model {LAB_MODEL}"))?
+            .clone();
+        self.set_progress(Some(LmProgress::Loading(format!(
+            "{}/weights.bin",
+            entry.id
+        ))));
+        let weights = data::weights(&entry.id).await;
+        self.set_progress(None);
+        let w = weights?;
+        Ok(Shipped {
+            dict: entry.id,
+            rows: Arc::new(shipped_directions(&w)),
+        })
     }
 
     /// The trainer for `host` on the backend the app and the user allow; the CPU if the GPU
@@ -382,13 +635,17 @@ impl SaeRun {
     /// times a second (or when `force`).
     fn show(self, snap: &SaeSnapshot, force: bool) {
         let inner = self.inner();
-        let (cfg, truth, last_mmcs) = {
+        let (cfg, truth, last_mmcs, shipped, last_shipped) = {
             let i = inner.borrow();
             let Some(t) = i.trainer.as_ref() else { return };
             (
                 Arc::new(t.config().clone()),
                 i.truth.clone(),
                 i.last_mmcs_ms,
+                i.shipped
+                    .as_ref()
+                    .map(|s| (s.dict.clone(), Arc::clone(&s.rows))),
+                i.last_shipped_step,
             )
         };
         let l = Layout::new(&cfg);
@@ -453,7 +710,54 @@ impl SaeRun {
                 }
             });
         }
+        let shipped = match shipped {
+            Some((dict, rows)) => {
+                let cost = compare_cost(learned.len() / n.max(1), rows.len() / n.max(1), n);
+                // The end of the run counts as forced: its numbers are the ones reported.
+                let force = force || step >= cfg.steps;
+                let budget = if force {
+                    SHIPPED_FINAL_BUDGET
+                } else {
+                    SHIPPED_LIVE_BUDGET
+                };
+                let due = last_shipped
+                    .is_none_or(|last| step != last && (force || step >= last + SHIPPED_EVERY));
+                if due && cost <= budget && rows.len() / n.max(1) > 0 {
+                    inner.borrow_mut().last_shipped_step = Some(step);
+                    let (fwd, rev) = mmcs_both(&learned, &rows, n);
+                    self.history.update_untracked(|h| {
+                        let h = Arc::make_mut(h);
+                        if h.shipped
+                            .last()
+                            .is_none_or(|(s, _, _)| *s < f64::from(step))
+                        {
+                            h.shipped
+                                .push((f64::from(step), f64::from(fwd), f64::from(rev)));
+                        }
+                    });
+                    Some(ShippedMmcs {
+                        dict,
+                        step,
+                        mmcs: Some(fwd),
+                        reverse: Some(rev),
+                    })
+                } else {
+                    previous
+                        .as_ref()
+                        .and_then(|v| v.shipped.clone())
+                        .filter(|p| p.dict == dict)
+                        .or(Some(ShippedMmcs {
+                            dict,
+                            step,
+                            mmcs: None,
+                            reverse: None,
+                        }))
+                }
+            }
+            None => None,
+        };
         let view = SaeView {
+            shipped,
             step,
             cfg,
             learned: Arc::new(learned),

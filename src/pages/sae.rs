@@ -1,5 +1,6 @@
 //! `/sae`: train a sparse autoencoder live on data whose features are known, and watch it
-//! recover them.
+//! recover them; or on the shipped language model's activations, computed in the browser, and
+//! compare the dictionary with the shipped one.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use crate::download;
 use crate::i18n::{Key, use_i18n};
 use crate::plot::{PlotCanvas, PlotSpec};
 use crate::run::{RunStatus, Severity};
-use crate::sae_run::{SAE_SPEEDS, SaeRun, SaeView, start_when_ready};
+use crate::sae_run::{LmProgress, SAE_SPEEDS, SaeRun, SaeView, start_when_ready};
 use crate::url;
 use crate::use_app;
 
@@ -76,6 +77,16 @@ fn state_json(run: SaeRun) -> serde_json::Value {
         .map(|(k, v)| (k, json!(v)))
         .collect();
     let last = view.as_ref().and_then(|v| v.last);
+    let shipped = view.as_ref().and_then(|v| v.shipped.clone());
+    let lm = run.lm.get_untracked();
+    let progress = lm.progress.map(|p| match p {
+        LmProgress::Loading(file) => json!({"stage": "loading", "file": file}),
+        LmProgress::Tokenizing => json!({"stage": "tokenizing"}),
+        LmProgress::Computing(f) => json!({"stage": "computing", "fraction": f}),
+    });
+    let activations = lm.activations.map(|a| {
+        json!({"rows": a.rows, "windows": a.windows, "tokens": a.tokens, "compute_ms": a.compute_ms})
+    });
     json!({
         "status": run.status.get_untracked().name(),
         "step": view.as_ref().map_or(0, |v| v.step),
@@ -93,7 +104,13 @@ fn state_json(run: SaeRun) -> serde_json::Value {
             "explained_variance": last.map(|s| s.explained_variance),
             "l0": last.map(|s| s.l0),
             "dead_fraction": last.map(|s| s.dead_fraction),
+            "mmcs_shipped": shipped.as_ref().and_then(|s| s.mmcs),
+            "mmcs_shipped_reverse": shipped.as_ref().and_then(|s| s.reverse),
+            "mmcs_shipped_step": shipped.as_ref().map(|s| s.step),
+            "shipped_dict": shipped.as_ref().map(|s| s.dict.clone()),
         },
+        "lm_progress": progress,
+        "lm_activations": activations,
         "resamples": run.history.get_untracked().resamples.clone(),
         "held_out": run.eval.get_untracked(),
         "report": run.report(),
@@ -174,6 +191,7 @@ fn SaeSettingsForm(run: SaeRun, hidden: Arc<HashSet<String>>) -> impl IntoView {
         })
     };
     let is_toy = move || run.settings.with(|s| s.source == SourceKind::Toy);
+    let is_lm = move || run.settings.with(|s| s.source == SourceKind::Lm);
     let file_name = move || {
         run.settings.with(|s| match &s.source {
             SourceKind::File(name) => Some(name.clone()),
@@ -250,7 +268,11 @@ fn SaeSettingsForm(run: SaeRun, hidden: Arc<HashSet<String>>) -> impl IntoView {
             {select("source", Key::SaeSource, vec![
                 ("synthetic", Key::SaeSourceSynthetic),
                 ("toy", Key::SaeSourceToy),
+                ("lm", Key::SaeSourceLm),
             ])}
+            <Show when=is_lm>
+                <p class="card-note" data-testid="lm-note">{i18n.tr(Key::SaeLmNote)}</p>
+            </Show>
             {shown("source").then(|| view! {
                 <label class="field" data-control="file">
                     <span>{i18n.tr(Key::SaeSourceFile)}</span>
@@ -266,10 +288,12 @@ fn SaeSettingsForm(run: SaeRun, hidden: Arc<HashSet<String>>) -> impl IntoView {
                 ("topk", Key::SaeVariantTopK),
                 ("jumprelu", Key::SaeVariantJumpRelu),
             ])}
-            <div class="field-row">
-                {text_input("d_in", Key::SaeDIn, "number")}
-                {text_input("features", Key::SaeFeatures, "number")}
-            </div>
+            <Show when=move || !is_lm()>
+                <div class="field-row">
+                    {text_input("d_in", Key::SaeDIn, "number")}
+                    {text_input("features", Key::SaeFeatures, "number")}
+                </div>
+            </Show>
             <Show when=is_toy>{text_input("density", Key::SaeToyDensity, "text")}</Show>
             <div class="field-row">
                 {text_input("d_sae", Key::SaeDictSize, "number")}
@@ -312,7 +336,15 @@ fn SaeStatusLine(run: SaeRun) -> impl IntoView {
             <span>{i18n.tr(Key::SaeExplainedVariance)} " " <strong data-testid="ev">{move || fmt_opt(last().map(|s| s.explained_variance), 3)}</strong></span>
             <span>"L0 " <strong data-testid="l0">{move || fmt_opt(last().map(|s| s.l0), 2)}</strong></span>
             <span>{i18n.tr(Key::SaeDead)} " " <strong>{move || last().map_or_else(|| "—".to_owned(), |s| format!("{:.1} %", 100.0 * s.dead_fraction))}</strong></span>
-            <span>{i18n.tr(Key::SaeMmcs)} " " <strong data-testid="mmcs">{move || fmt_opt(run.view.get().and_then(|v| v.mmcs), 3)}</strong></span>
+            <Show when=move || run.settings.with(|s| s.source != SourceKind::Lm)>
+                <span>{i18n.tr(Key::SaeMmcs)} " " <strong data-testid="mmcs">{move || fmt_opt(run.view.get().and_then(|v| v.mmcs), 3)}</strong></span>
+            </Show>
+            {move || run.view.get().and_then(|v| v.shipped.clone()).map(|s| view! {
+                <span data-testid="mmcs-shipped">{i18n.tr(Key::SaeMmcsShipped)} {format!(" {}: ", s.dict)}
+                    <strong>{fmt_opt(s.mmcs, 2)}</strong>
+                    {format!(" ({} {})", i18n.t(Key::SaeShippedToLab), fmt_opt(s.reverse, 2))}
+                </span>
+            })}
             <span>{move || format!("{:.0}", run.steps_per_second.get())} " " {i18n.tr(Key::StepsPerSecond)}</span>
             <span class="backend-used">{move || match run.backend.get() {
                 Some(polytope_gpu::BackendKind::Gpu) => i18n.t(Key::BackendWebGpu),
@@ -320,6 +352,20 @@ fn SaeStatusLine(run: SaeRun) -> impl IntoView {
                 None => "—",
             }}</span>
         </div>
+        {move || run.lm.with(|l| l.progress.clone()).map(|p| {
+            let text = match p {
+                LmProgress::Loading(file) => format!("{} {file} …", i18n.t(Key::SaeLmLoading)),
+                LmProgress::Tokenizing => format!("{} …", i18n.t(Key::SaeLmTokenizing)),
+                LmProgress::Computing(f) => format!("{}: {:.0} %", i18n.t(Key::SaeLmComputing), 100.0 * f),
+            };
+            view! { <p class="progress-note" data-testid="lm-progress"><progress></progress> " " {text}</p> }
+        })}
+        {move || run.lm.with(|l| l.activations).filter(|_| run.settings.with(|s| s.source == SourceKind::Lm)).map(|a| view! {
+            <p class="card-note" data-testid="lm-activations">
+                {format!("{}: {} {} · {} {} · {:.1} s", i18n.t(Key::SaeLmActivations), a.rows, i18n.t(Key::SaeLmRows),
+                    a.windows, i18n.t(Key::SaeLmWindows), a.compute_ms / 1000.0)}
+            </p>
+        })}
         {move || run.message.get().map(|(severity, text)| {
             let class = match severity { Severity::Info => "notice notice-warn", Severity::Error => "notice notice-error" };
             view! { <div class=class role="status" data-testid="run-message">{text}</div> }
@@ -489,6 +535,18 @@ pub fn SaePage() -> impl IntoView {
                 name: i18n.t(Key::SaeMmcsReverse).into(),
                 color: 4,
                 points: h.mmcs.iter().map(|(s, _, r)| (*s, *r)).collect(),
+            });
+        }
+        if !h.shipped.is_empty() {
+            curves.push(Curve {
+                name: i18n.t(Key::SaeMmcsShippedCurve).into(),
+                color: 2,
+                points: h.shipped.iter().map(|(s, m, _)| (*s, *m)).collect(),
+            });
+            curves.push(Curve {
+                name: i18n.t(Key::SaeMmcsShippedReverseCurve).into(),
+                color: 4,
+                points: h.shipped.iter().map(|(s, _, r)| (*s, *r)).collect(),
             });
         }
         PlotSpec::Curves {

@@ -160,6 +160,76 @@ export function saeTests(ctx) {
     await context.close();
   });
 
+  test('/sae language-model source: activations computed in the browser, a dictionary trained and compared with the shipped one', async () => {
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/sae?source=lm&steps=300`);
+    const started = Date.now();
+    // The data loads and the model runs window by window, with a visible progress line.
+    await page.waitForSelector('[data-testid=lm-progress]', { timeout: 30000 });
+    let s = await waitForState(page, () => window.polytope.state().sae?.lm_progress?.stage === 'computing', null, 60000);
+    const progress = await page.textContent('[data-testid=lm-progress]');
+    assert(/computing activations: \d+ %/.test(progress), `progress line: ${progress}`);
+    s = await waitForState(page, () => {
+      const t = window.polytope.state().sae;
+      return t?.lm_activations && t.source !== '';
+    }, null, 300000);
+    const acts = s.sae.lm_activations;
+    const computeS = (Date.now() - started) / 1000;
+    assert(acts.rows > 10000 && acts.rows <= 24000, `rows ${JSON.stringify(acts)}`);
+    assert(s.sae.source.startsWith('language model A'), s.sae.source);
+    assert(s.sae.settings.source === 'lm' && page.url().includes('source=lm'), `settings ${JSON.stringify(s.sae.settings)}`);
+    s = await waitForState(page, () => window.polytope.state().sae?.status === 'done', null, 400000);
+    const m = s.sae.metrics;
+    console.log(`       ${acts.rows} rows from ${acts.windows} windows (${acts.tokens} tokens) in ${(acts.compute_ms / 1000).toFixed(1)} s of model time (${computeS.toFixed(0)} s to ready); ` +
+      `${s.sae.steps_per_second.toFixed(1)} steps/s on ${s.sae.backend}; MMCS vs shipped ${m.shipped_dict} ${m.mmcs_shipped?.toFixed(3)} (reverse ${m.mmcs_shipped_reverse?.toFixed(3)}) at step ${m.mmcs_shipped_step}`);
+    assert(s.sae.step === 300, `step ${s.sae.step}`);
+    assert(m.shipped_dict === 'a-512', `shipped dictionary ${m.shipped_dict}`);
+    assert(Number.isFinite(m.mmcs_shipped) && m.mmcs_shipped > 0.2, `MMCS vs shipped ${m.mmcs_shipped}`);
+    assert(Number.isFinite(m.mmcs_shipped_reverse) && m.mmcs_shipped_reverse > 0.2, `reverse ${m.mmcs_shipped_reverse}`);
+    assert(m.mmcs_shipped_step === 300, `compared at the end: ${m.mmcs_shipped_step}`);
+    assert(m.mmcs === null, 'no ground truth for a language model');
+    assert(s.sae.held_out.explained_variance > 0.3, `held-out ${JSON.stringify(s.sae.held_out)}`);
+    assert(s.sae.report.d_in === 512 && s.sae.report.d_sae === 512, `report ${s.sae.report.d_in} -> ${s.sae.report.d_sae}`);
+    const shown = await page.textContent('[data-testid=mmcs-shipped]');
+    assert(/MMCS vs shipped a-512: 0\.\d\d \(shipped → lab 0\.\d\d\)/.test(shown), `shown: ${shown}`);
+    assert(!(await page.isVisible('[data-testid=lm-progress]')), 'the progress line is gone');
+    assert(await page.isVisible('[data-testid=lm-note]'), 'the source is explained');
+    await screenshot(page, 'sae-lm');
+    // A changed setting reuses the activations: the next run starts without recomputing.
+    await page.fill('[data-control=d_sae] input', '256');
+    await page.dispatchEvent('[data-control=d_sae] input', 'change');
+    s = await waitForState(page, () => {
+      const t = window.polytope.state().sae;
+      return t.settings.d_sae === '256' && t.status === 'paused' && t.metrics.shipped_dict !== null;
+    }, null, 30000);
+    assert(s.sae.metrics.shipped_dict === 'a-512', `closest to 256: ${s.sae.metrics.shipped_dict}`);
+    console.log(`       before training (d_sae 256): MMCS vs shipped ${s.sae.metrics.mmcs_shipped?.toFixed(3)} (reverse ${s.sae.metrics.mmcs_shipped_reverse?.toFixed(3)})`);
+    assert(s.sae.metrics.mmcs_shipped < m.mmcs_shipped, 'training brought the dictionaries closer');
+    assert(s.sae.lm_activations.rows === acts.rows, 'same activations');
+    assertNoErrors(errors, 'sae lm');
+    await context.close();
+  });
+
+  test('/sae language-model source: missing data is reported and the page stays usable', async () => {
+    // No service worker, so that the route below sees every request.
+    const context = await ctx.noGpu.newContext({ viewport: { width: 1280, height: 860 }, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('console', (msg) => msg.type() === 'error' && errors.push(`console: ${msg.text()}`));
+    page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+    await page.route(/\/data\/model-a\.bin/, (route) => route.fulfill({ status: 404, body: 'missing' }));
+    await page.goto(`${ctx.base}/sae?source=lm&steps=50`);
+    await page.waitForFunction(() => window.polytope && window.polytope.state().page, null, { timeout: 20000 });
+    const s = await waitForState(page, () => window.polytope.state().sae?.status === 'failed', null, 60000);
+    assert(/model-a\.bin/.test(s.sae.message) && /could not be loaded/.test(s.sae.message), `message ${s.sae.message}`);
+    assert(await page.isVisible('[data-testid=run-message]'), 'the message is shown');
+    await page.selectOption('[data-control=source] select', 'synthetic');
+    await waitForState(page, () => window.polytope.state().sae.status === 'paused', null, 60000);
+    await page.click('[data-testid=play]');
+    await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 5, null, 60000);
+    assertNoErrors(errors.filter((e) => !/404|Failed to load resource/.test(e)), 'sae lm missing data');
+    await context.close();
+  });
+
   test('/sae: in Chinese, a 3-D toy model with its directions dragged round', async () => {
     const url = `${ctx.base}/sae?lang=zh&source=toy&d_in=3&features=6&d_sae=16&steps=800&backend=cpu`;
     const { page, errors, context } = await openPage(ctx.gpu, url);

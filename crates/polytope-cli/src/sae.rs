@@ -5,8 +5,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use polytope_core::dict::{DataIndex, DictManifest, FileRef, SaeWeights};
+use polytope_core::lm::sample::{
+    LAB_MODEL, SampleSpec, closest_dictionary, describe, mmcs_both, sample_activations,
+    shipped_directions,
+};
+use polytope_core::lm::tokenizer::Tokenizer;
 use polytope_core::sae::{
     ActivationFile, ActivationSource, FileSource, SaeReport, SaeSettings, SourceKind, StepStats,
+    normalized_rows,
 };
 
 use crate::Failure;
@@ -14,7 +21,9 @@ use crate::output::write;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// synthetic, toy, or the path of an activation file (docs/activation-format.md).
+    /// synthetic, toy, lm (the shipped language model's MLP activations on the shipped text
+    /// sample, computed from --data), or the path of an activation file
+    /// (docs/activation-format.md).
     #[arg(long, default_value = "synthetic")]
     source: String,
     /// l1-2023, l1-2024, topk or jumprelu.
@@ -57,6 +66,10 @@ pub struct Args {
     /// Print one JSON object to stdout.
     #[arg(long)]
     json: bool,
+    /// The data directory the `lm` source reads (index.json, the model, the tokenizer and the
+    /// text sample) and whose dictionary the result is compared with.
+    #[arg(long, default_value = "public/data")]
+    data: PathBuf,
 }
 
 impl Args {
@@ -104,9 +117,116 @@ pub fn settings_from_flags(pairs: &[(&str, &str)]) -> Result<SaeSettings, Failur
     }
 }
 
-/// Opens the data source; a file that cannot be read or decoded is a usage error.
-pub fn open_source(settings: &SaeSettings) -> Result<Box<dyn ActivationSource>, Failure> {
+/// The shipped data the `lm` source reads, checked against `index.json`.
+struct ShippedData {
+    dir: PathBuf,
+    index: DataIndex,
+}
+
+impl ShippedData {
+    fn open(dir: &Path) -> Result<Self, Failure> {
+        let index = DataIndex::from_json(&read_data(dir, "index.json")?)
+            .map_err(|e| lm_usage(dir, &format!("index.json: {e}")))?;
+        Ok(Self {
+            dir: dir.to_owned(),
+            index,
+        })
+    }
+
+    /// A referenced file (`path` under the data directory), size and checksum checked.
+    fn get(&self, path: &str, file: &FileRef) -> Result<Vec<u8>, Failure> {
+        let bytes = read_data(&self.dir, path)?;
+        let named = FileRef {
+            path: path.to_owned(),
+            ..file.clone()
+        };
+        named
+            .check(&bytes)
+            .map_err(|e| lm_usage(&self.dir, &e.to_string()))?;
+        Ok(bytes)
+    }
+
+    /// Samples model A's MLP activations from the text sample, as the browser does.
+    fn activations(&self) -> Result<ActivationFile, Failure> {
+        let dir = &self.dir;
+        let tok_bytes = self.get(&self.index.tokenizer.path, &self.index.tokenizer)?;
+        let tokenizer = std::str::from_utf8(&tok_bytes)
+            .map_err(|_| lm_usage(dir, "tokenizer.json is not UTF-8"))
+            .and_then(|t| Tokenizer::from_json(t).map_err(|e| lm_usage(dir, &e.to_string())))?;
+        let sample = self.get(&self.index.text_sample.path, &self.index.text_sample)?;
+        let text = String::from_utf8_lossy(&sample);
+        let entry = self
+            .index
+            .model(LAB_MODEL)
+            .ok_or_else(|| lm_usage(dir, &format!("index.json lists no model {LAB_MODEL}")))?;
+        let model_bytes = self.get(&entry.file.path, &entry.file)?;
+        let (model, _) = polytope_core::lm::file::from_bytes(&model_bytes)
+            .map_err(|e| lm_usage(dir, &format!("{}: {e}", entry.file.path)))?;
+        let tokens = tokenizer.encode(&text);
+        sample_activations(&model, LAB_MODEL, tokens, SampleSpec::default())
+            .map_err(|e| lm_usage(dir, &e))
+    }
+
+    /// The shipped dictionary closest in size to `d_sae` and its unit decoder rows.
+    fn shipped(&self, d_sae: u32) -> Result<(String, Vec<f32>), Failure> {
+        let entry = closest_dictionary(&self.index, LAB_MODEL, d_sae).ok_or_else(|| {
+            lm_usage(
+                &self.dir,
+                &format!("index.json lists no dictionary of model {LAB_MODEL}"),
+            )
+        })?;
+        let manifest = DictManifest::from_json(&read_data(&self.dir, &entry.manifest)?)
+            .map_err(|e| lm_usage(&self.dir, &format!("{}: {e}", entry.manifest)))?;
+        let file = manifest
+            .weights
+            .clone()
+            .ok_or_else(|| lm_usage(&self.dir, &format!("{} ships no weights.bin", entry.id)))?;
+        let base = Path::new(&entry.manifest)
+            .parent()
+            .and_then(Path::to_str)
+            .unwrap_or("");
+        let path = if base.is_empty() {
+            file.path.clone()
+        } else {
+            format!("{base}/{}", file.path)
+        };
+        let w = SaeWeights::from_bytes(&self.get(&path, &file)?)
+            .map_err(|e| lm_usage(&self.dir, &format!("{path}: {e}")))?;
+        Ok((entry.id.clone(), shipped_directions(&w)))
+    }
+}
+
+fn lm_usage(dir: &Path, detail: &str) -> Failure {
+    Failure::Usage(format!(
+        "--source lm reads the shipped data in {} ({detail}); run from the repository root, \
+         pass --data DIR, or train on an activation file made by `polytope dict activations`",
+        dir.display()
+    ))
+}
+
+fn read_data(dir: &Path, rel: &str) -> Result<Vec<u8>, Failure> {
+    std::fs::read(dir.join(rel)).map_err(|e| lm_usage(dir, &format!("{rel}: {e}")))
+}
+
+/// Opens the data source; a file that cannot be read or decoded is a usage error (`data`: the
+/// shipped data, for the `lm` source).
+fn open_source(
+    settings: &SaeSettings,
+    data: Option<&ShippedData>,
+) -> Result<Box<dyn ActivationSource>, Failure> {
     match &settings.source {
+        SourceKind::Lm => {
+            let Some(data) = data else {
+                return Err(Failure::Usage(
+                    "--source lm needs the shipped data directory (--data)".into(),
+                ));
+            };
+            let file = data.activations()?;
+            let description = describe(&file, LAB_MODEL);
+            Ok(Box::new(
+                FileSource::new(file, settings.seed, "lm").with_description(description),
+            ))
+        }
         SourceKind::File(path) => {
             let bytes = std::fs::read(Path::new(path))
                 .map_err(|e| Failure::Usage(format!("--source {path}: cannot read: {e}")))?;
@@ -125,8 +245,22 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             "--d-in: an activation file sets its own dimensions".into(),
         ));
     }
-    let source = open_source(&settings)?;
+    let data = if settings.source == SourceKind::Lm {
+        if args.d_in.is_some() {
+            return Err(Failure::Usage(
+                "--d-in: the language model sets its own dimensions (512 MLP neurons)".into(),
+            ));
+        }
+        Some(ShippedData::open(&args.data)?)
+    } else {
+        None
+    };
+    let sampled = Instant::now();
+    let source = open_source(&settings, data.as_ref())?;
     let description = source.describe();
+    if data.is_some() && !args.json {
+        eprintln!("{description} ({:.1} s)", sampled.elapsed().as_secs_f64());
+    }
     let cfg = settings.to_config(source.d_in() as u32);
     let mut trainer = crate::sae_backend::Trainer::new(&args.backend, cfg.clone(), source)?;
     let started = Instant::now();
@@ -162,7 +296,24 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         &eval,
         resamples,
     );
-    let json = serde_json::to_string(&report).map_err(|e| Failure::Run(e.to_string()))?;
+    // The `lm` source has no ground truth: compare with the shipped dictionary instead.
+    let shipped = match &data {
+        Some(data) => {
+            let (id, rows) = data.shipped(cfg.d_sae)?;
+            let l = polytope_core::sae::Layout::new(&cfg);
+            let learned = normalized_rows(&trainer.state().params[l.w_dec..l.b_dec], cfg.n());
+            let (fwd, rev) = mmcs_both(&learned, &rows, cfg.n());
+            Some((id, fwd, rev))
+        }
+        None => None,
+    };
+    let mut value = serde_json::to_value(&report).map_err(|e| Failure::Run(e.to_string()))?;
+    if let (Some((id, fwd, rev)), Some(obj)) = (&shipped, value.as_object_mut()) {
+        obj.insert("shipped_dict".into(), serde_json::json!(id));
+        obj.insert("mmcs_shipped".into(), serde_json::json!(fwd));
+        obj.insert("mmcs_shipped_reverse".into(), serde_json::json!(rev));
+    }
+    let json = value.to_string();
     if let Some(dir) = &args.out {
         write(dir, "report.json", &json)?;
         write(dir, "training.csv", &training_csv(&stats))?;
@@ -184,6 +335,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         println!("{json}");
     } else {
         print_summary(&report);
+        if let Some((id, fwd, rev)) = &shipped {
+            println!("MMCS vs shipped {id}: {fwd:.4} (shipped -> this run {rev:.4})");
+        }
     }
     Ok(())
 }

@@ -215,7 +215,9 @@ fn body(
         (Some(_), None) => {
             Some(view! { <li class="muted">{i18n.tr(Key::FeaturesNoMatch)}</li> }.into_any())
         }
-        _ => None,
+        (None, _) => {
+            Some(view! { <li class="muted">{i18n.tr(Key::FeaturesNoMatchDict)}</li> }.into_any())
+        }
     };
     let related_note = (!m.related.is_empty()).then(|| m.related.join(", "));
     view! {

@@ -246,10 +246,33 @@ fn state_json(fx: Fx) -> serde_json::Value {
             "correlated": d.correlated.len(),
             "best_match": d.best_match.map(|(f, _)| f),
         })),
+        "chunks_in_memory": dict.as_deref().map_or(0, data::chunks_in_memory),
         "text_search": search,
         "custom": fx.custom.get_untracked(),
         "timing": timing,
     })
+}
+
+/// Loads and decodes every chunk of `dict` not in memory yet, yielding between chunks, and
+/// stops as soon as another dictionary is open.
+async fn prefetch_chunks(fx: Fx, dict: String, chunks: usize) {
+    thread_local! {
+        static RUNNING: std::cell::RefCell<HashSet<String>> = std::cell::RefCell::new(HashSet::new());
+    }
+    if !RUNNING.with(|r| r.borrow_mut().insert(dict.clone())) {
+        return;
+    }
+    for c in 0..chunks {
+        if fx.dict.try_get_untracked().flatten().as_deref() != Some(dict.as_str()) {
+            break;
+        }
+        if !data::has_chunk(&dict, c) && data::chunk(&dict, c).await.is_err() {
+            // The panel that needs a broken chunk reports it when it is opened.
+            continue;
+        }
+        crate::run::yield_task().await;
+    }
+    RUNNING.with(|r| r.borrow_mut().remove(&dict));
 }
 
 #[component]
@@ -399,12 +422,18 @@ pub fn FeaturesPage() -> impl IntoView {
                 fx.mark("detail_ms", fx.started_ms);
             }
             // The related dictionaries' lists label the split and match links.
-            if let Ok(m) = data::manifest(&d).await {
+            let manifest = data::manifest(&d).await;
+            if let Ok(m) = &manifest {
                 for r in m.related.iter().chain(m.match_dict.iter()) {
                     fx.ensure_list(r);
                 }
             }
-            fx.detail.try_set(Some((d, f, result)));
+            fx.detail.try_set(Some((d.clone(), f, result)));
+            // Then the dictionary's other chunks, one per task in the background, so that
+            // the next feature opens without a fetch (switching stays well under 50 ms).
+            if let Ok(m) = manifest {
+                prefetch_chunks(fx, d, m.chunk_count()).await;
+            }
         });
     });
 

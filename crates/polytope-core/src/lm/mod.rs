@@ -5,5 +5,6 @@
 pub mod analysis;
 pub mod file;
 pub mod model;
+pub mod sample;
 pub mod tokenizer;
 pub mod train;

@@ -9,6 +9,10 @@
 //! - `toy`: the hidden layer of a ReLU toy model (`features` -> `d_in`, all features at
 //!   `density`, equal importance) trained first on the CPU; its represented feature
 //!   directions are the ground truth.
+//! - `lm`: the MLP activations (after the ReLU, 512 neurons) of the shipped language model
+//!   (model A of `public/data`) over the shipped text sample, sampled by
+//!   `crate::lm::sample`; the browser computes them itself, the CLI from a data directory.
+//!   No ground truth: a trained dictionary is compared with the shipped one instead.
 //! - a file path (CLI only): an activation file (docs/activation-format.md); `d_in` comes
 //!   from the file.
 
@@ -28,6 +32,8 @@ use crate::tms::parse_u32;
 pub enum SourceKind {
     Synthetic,
     Toy,
+    /// The shipped language model's MLP activations on the shipped text sample.
+    Lm,
     /// An activation file (a path natively, a picked file in the browser).
     File(String),
 }
@@ -37,6 +43,7 @@ impl SourceKind {
         match self {
             Self::Synthetic => "synthetic",
             Self::Toy => "toy",
+            Self::Lm => "lm",
             Self::File(path) => path,
         }
     }
@@ -77,6 +84,10 @@ pub const MAX_D_SAE: u32 = 16_384;
 pub const MAX_FEATURES: u32 = 4096;
 /// The toy source's model: at most this many hidden dimensions.
 pub const MAX_TOY_HIDDEN: u32 = 64;
+/// The `lm` source's input dimensions: the shipped model's MLP neurons.
+pub const LM_D_MLP: u32 = 512;
+/// The `lm` source: at most this many latents (the largest shipped dictionary).
+pub const MAX_LM_D_SAE: u32 = 4096;
 
 fn parse_f64(s: &str) -> Result<f64, String> {
     let v: f64 = s
@@ -97,11 +108,14 @@ impl Default for SaeSettings {
 }
 
 impl SaeSettings {
-    /// The defaults for a source: each trains to MMCS above 0.9 with every variant.
+    /// The defaults for a source: each synthetic or toy source trains to MMCS above 0.9 with
+    /// every variant; `lm` has sizes a browser trains in a few minutes (the shipped `a-512`'s
+    /// shape).
     pub fn for_source(source: SourceKind) -> Self {
-        let (d_in, features, d_sae, steps) = match source {
-            SourceKind::Toy => (2, 5, 16, 2000),
-            _ => (32, 64, 256, 2400),
+        let (d_in, features, d_sae, k, steps) = match source {
+            SourceKind::Toy => (2, 5, 16, 4, 2000),
+            SourceKind::Lm => (LM_D_MLP, 64, 512, 16, 2000),
+            _ => (32, 64, 256, 4, 2400),
         };
         Self {
             source,
@@ -110,7 +124,7 @@ impl SaeSettings {
             features,
             density: 0.05,
             d_sae,
-            k: 4,
+            k,
             l1: None,
             lr: None,
             batch: 256,
@@ -139,7 +153,7 @@ impl SaeSettings {
     }
 
     /// Sets one setting from its written form. `allow_files`: whether `source` may name a
-    /// file (the CLI) or only `synthetic` / `toy` (URLs).
+    /// file (the CLI) or only `synthetic` / `toy` / `lm` (URLs).
     pub fn set(&mut self, name: &str, value: &str, allow_files: bool) -> Result<(), SettingError> {
         let err = |reason: String| SettingError {
             name: name.to_owned(),
@@ -151,9 +165,10 @@ impl SaeSettings {
                 self.source = match value {
                     "synthetic" => SourceKind::Synthetic,
                     "toy" => SourceKind::Toy,
-                    "" => return Err(err("expected synthetic, toy or a file".into())),
+                    "lm" => SourceKind::Lm,
+                    "" => return Err(err("expected synthetic, toy, lm or a file".into())),
                     path if allow_files => SourceKind::File(path.to_owned()),
-                    _ => return Err(err("expected synthetic or toy".into())),
+                    _ => return Err(err("expected synthetic or toy, or lm".into())),
                 };
             }
             "variant" => {
@@ -257,6 +272,29 @@ impl SaeSettings {
                 self.features = defaults.features;
             }
         }
+        if self.source == SourceKind::Lm {
+            if self.d_in != LM_D_MLP {
+                errors.push(SettingError {
+                    name: "d_in".into(),
+                    value: self.d_in.to_string(),
+                    reason: format!(
+                        "the language model has {LM_D_MLP} MLP neurons; using {LM_D_MLP}"
+                    ),
+                });
+                self.d_in = LM_D_MLP;
+            }
+            if self.d_sae > MAX_LM_D_SAE {
+                errors.push(SettingError {
+                    name: "d_sae".into(),
+                    value: self.d_sae.to_string(),
+                    reason: format!(
+                        "at most {MAX_LM_D_SAE} latents on language-model activations; using {}",
+                        defaults.d_sae
+                    ),
+                });
+                self.d_sae = defaults.d_sae;
+            }
+        }
         if self.k > self.d_sae {
             errors.push(SettingError {
                 name: "k".into(),
@@ -335,7 +373,8 @@ impl SaeSettings {
         Ok((cfg, trainer.state().clone()))
     }
 
-    /// The data source for `synthetic` and `toy` (files are opened by the caller).
+    /// The data source for `synthetic` and `toy` (files are opened by the caller; `lm` needs
+    /// the shipped data: see `crate::lm::sample`).
     pub fn build_source(&self) -> Result<Box<dyn ActivationSource>, String> {
         match &self.source {
             SourceKind::Synthetic => {
@@ -347,6 +386,11 @@ impl SaeSettings {
                 let (cfg, state) = self.train_toy()?;
                 Ok(Box::new(ToySource::new(&cfg, &state, 0, self.seed)))
             }
+            SourceKind::Lm => Err(
+                "lm: the language-model source needs the shipped data (model, tokenizer, text \
+                 sample): sample it with polytope_core::lm::sample and train on a FileSource"
+                    .into(),
+            ),
             SourceKind::File(path) => Err(format!("{path}: open activation files with FileSource")),
         }
     }
@@ -428,6 +472,41 @@ mod tests {
         assert_eq!(cfg.sparsity_coefficient, 0.5);
         assert_eq!(cfg.learning_rate, 1e-4);
         assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn lm_source_has_browser_defaults_and_repairs_its_shape() {
+        let (s, errors) = SaeSettings::from_pairs([("source", "lm")], false);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(s.source, SourceKind::Lm);
+        assert_eq!(
+            (s.variant, s.d_in, s.k, s.d_sae, s.batch, s.steps),
+            (Variant::TopK, 512, 16, 512, 256, 2000)
+        );
+        assert_eq!(s.get("source").as_deref(), Some("lm"));
+        assert_eq!(
+            s.to_pairs(),
+            [
+                ("source".to_owned(), "lm".to_owned()),
+                ("variant".to_owned(), "topk".to_owned())
+            ]
+        );
+        let (s, errors) = SaeSettings::from_pairs(
+            [
+                ("source", "lm"),
+                ("d_in", "32"),
+                ("d_sae", "16384"),
+                ("steps", "300"),
+            ],
+            false,
+        );
+        let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["d_in", "d_sae"]);
+        assert_eq!((s.d_in, s.d_sae, s.steps), (512, 512, 300));
+        assert!(s.build_source().is_err());
+        // The CLI reads `lm` as the source, not as a file named lm.
+        let (s, _) = SaeSettings::from_pairs([("source", "lm")], true);
+        assert_eq!(s.source, SourceKind::Lm);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Where activations come from: synthetic data with known features, the hidden layer of a
 //! trained toy model, or an activation file.
 
+use std::sync::Arc;
+
 use ndarray::ArrayView2;
 use ndarray::linalg::general_mat_mul;
 use serde::{Deserialize, Serialize};
@@ -246,18 +248,33 @@ impl ActivationSource for ToySource {
 
 /// Rows of an activation file, drawn at random (a pure function of the seed and the step).
 pub struct FileSource {
-    file: ActivationFile,
+    file: Arc<ActivationFile>,
     seed: u32,
     label: String,
+    description: Option<String>,
 }
 
 impl FileSource {
     pub fn new(file: ActivationFile, seed: u32, label: impl Into<String>) -> Self {
+        Self::shared(Arc::new(file), seed, label)
+    }
+
+    /// Over rows kept elsewhere too (the lab's language-model activations, computed once and
+    /// reused by every run), without copying them.
+    pub fn shared(file: Arc<ActivationFile>, seed: u32, label: impl Into<String>) -> Self {
         Self {
             file,
             seed,
             label: label.into(),
+            description: None,
         }
+    }
+
+    /// Replaces the description reports show.
+    #[must_use]
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
     }
 
     pub fn file(&self) -> &ActivationFile {
@@ -284,9 +301,11 @@ impl ActivationSource for FileSource {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "file {}: {} rows of {} values",
-            self.label, self.file.count, self.file.d_in
-        )
+        self.description.clone().unwrap_or_else(|| {
+            format!(
+                "file {}: {} rows of {} values",
+                self.label, self.file.count, self.file.d_in
+            )
+        })
     }
 }
