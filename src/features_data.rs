@@ -65,6 +65,28 @@ fn store(f: impl FnOnce(&mut Cache)) {
     CACHE.with(|c| f(&mut c.borrow_mut()));
 }
 
+thread_local! {
+    /// Loads in flight, by key: a second caller waits for the first instead of fetching again.
+    static IN_FLIGHT: RefCell<std::collections::HashSet<String>> = RefCell::default();
+}
+
+/// Claims `key` for loading. `false` means another task is loading it: wait with
+/// [`wait_for`] and read the cache.
+fn claim(key: &str) -> bool {
+    IN_FLIGHT.with(|f| f.borrow_mut().insert(key.to_owned()))
+}
+
+fn release(key: &str) {
+    IN_FLIGHT.with(|f| f.borrow_mut().remove(key));
+}
+
+/// Waits until the task that claimed `key` is done (it stored its result, or failed).
+async fn wait_for(key: &str) {
+    while IN_FLIGHT.with(|f| f.borrow().contains(key)) {
+        crate::run::yield_task().await;
+    }
+}
+
 fn js_err(v: &JsValue) -> String {
     v.as_string()
         .or_else(|| {
@@ -181,15 +203,32 @@ fn dir_of(path: &str) -> &str {
 }
 
 pub async fn index() -> Loaded<DataIndex> {
-    if let Some(i) = cached(|c| c.index.clone()) {
-        return Ok(i);
+    loop {
+        if let Some(i) = cached(|c| c.index.clone()) {
+            return Ok(i);
+        }
+        if claim("index") {
+            break;
+        }
+        wait_for("index").await;
+        if cached(|c| c.index.clone()).is_none() {
+            // The other load failed: try once more ourselves (and report our own error).
+            if claim("index") {
+                break;
+            }
+        }
     }
-    let (bytes, response, url) = fetch_json("index.json").await?;
-    let index = DataIndex::from_json(&bytes).map_err(|e| format!("index.json: {e}"))?;
-    let index = Arc::new(index);
-    keep(url, response);
-    store(|c| c.index = Some(Arc::clone(&index)));
-    Ok(index)
+    let result = async {
+        let (bytes, response, url) = fetch_json("index.json").await?;
+        let index = DataIndex::from_json(&bytes).map_err(|e| format!("index.json: {e}"))?;
+        let index = Arc::new(index);
+        keep(url, response);
+        store(|c| c.index = Some(Arc::clone(&index)));
+        Ok(index)
+    }
+    .await;
+    release("index");
+    result
 }
 
 /// The path under `data/` of a file of dictionary `dict`.
@@ -201,9 +240,25 @@ pub fn dict_path(index: &DataIndex, dict: &str, file: &FileRef) -> String {
 }
 
 pub async fn manifest(dict: &str) -> Loaded<DictManifest> {
-    if let Some(m) = cached(|c| c.manifests.get(dict).cloned()) {
-        return Ok(m);
+    let key = format!("manifest:{dict}");
+    loop {
+        if let Some(m) = cached(|c| c.manifests.get(dict).cloned()) {
+            return Ok(m);
+        }
+        if claim(&key) {
+            break;
+        }
+        wait_for(&key).await;
+        if cached(|c| c.manifests.get(dict).cloned()).is_none() && claim(&key) {
+            break;
+        }
     }
+    let result = load_manifest(dict).await;
+    release(&key);
+    result
+}
+
+async fn load_manifest(dict: &str) -> Loaded<DictManifest> {
     let index = index().await?;
     let entry = index
         .dictionary(dict)
@@ -251,9 +306,26 @@ pub fn has_chunk(dict: &str, chunk: usize) -> bool {
 
 pub async fn chunk(dict: &str, chunk: usize) -> Loaded<Vec<FeatureDetail>> {
     let key = (dict.to_owned(), chunk);
-    if let Some(c) = cached(|c| c.chunks.get(&key).cloned()) {
-        return Ok(c);
+    let flight = format!("chunk:{dict}:{chunk}");
+    loop {
+        if let Some(c) = cached(|c| c.chunks.get(&key).cloned()) {
+            return Ok(c);
+        }
+        if claim(&flight) {
+            break;
+        }
+        wait_for(&flight).await;
+        if cached(|c| c.chunks.get(&key).cloned()).is_none() && claim(&flight) {
+            break;
+        }
     }
+    let result = load_chunk(dict, chunk).await;
+    release(&flight);
+    result
+}
+
+async fn load_chunk(dict: &str, chunk: usize) -> Loaded<Vec<FeatureDetail>> {
+    let key = (dict.to_owned(), chunk);
     let index = index().await?;
     let m = manifest(dict).await?;
     let file = m

@@ -34,7 +34,7 @@ const cold = [];
 for (let i = 0; i < 5; i++) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  const feature = 100 + i * 500;
+  const feature = (100 + i * 500) % Number(dict.split('-').pop()); // d_sae from the id
   await page.goto(`${base}/features/${dict}/${feature}`);
   await page.waitForFunction(detailShown, feature, { timeout: 60000 });
   await page.waitForSelector('[data-testid="detail-title"], .detail-panel h2', { timeout: 60000 });
