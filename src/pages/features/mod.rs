@@ -353,6 +353,10 @@ pub fn FeaturesPage() -> impl IntoView {
                 let e = data::eval_tokens().await;
                 fx.eval.try_set(Some(e));
             });
+            // Let the tasks above (and the open feature's, waiting for the index) start their
+            // fetches before the page renders what the index unlocks: the render then overlaps
+            // the network instead of delaying it.
+            crate::run::yield_task().await;
         }
         fx.index.try_set(Some(result));
     });
