@@ -29,6 +29,19 @@ pub fn param(name: &str) -> Option<String> {
     query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
 }
 
+/// A comma-separated query parameter (`panels=a,b`, `hide=lr,batch`) as a set; empty when
+/// absent.
+pub fn list_param(name: &str) -> std::collections::HashSet<String> {
+    param(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn decode(s: &str) -> String {
     let s = s.replace('+', " ");
     js_sys::decode_uri_component(&s)

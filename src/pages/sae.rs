@@ -25,17 +25,6 @@ use crate::use_app;
 /// The panels of the page, by their `panels=` names.
 pub const SAE_PANELS: [&str; 6] = ["loss", "quality", "l0", "density", "directions", "cosine"];
 
-fn list_param(name: &str) -> HashSet<String> {
-    url::param(name)
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Reads the settings from the address and creates the session.
 fn run_from_url() -> SaeRun {
     let query = url::query();
@@ -444,8 +433,8 @@ pub fn SaePage() -> impl IntoView {
     let i18n = use_i18n();
     let app = use_app();
     automation::set_common("page", json!("sae"));
-    let hidden = Arc::new(list_param("hide"));
-    let mut panels = list_param("panels");
+    let hidden = Arc::new(url::list_param("hide"));
+    let mut panels = url::list_param("panels");
     if panels.is_empty() {
         panels = SAE_PANELS.iter().map(|p| (*p).to_owned()).collect();
     }

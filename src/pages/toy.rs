@@ -32,16 +32,7 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn read() -> Self {
-        let list = |name: &str| -> HashSet<String> {
-            url::param(name)
-                .map(|v| {
-                    v.split(',')
-                        .map(|s| s.trim().to_owned())
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let list = url::list_param;
         let mut panels = list("panels");
         if panels.is_empty() {
             panels = PANELS.iter().map(|p| (*p).to_owned()).collect();

@@ -29,6 +29,19 @@ const detailShown = (f) => {
   return Boolean(s && s.feature === f && s.detail_loaded);
 };
 
+// Opens feature `f` of the dictionary through the router (as a link does) and returns the
+// milliseconds until the page state reports it shown, polled once per animation frame.
+const switchTo = (page, f) =>
+  page.evaluate(async ({ dict, f }) => {
+    const t0 = performance.now();
+    history.pushState({}, '', `/features/${dict}/${f}`);
+    dispatchEvent(new PopStateEvent('popstate'));
+    while (!(window.polytope.state().features.feature === f && window.polytope.state().features.detail_loaded)) {
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+    return performance.now() - t0;
+  }, { dict, f });
+
 // Cold loads.
 const cold = [];
 for (let i = 0; i < 5; i++) {
@@ -52,15 +65,7 @@ const d = await page.evaluate(() => window.polytope.state().features.features);
 const early = [];
 for (let r = 0; r < 5; r++) {
   const f = (r * 1237 + 301) % d;
-  early.push(await page.evaluate(async ({ dict, f }) => {
-    const t0 = performance.now();
-    history.pushState({}, '', `/features/${dict}/${f}`);
-    dispatchEvent(new PopStateEvent('popstate'));
-    while (!(window.polytope.state().features.feature === f && window.polytope.state().features.detail_loaded)) {
-      await new Promise((r) => requestAnimationFrame(r));
-    }
-    return performance.now() - t0;
-  }, { dict, f }));
+  early.push(await switchTo(page, f));
 }
 // Then with the dictionary in memory (the page prefetches it in the background).
 const chunks = Math.ceil(d / 64);
@@ -68,30 +73,13 @@ await page.waitForFunction((n) => window.polytope.state().features.chunks_in_mem
 const switching = [];
 for (let r = 0; r < rounds; r++) {
   const f = (r * 997 + 13) % d;
-  const ms = await page.evaluate(async ({ dict, f }) => {
-    const t0 = performance.now();
-    history.pushState({}, '', `/features/${dict}/${f}`);
-    dispatchEvent(new PopStateEvent('popstate'));
-    while (!(window.polytope.state().features.feature === f && window.polytope.state().features.detail_loaded)) {
-      await new Promise((r) => requestAnimationFrame(r));
-    }
-    return performance.now() - t0;
-  }, { dict, f });
+  const ms = await switchTo(page, f);
   switching.push(ms);
 }
 // Within one chunk (already decoded): what rendering a feature page costs.
 const switchingSameChunk = [];
 for (let r = 1; r <= Math.min(rounds, 60); r++) {
-  const ms = await page.evaluate(async ({ dict, f }) => {
-    const t0 = performance.now();
-    history.pushState({}, '', `/features/${dict}/${f}`);
-    dispatchEvent(new PopStateEvent('popstate'));
-    while (!(window.polytope.state().features.feature === f && window.polytope.state().features.detail_loaded)) {
-      await new Promise((r) => requestAnimationFrame(r));
-    }
-    return performance.now() - t0;
-  }, { dict, f: r });
-  switchingSameChunk.push(ms);
+  switchingSameChunk.push(await switchTo(page, r));
 }
 const search = [];
 for (const q of [' the', ' God', 'ing', ' Congress', 'x', ' of', ' and', ' LORD', ' war', ' s']) {

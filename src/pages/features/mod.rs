@@ -177,17 +177,6 @@ pub fn tokens_label(tokens: &[u16], texts: &TokenTexts) -> String {
         .join(" · ")
 }
 
-fn list_param(name: &str) -> HashSet<String> {
-    url::param(name)
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 fn state_json(fx: Fx) -> serde_json::Value {
     let dict = fx.dict.get_untracked();
     let feature = fx.feature.get_untracked();
@@ -280,7 +269,7 @@ pub fn FeaturesPage() -> impl IntoView {
     let i18n = use_i18n();
     let app = use_app();
     automation::set_common("page", json!("features"));
-    let mut panels = list_param("panels");
+    let mut panels = url::list_param("panels");
     if panels.is_empty() {
         panels = FEATURE_PANELS.iter().map(|p| (*p).to_owned()).collect();
     }

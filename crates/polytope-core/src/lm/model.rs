@@ -273,6 +273,59 @@ impl LmModel {
         len: usize,
         hook: Option<Hook<'_>>,
     ) -> ForwardCache {
+        let mut cache = self.forward_to_mlp(tokens, batch, len, hook);
+        let c = &self.config;
+        let l = c.layout();
+        let p = &self.params;
+        let (d, dm, v) = (c.d_model, c.d_mlp, c.vocab);
+        let rows = batch * len;
+        let mut x2 = cache.x1.clone();
+        for row in x2.chunks_exact_mut(d) {
+            for (o, b) in row.iter_mut().zip(&p[l.b_out..l.w_u]) {
+                *o += b;
+            }
+        }
+        gemm(
+            rows,
+            dm,
+            d,
+            &cache.h,
+            false,
+            &p[l.w_out..l.b_out],
+            false,
+            1.0,
+            &mut x2,
+        );
+        let mut logits = vec![0.0f32; rows * v];
+        for row in logits.chunks_exact_mut(v) {
+            row.copy_from_slice(&p[l.b_u..l.len]);
+        }
+        gemm(
+            rows,
+            d,
+            v,
+            &x2,
+            false,
+            &p[l.w_u..l.b_u],
+            false,
+            1.0,
+            &mut logits,
+        );
+        cache.x2 = x2;
+        cache.logits = logits;
+        cache
+    }
+
+    /// The forward pass up to the MLP activations (after the hook): everything but `x2` and
+    /// `logits`, which stay empty. What reading activations needs, without the unembedding
+    /// (the most expensive layer at this size).
+    pub fn forward_to_mlp(
+        &self,
+        tokens: &[u16],
+        batch: usize,
+        len: usize,
+        hook: Option<Hook<'_>>,
+    ) -> ForwardCache {
         let c = &self.config;
         let l = c.layout();
         let p = &self.params;
@@ -340,38 +393,6 @@ impl LmModel {
         if let Some(hook) = hook {
             hook(&mut h);
         }
-        let mut x2 = x1.clone();
-        for row in x2.chunks_exact_mut(d) {
-            for (o, b) in row.iter_mut().zip(&p[l.b_out..l.w_u]) {
-                *o += b;
-            }
-        }
-        gemm(
-            rows,
-            dm,
-            d,
-            &h,
-            false,
-            &p[l.w_out..l.b_out],
-            false,
-            1.0,
-            &mut x2,
-        );
-        let mut logits = vec![0.0f32; rows * v];
-        for row in logits.chunks_exact_mut(v) {
-            row.copy_from_slice(&p[l.b_u..l.len]);
-        }
-        gemm(
-            rows,
-            d,
-            v,
-            &x2,
-            false,
-            &p[l.w_u..l.b_u],
-            false,
-            1.0,
-            &mut logits,
-        );
         ForwardCache {
             batch,
             len,
@@ -382,8 +403,8 @@ impl LmModel {
             x1,
             pre,
             h,
-            x2,
-            logits,
+            x2: Vec::new(),
+            logits: Vec::new(),
         }
     }
 
@@ -557,9 +578,9 @@ impl LmModel {
     }
 
     /// The MLP activations (after the ReLU) for `batch` sequences of `len` tokens:
-    /// `[batch * len, d_mlp]`. Skips nothing: the logits are computed too (cheap at this size).
+    /// `[batch * len, d_mlp]` (the output layer and the unembedding are skipped).
     pub fn mlp_activations(&self, tokens: &[u16], batch: usize, len: usize) -> Vec<f32> {
-        self.forward(tokens, batch, len, None).h
+        self.forward_to_mlp(tokens, batch, len, None).h
     }
 
     /// Mean next-token loss with an optional hook on the MLP activations.

@@ -13,7 +13,7 @@ use ndarray::ArrayView2;
 use ndarray::linalg::general_mat_mul;
 use serde_json::json;
 
-use super::model::{LmConfig, LmModel, gemm};
+use super::model::{LmConfig, LmModel};
 use crate::dict::{DataIndex, DictEntry, SaeWeights};
 use crate::rng::HostRng;
 use crate::sae::{ActivationFile, normalized_rows};
@@ -48,110 +48,9 @@ impl Default for SampleSpec {
 pub const LAB_MODEL: &str = "A";
 
 /// The MLP activations after the ReLU, `[batch * len, d_mlp]`, for `batch` sequences of `len`
-/// tokens: [`LmModel::forward`] up to `h`, without the output layer and the unembedding.
+/// tokens: [`LmModel::forward_to_mlp`], without the output layer and the unembedding.
 pub fn mlp_only(model: &LmModel, tokens: &[u16], batch: usize, len: usize) -> Vec<f32> {
-    let c = &model.config;
-    let l = c.layout();
-    let p = &model.params;
-    let (d, dm, v) = (c.d_model, c.d_mlp, c.vocab);
-    assert!(
-        len >= 1 && len <= c.ctx,
-        "sequence length {len} outside 1..={}",
-        c.ctx
-    );
-    assert_eq!(tokens.len(), batch * len, "tokens must be batch * len");
-    let rows = batch * len;
-    let mut x0 = vec![0.0f32; rows * d];
-    for (r, row) in x0.chunks_exact_mut(d).enumerate() {
-        let tok = usize::from(tokens[r]).min(v - 1);
-        let t = r % len;
-        let e = &p[l.embed + tok * d..l.embed + (tok + 1) * d];
-        let q = &p[l.pos + t * d..l.pos + (t + 1) * d];
-        for ((o, a), b) in row.iter_mut().zip(e).zip(q) {
-            *o = a + b;
-        }
-    }
-    let mut qkv = vec![0.0f32; rows * 3 * d];
-    gemm(
-        rows,
-        d,
-        3 * d,
-        &x0,
-        false,
-        &p[l.w_qkv..l.w_o],
-        false,
-        0.0,
-        &mut qkv,
-    );
-    let z = attention(c, &qkv, batch, len);
-    let mut x1 = x0;
-    gemm(
-        rows,
-        d,
-        d,
-        &z,
-        false,
-        &p[l.w_o..l.w_in],
-        false,
-        1.0,
-        &mut x1,
-    );
-    let mut h = vec![0.0f32; rows * dm];
-    for row in h.chunks_exact_mut(dm) {
-        row.copy_from_slice(&p[l.b_in..l.w_out]);
-    }
-    gemm(
-        rows,
-        d,
-        dm,
-        &x1,
-        false,
-        &p[l.w_in..l.b_in],
-        false,
-        1.0,
-        &mut h,
-    );
-    for x in &mut h {
-        *x = x.max(0.0);
-    }
-    h
-}
-
-/// Causal multi-head attention (the model's own, without keeping the patterns): the mixed
-/// values `z [batch * len, d]`.
-fn attention(c: &LmConfig, qkv: &[f32], batch: usize, len: usize) -> Vec<f32> {
-    let (d, nh, dh) = (c.d_model, c.n_heads, c.head_dim());
-    let scale = 1.0 / (dh as f32).sqrt();
-    let mut z = vec![0.0f32; batch * len * d];
-    let mut row = vec![0.0f32; len];
-    for (b, zb) in z.chunks_mut(len * d).enumerate() {
-        let base = b * len;
-        for h in 0..nh {
-            for i in 0..len {
-                let q = &qkv[(base + i) * 3 * d + h * dh..][..dh];
-                let mut max = f32::NEG_INFINITY;
-                for (j, s) in row[..=i].iter_mut().enumerate() {
-                    let k = &qkv[(base + j) * 3 * d + d + h * dh..][..dh];
-                    *s = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
-                    max = max.max(*s);
-                }
-                let mut sum = 0.0f32;
-                for x in &mut row[..=i] {
-                    *x = (*x - max).exp();
-                    sum += *x;
-                }
-                let inv = 1.0 / sum;
-                let out = &mut zb[i * d + h * dh..i * d + (h + 1) * dh];
-                for (j, w) in row[..=i].iter().enumerate() {
-                    let vv = &qkv[(base + j) * 3 * d + 2 * d + h * dh..][..dh];
-                    for (o, x) in out.iter_mut().zip(vv) {
-                        *o += w * inv * x;
-                    }
-                }
-            }
-        }
-    }
-    z
+    model.mlp_activations(tokens, batch, len)
 }
 
 /// Samples MLP activations from a token stream, a few windows per call.
