@@ -13,6 +13,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use polytope_core::dict::fnv1a64;
 use polytope_core::lm::file::from_bytes as read_model;
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::tokenizer::Tokenizer;
@@ -71,21 +72,12 @@ pub fn load_model(work: &Path, id: &str) -> Result<LmModel, Failure> {
         .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// The token streams of the corpus splits under the current tokenizer, encoded once and
 /// cached beside it (the cache is keyed by a hash of the tokenizer and the text).
 pub fn load_tokens(work: &Path, split: &str) -> Result<Vec<u16>, Failure> {
     let tokenizer_json = read(&tokenizer_path(work))?;
     let text = read_text(&work.join("corpus").join(format!("{split}.txt")))?;
-    let key = fnv(&tokenizer_json) ^ fnv(text.as_bytes()).rotate_left(17);
+    let key = fnv1a64(&tokenizer_json) ^ fnv1a64(text.as_bytes()).rotate_left(17);
     let path = work.join("tokens").join(format!("{split}.tok"));
     if let Ok(bytes) = fs::read(&path)
         && bytes.len() >= 8

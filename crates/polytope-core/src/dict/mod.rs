@@ -86,12 +86,17 @@ pub(crate) fn invalid(message: impl Into<String>) -> DictError {
 /// [`FileRef`]. Fast, dependency-free and the same in the browser; it detects truncated or
 /// stale files, it is not a cryptographic hash.
 pub fn checksum(bytes: &[u8]) -> String {
+    format!("{:016x}", fnv1a64(bytes))
+}
+
+/// FNV-1a 64 of `bytes` as a number (what [`checksum`] prints).
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    format!("{h:016x}")
+    h
 }
 
 /// An id (of a model or a dictionary): 1 to 64 characters of `a-z A-Z 0-9 - _ .`, not starting
