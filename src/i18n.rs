@@ -324,6 +324,30 @@ strings! {
     FeaturesCustomNote => "Your browser tokenizes the text, runs the dictionary's language model and the sparse autoencoder, and highlights the open feature on every token. Click a token to list its features.", "浏览器会对文本分词，运行该字典对应的语言模型和稀疏自编码器，并在每个词元上高亮当前打开的特征。点击词元可列出它的特征。";
     FeaturesRun => "Run", "运行";
     FeaturesPanels => "Panels:", "面板：";
+    TrainingControls => "Training controls", "训练控制";
+    StatusSuspended => "Waiting (out of view)", "等待中（不在视野内）";
+    SuspendedNote => "Training waits while the page is hidden or this part of it is out of view, and goes on where it was when you come back.", "页面隐藏或这一部分不在视野内时，训练会等待；回来后从原处继续。";
+    DiagnosisTitle => "This result looks degenerate:", "这个结果看起来不正常：";
+    DiagToyNothing => "{0} of {1} instances represent no feature (every ‖Wᵢ‖ is below 0.5). Likely cause: too few steps, or a learning rate too small for features this sparse. Try more steps or a larger learning rate.", "{1} 个实例中有 {0} 个没有表示任何特征（所有 ‖Wᵢ‖ 都小于 0.5）。可能的原因：步数太少，或对这么稀疏的特征来说学习率太小。试试更多步数或更大的学习率。";
+    DiagSaeCollapsed => "The dictionary collapsed: explained variance {0} with L0 {1}. The sparsity penalty is too strong for this data. Try a smaller sparsity coefficient (or a larger k).", "字典坍缩了：解释方差 {0}，L0 {1}。对这份数据来说稀疏惩罚太强。试试更小的稀疏系数（或更大的 k）。";
+    DiagSaeDead => "{0} of the latents never fire (dead). Likely cause: a learning rate too high, or a dictionary much larger than the data needs. Try a lower learning rate, the l1-2023 recipe (it resamples dead latents) or TopK with AuxK.", "{0} 的字典特征从不激活（死特征）。可能的原因：学习率太高，或字典远大于数据所需。试试更低的学习率、l1-2023 方法（会重采样死特征）或带 AuxK 的 TopK。";
+    DiagSaeDense => "The code is not sparse: L0 is {0} for {1} input dimensions, so the dictionary copies its input instead of finding features. Try a larger sparsity coefficient or a smaller k.", "编码并不稀疏：输入只有 {1} 维，L0 却是 {0}，字典只是在复制输入，而没有找到特征。试试更大的稀疏系数或更小的 k。";
+    DiagPhaseUnsettled => "{0} of {1} cells have no majority among their models: they did not settle. Try more steps, more models per cell, or a smaller learning rate.", "{1} 个格子中有 {0} 个的模型没有形成多数意见：它们没有收敛。试试更多步数、每格更多模型，或更小的学习率。";
+    RunGpuTooSmall => "The GPU cannot hold this run ({0}): it trains on the CPU; the GPU stays in use for the next run.", "GPU 容纳不下这次运行（{0}）：本次在 CPU 上训练，下次运行仍会使用 GPU。";
+    RunResumedNewDevice => "The GPU stopped working ({0}). Training resumed on a new GPU device from step {1}.", "GPU 停止工作（{0}）。训练已在新的 GPU 设备上从第 {1} 步继续。";
+    RunResumedCpu => "The GPU stopped working ({0}). Training resumed on the CPU from step {1}.", "GPU 停止工作（{0}）。训练已在 CPU 上从第 {1} 步继续。";
+    Perturb => "Perturbed feature (FEATURE:FACTOR)", "扰动特征（特征:倍数）";
+    PresetNameIntro => "Intro: 5 features in 2 dimensions", "入门：2 个维度中的 5 个特征";
+    PresetNameSparsitySweep => "Superposition against sparsity", "叠加与稀疏度";
+    PresetNameLargeSweep => "Larger sparsity sweep", "更大的稀疏度扫描";
+    PresetNameDimsPerFeature => "Dimensions per feature (200 → 20)", "每特征维数（200 → 20）";
+    PresetNameDimsPerFeature400 => "Dimensions per feature (400 → 30)", "每特征维数（400 → 30）";
+    PresetNamePrivileged => "Privileged basis", "特权基";
+    PresetNameAbs => "Computation: |x|", "计算：|x|";
+    PresetNameCorrelated => "Correlated features", "相关特征";
+    PresetNameAnticorrelated => "Anticorrelated features", "反相关特征";
+    PresetNamePerturbed => "One feature perturbed", "一个特征受扰动";
+    SaeNoGroundTruth => "No ground truth for this source.", "这个数据来源没有真实特征可比较。";
 }
 
 /// Reactive translation: reads the language signal provided by the app.
@@ -346,6 +370,111 @@ impl I18n {
 
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
+}
+
+/// The label of a toy-model setting (`TmsSettings`'s description).
+pub fn tms_setting_label(name: &str) -> Key {
+    match name {
+        "preset" => Key::Preset,
+        "model" => Key::Model,
+        "n" => Key::Features,
+        "m" => Key::Hidden,
+        "importance" => Key::Importance,
+        "density" => Key::Density,
+        "perturb" => Key::Perturb,
+        "correlation" => Key::Correlation,
+        "optimizer" => Key::Optimizer,
+        "lr" => Key::LearningRate,
+        "schedule" => Key::Schedule,
+        "batch" => Key::Batch,
+        "steps" => Key::Steps,
+        _ => Key::Seed,
+    }
+}
+
+/// The label of an SAE setting (`SaeSettings`'s description).
+pub fn sae_setting_label(name: &str) -> Key {
+    match name {
+        "source" => Key::SaeSource,
+        "variant" => Key::SaeVariant,
+        "d_in" => Key::SaeDIn,
+        "features" => Key::SaeFeatures,
+        "density" => Key::SaeToyDensity,
+        "d_sae" => Key::SaeDictSize,
+        "k" => Key::SaeK,
+        "l1" => Key::SaeSparsity,
+        "lr" => Key::SaeLr,
+        "batch" => Key::Batch,
+        "steps" => Key::Steps,
+        _ => Key::Seed,
+    }
+}
+
+/// The label of a phase-diagram setting (`PhaseSettings`'s description).
+pub fn phase_setting_label(name: &str) -> Key {
+    match name {
+        "n" => Key::PhaseSetup,
+        "m" => Key::Hidden,
+        "resolution" => Key::PhaseResolution,
+        "models" => Key::PhaseModels,
+        "steps" => Key::Steps,
+        "lr" => Key::LearningRate,
+        "batch" => Key::Batch,
+        _ => Key::Seed,
+    }
+}
+
+/// The label of one choice of a setting, when it is not shown as written.
+pub fn choice_label(setting: &str, value: &str) -> Option<Key> {
+    Some(match (setting, value) {
+        ("preset", p) => preset_name(p),
+        ("model", "relu") => Key::ModelRelu,
+        ("model", "linear") => Key::ModelLinear,
+        ("model", "privileged") => Key::ModelPrivileged,
+        ("model", "abs") => Key::ModelAbs,
+        ("source", "synthetic") => Key::SaeSourceSynthetic,
+        ("source", "toy") => Key::SaeSourceToy,
+        ("source", "lm") => Key::SaeSourceLm,
+        ("variant", "l1-2023") => Key::SaeVariantL12023,
+        ("variant", "l1-2024") => Key::SaeVariantL12024,
+        ("variant", "topk") => Key::SaeVariantTopK,
+        ("variant", "jumprelu") => Key::SaeVariantJumpRelu,
+        ("n", "2") => Key::PhaseSetup21,
+        ("n", "3") => Key::PhaseSetup32,
+        _ => return None,
+    })
+}
+
+/// A preset's name in the dropdown.
+pub fn preset_name(name: &str) -> Key {
+    match name {
+        "sparsity-sweep" => Key::PresetNameSparsitySweep,
+        "large-sweep" => Key::PresetNameLargeSweep,
+        "dims-per-feature" => Key::PresetNameDimsPerFeature,
+        "dims-per-feature-400" => Key::PresetNameDimsPerFeature400,
+        "privileged-basis" => Key::PresetNamePrivileged,
+        "abs" => Key::PresetNameAbs,
+        "correlated" => Key::PresetNameCorrelated,
+        "anticorrelated" => Key::PresetNameAnticorrelated,
+        "perturbed" => Key::PresetNamePerturbed,
+        _ => Key::PresetNameIntro,
+    }
+}
+
+/// The explanation of a preset.
+pub fn preset_about(name: &str) -> Key {
+    match name {
+        "sparsity-sweep" => Key::PresetSparsitySweep,
+        "large-sweep" => Key::PresetLargeSweep,
+        "dims-per-feature" => Key::PresetDimsPerFeature,
+        "dims-per-feature-400" => Key::PresetDimsPerFeature400,
+        "privileged-basis" => Key::PresetPrivileged,
+        "abs" => Key::PresetAbs,
+        "correlated" => Key::PresetCorrelated,
+        "anticorrelated" => Key::PresetAnticorrelated,
+        "perturbed" => Key::PresetPerturbed,
+        _ => Key::PresetIntro,
+    }
 }
 
 #[cfg(test)]
