@@ -347,6 +347,8 @@ strings! {
     PresetNameCorrelated => "Correlated features", "相关特征";
     PresetNameAnticorrelated => "Anticorrelated features", "反相关特征";
     PresetNamePerturbed => "One feature perturbed", "一个特征受扰动";
+    PresetNameAntiprism => "Square antiprism: 8 features in 3 dimensions", "四角反棱柱：3 个维度中的 8 个特征";
+    PresetAntiprism => "Eight equally important, very sparse features in three dimensions. Each instance starts from its own random weights, and each settles into the same shape: a square antiprism, with every feature's dimensionality near 3/8.", "三个维度中的八个同等重要、非常稀疏的特征。每个实例从各自的随机权重出发，最后都落到同一个形状：四角反棱柱，每个特征的维度都接近 3/8。";
     SaeNoGroundTruth => "No ground truth for this source.", "这个数据来源没有真实特征可比较。";
 }
 
@@ -457,6 +459,7 @@ pub fn preset_name(name: &str) -> Key {
         "correlated" => Key::PresetNameCorrelated,
         "anticorrelated" => Key::PresetNameAnticorrelated,
         "perturbed" => Key::PresetNamePerturbed,
+        "antiprism" => Key::PresetNameAntiprism,
         _ => Key::PresetNameIntro,
     }
 }
@@ -473,6 +476,7 @@ pub fn preset_about(name: &str) -> Key {
         "correlated" => Key::PresetCorrelated,
         "anticorrelated" => Key::PresetAnticorrelated,
         "perturbed" => Key::PresetPerturbed,
+        "antiprism" => Key::PresetAntiprism,
         _ => Key::PresetIntro,
     }
 }

@@ -286,9 +286,13 @@ impl<W: Workload> Run<W> {
         self.core().borrow().trainer.as_ref().map(f)
     }
 
-    /// Whether `generation` is still the current run (a restart makes older ones stale).
+    /// Whether `generation` is still the current run: a restart makes older ones stale, and
+    /// so does the widget leaving the page (its signals are disposed; loops and preparations
+    /// waiting on the browser check this first after every await and then stop quietly).
     pub fn is_current(self, generation: u64) -> bool {
-        self.core().borrow().generation == generation
+        self.core
+            .try_get_value()
+            .is_some_and(|core| core.borrow().generation == generation)
     }
 
     /// Steps the current run lasts.

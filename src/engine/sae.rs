@@ -410,21 +410,23 @@ impl Workload for SaeWorkload {
             }
         })?;
         let shipped = if settings.source == SourceKind::Lm {
-            match run.load_shipped(settings.d_sae).await {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    let prefix = run.text(Key::SaeShippedUnavailable);
-                    run.message
-                        .set(Some((super::Severity::Info, format!("{prefix} {e}"))));
-                    None
-                }
-            }
+            Some(run.load_shipped(settings.d_sae).await)
         } else {
             None
         };
         if !run.is_current(generation) {
             return Err(Failure::Stop("superseded".into()));
         }
+        let shipped = match shipped {
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                let prefix = run.text(Key::SaeShippedUnavailable);
+                run.message
+                    .set(Some((super::Severity::Info, format!("{prefix} {e}"))));
+                None
+            }
+            None => None,
+        };
         data.source_label.set(source.describe());
         let truth = source.ground_truth().map(|t| Arc::new(t.to_vec()));
         let cfg = settings.to_config(source.d_in() as u32);
@@ -565,8 +567,9 @@ impl SaeRun {
         Run::new(workload, data, prefer_cpu)
     }
 
+    /// Shows the `lm` source's progress (nothing once the page has left).
     fn set_progress(self, progress: Option<LmProgress>) {
-        self.data.lm.update(|l| l.progress = progress);
+        self.data.lm.try_update(|l| l.progress = progress);
     }
 
     /// Uses an activation file the visitor picked (already decoded and checked).
