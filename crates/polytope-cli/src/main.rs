@@ -16,6 +16,7 @@ mod output;
 mod phase;
 mod sae;
 mod sae_backend;
+mod settings_flags;
 mod tms;
 
 use std::process::ExitCode;
