@@ -4,6 +4,7 @@ pub mod backend_badge;
 pub mod fallback_notice;
 pub mod footer;
 pub mod header;
+pub mod in_view;
 pub mod play_bar;
 pub mod plot_card;
 pub mod settings_form;
