@@ -1,7 +1,7 @@
 //! The SAE trainer on the backend the flags chose.
 
 use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState, SaeTrainer};
-use polytope_gpu::{AdapterPreference, BackendKind, SaeBackendTrainer, request_context};
+use polytope_gpu::{AdapterPreference, BackendError, SaeBackendTrainer, request_context};
 
 use crate::Failure;
 
@@ -38,20 +38,21 @@ impl Trainer {
             || "cpu".to_owned(),
             |c| format!("gpu ({}, {})", c.adapter.name, c.adapter.backend),
         );
-        let kind = if ctx.is_some() {
-            BackendKind::Gpu
-        } else {
-            BackendKind::Cpu
+        // Settings and checkpoints that do not fit the run are the caller's to fix; a GPU that
+        // cannot take it is a failure of the run.
+        let to_failure = |e: polytope_gpu::SaeBackendError| match e {
+            BackendError::Train(_) => Failure::Usage(e.to_string()),
+            BackendError::Gpu(_) => Failure::Run(e.to_string()),
         };
-        let to_failure = |e: polytope_core::sae::SaeTrainError| match e {
-            polytope_core::sae::SaeTrainError::Device(_) => Failure::Run(e.to_string()),
-            _ => Failure::Usage(e.to_string()),
-        };
-        let mut host = SaeTrainer::new(cfg, source).map_err(to_failure)?;
+        let mut host = SaeTrainer::new(cfg, source).map_err(|e| Failure::Usage(e.to_string()))?;
         if let Some(state) = state {
+            state
+                .check_matches(host.config())
+                .map_err(|e| Failure::Usage(format!("the checkpoint does not fit: {e}")))?;
             host.set_state(state);
         }
-        let inner = SaeBackendTrainer::from_host(host, kind, ctx.as_ref()).map_err(to_failure)?;
+        let mut inner = SaeBackendTrainer::on_cpu(host);
+        inner.move_to(ctx.as_ref()).map_err(to_failure)?;
         Ok(Self { inner, name })
     }
 
