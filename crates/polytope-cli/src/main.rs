@@ -15,7 +15,6 @@ mod gpu_info;
 mod output;
 mod phase;
 mod sae;
-mod sae_backend;
 mod tms;
 
 use std::process::ExitCode;

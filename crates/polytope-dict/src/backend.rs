@@ -3,7 +3,7 @@
 use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState, SaeTrainer};
 use polytope_gpu::{AdapterPreference, BackendKind, SaeBackendTrainer, request_context};
 
-use crate::Failure;
+use crate::Error;
 
 pub struct Trainer {
     inner: SaeBackendTrainer,
@@ -15,7 +15,7 @@ impl Trainer {
         backend: &str,
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
-    ) -> Result<Self, Failure> {
+    ) -> Result<Self, Error> {
         Self::resume(backend, cfg, source, None)
     }
 
@@ -25,11 +25,11 @@ impl Trainer {
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
         state: Option<SaeState>,
-    ) -> Result<Self, Failure> {
+    ) -> Result<Self, Error> {
         let ctx = if backend == "gpu" {
             Some(
                 pollster::block_on(request_context(AdapterPreference::HighPerformance))
-                    .map_err(|e| Failure::Run(e.to_string()))?,
+                    .map_err(|e| Error::Run(e.to_string()))?,
             )
         } else {
             None
@@ -44,8 +44,8 @@ impl Trainer {
             BackendKind::Cpu
         };
         let to_failure = |e: polytope_core::sae::SaeTrainError| match e {
-            polytope_core::sae::SaeTrainError::Device(_) => Failure::Run(e.to_string()),
-            _ => Failure::Usage(e.to_string()),
+            polytope_core::sae::SaeTrainError::Device(_) => Error::Run(e.to_string()),
+            _ => Error::Usage(e.to_string()),
         };
         let mut host = SaeTrainer::new(cfg, source).map_err(to_failure)?;
         if let Some(state) = state {
@@ -59,8 +59,8 @@ impl Trainer {
         self.inner.step()
     }
 
-    pub fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, Failure> {
-        pollster::block_on(self.inner.advance(steps)).map_err(|e| Failure::Run(e.to_string()))
+    pub fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, Error> {
+        pollster::block_on(self.inner.advance(steps)).map_err(|e| Error::Run(e.to_string()))
     }
 
     pub fn evaluate(&mut self, batches: u32) -> SaeEval {
