@@ -688,6 +688,20 @@ fn adapt_cpu_units<T: Trainer>(p: &mut Pacing, elapsed_ms: f64) {
     p.cpu_units = (scaled as u64).clamp(min, max);
 }
 
+/// What a trainer's error means for the loop: a lost or hung device is recovered, a run the
+/// device cannot hold moves to the CPU, anything else stops the run with its message.
+pub fn classify<E: std::fmt::Display>(e: polytope_gpu::BackendError<E>) -> Failure {
+    match e {
+        polytope_gpu::BackendError::Gpu(g) if g.needs_new_device() => {
+            Failure::DeviceLost(g.to_string())
+        }
+        polytope_gpu::BackendError::Gpu(g) if g.fails_this_run_only() => {
+            Failure::TooLargeForDevice(g.to_string())
+        }
+        other => Failure::Stop(other.to_string()),
+    }
+}
+
 /// The text shown for a failure.
 pub fn failure_text(f: &Failure) -> String {
     match f {

@@ -17,11 +17,11 @@ use polytope_core::lm::sample::{
 };
 use polytope_core::sae::{
     ActivationFile, ActivationSource, FileSource, Layout, SaeConfig, SaeEval, SaeReport,
-    SaeSettings, SaeSnapshot, SaeTrainError, SaeTrainer, SettingError, SourceKind, StepStats,
-    ToySource, density_histogram, greedy_matching, mmcs, normalized_rows,
+    SaeSettings, SaeSnapshot, SaeTrainer, SettingError, SourceKind, StepStats, ToySource,
+    density_histogram, greedy_matching, mmcs, normalized_rows,
 };
 use polytope_core::tms::CpuTrainer;
-use polytope_gpu::{BackendKind, GpuContext, GpuSaeTrainer, SaeBackendTrainer};
+use polytope_gpu::{BackendKind, GpuContext, SaeBackendError, SaeBackendTrainer};
 
 use super::history::Thinned;
 use super::{Built, Diagnosis, Failure, Run, RunStatus, Trainer, Workload};
@@ -186,11 +186,8 @@ pub struct SaeWorkload {
 pub type SaeRun = Run<SaeWorkload>;
 
 /// What an SAE trainer's error means for the loop.
-fn failure(e: SaeTrainError) -> Failure {
-    match e {
-        SaeTrainError::Device(detail) => Failure::DeviceLost(detail),
-        other => Failure::Stop(other.to_string()),
-    }
+fn failure(e: SaeBackendError) -> Failure {
+    super::classify(e)
 }
 
 impl Trainer for SaeBackendTrainer {
@@ -227,17 +224,16 @@ impl Trainer for SaeBackendTrainer {
     }
 }
 
-/// `host`'s run on `ctx`, or on the CPU (with the reason) when the device cannot hold it.
-fn on_backend(host: SaeTrainer, ctx: Option<&GpuContext>) -> Built<SaeBackendTrainer> {
-    let Some(ctx) = ctx else {
-        return Built::new(SaeBackendTrainer::Cpu(host));
-    };
-    match GpuSaeTrainer::new(ctx, host.config().clone(), host.state()) {
-        Ok(gpu) => Built::new(SaeBackendTrainer::Gpu { host, gpu }),
-        Err(e) => Built {
-            trainer: SaeBackendTrainer::Cpu(host),
-            gpu_refused: Some(e.to_string()),
-        },
+/// `trainer`'s run on `ctx`, or on the CPU (with the reason) when the device cannot hold it.
+fn on_backend(
+    mut trainer: SaeBackendTrainer,
+    ctx: Option<&GpuContext>,
+) -> Built<SaeBackendTrainer> {
+    // On an error the run stays on the CPU, ready to continue there.
+    let gpu_refused = trainer.move_to(ctx).err().map(|e| e.to_string());
+    Built {
+        trainer,
+        gpu_refused,
     }
 }
 
@@ -431,8 +427,8 @@ impl Workload for SaeWorkload {
         let truth = source.ground_truth().map(|t| Arc::new(t.to_vec()));
         let cfg = settings.to_config(source.d_in() as u32);
         crate::limits::check_sae(&cfg)?;
-        let host = SaeTrainer::new(cfg, source).map_err(failure)?;
-        let built = on_backend(host, ctx.as_ref());
+        let host = SaeTrainer::new(cfg, source).map_err(|e| Failure::Stop(e.to_string()))?;
+        let built = on_backend(SaeBackendTrainer::on_cpu(host), ctx.as_ref());
         let snapshot = SaeSnapshot {
             state: built.trainer.host().state().clone(),
             stats: Vec::new(),
@@ -481,7 +477,7 @@ impl Workload for SaeWorkload {
         ctx: Option<&GpuContext>,
     ) -> Result<Built<SaeBackendTrainer>, Failure> {
         // The host always holds the state of the last completed advance (the last snapshot).
-        Ok(on_backend(old.into_cpu(), ctx))
+        Ok(on_backend(old, ctx))
     }
 
     fn finish(&mut self, data: &SaeData, trainer: &mut SaeBackendTrainer) {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use polytope_core::tms::{
     InstanceMetrics, REPRESENTED_NORM, RunReport, SettingError, Snapshot, TmsConfig, TmsSettings,
-    TrainError, TrainState, instance_metrics,
+    TrainState, instance_metrics,
 };
-use polytope_gpu::{BackendKind, GpuContext, TmsTrainer};
+use polytope_gpu::{BackendError, BackendKind, GpuContext, TmsBackendError, TmsTrainer};
 use polytope_plots::EnergyHistory;
 
 use super::history::Thinned;
@@ -175,11 +175,8 @@ impl TmsData {
 }
 
 /// What a toy-model trainer's error means for the loop.
-fn failure(e: TrainError) -> Failure {
-    match e {
-        TrainError::Device(detail) => Failure::DeviceLost(detail),
-        other => Failure::Stop(other.to_string()),
-    }
+fn failure(e: TmsBackendError) -> Failure {
+    super::classify(e)
 }
 
 impl Trainer for TmsTrainer {
@@ -215,10 +212,10 @@ fn build_trainer(
 ) -> Result<Built<TmsTrainer>, Failure> {
     match TmsTrainer::new(ctx, cfg.clone(), state.clone()) {
         Ok(t) => Ok(Built::new(t)),
-        // Building on the GPU fails only when the device cannot hold the run.
-        Err(TrainError::Device(detail)) => Ok(Built {
+        // The device cannot hold this run (or failed while building it): the CPU takes it.
+        Err(BackendError::Gpu(e)) if ctx.is_some() => Ok(Built {
             trainer: TmsTrainer::new(None, cfg, state).map_err(failure)?,
-            gpu_refused: Some(detail),
+            gpu_refused: Some(e.to_string()),
         }),
         Err(e) => Err(failure(e)),
     }

@@ -15,7 +15,6 @@ mod gpu_info;
 mod output;
 mod phase;
 mod sae;
-mod sae_backend;
 mod settings_flags;
 mod tms;
 

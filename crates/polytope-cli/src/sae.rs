@@ -213,7 +213,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         eprintln!("{description} ({:.1} s)", sampled.elapsed().as_secs_f64());
     }
     let cfg = settings.to_config(source.d_in() as u32);
-    let mut trainer = crate::sae_backend::Trainer::new(&args.backend, cfg.clone(), source)?;
+    let mut trainer = polytope_dict::backend::Trainer::new(&args.backend, cfg.clone(), source)?;
     let started = Instant::now();
     let total = cfg.steps;
     let mut stats: Vec<StepStats> = Vec::with_capacity(total as usize);

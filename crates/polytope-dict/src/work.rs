@@ -18,63 +18,61 @@ use polytope_core::lm::file::from_bytes as read_model;
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::tokenizer::Tokenizer;
 
-use crate::Failure;
+use crate::Error;
 
-pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
-    fs::read(path).map_err(|e| Failure::Run(format!("cannot read {}: {e}", path.display())))
+pub fn read(path: &Path) -> Result<Vec<u8>, Error> {
+    fs::read(path).map_err(|e| Error::io("read", path, e))
 }
 
-pub fn read_text(path: &Path) -> Result<String, Failure> {
-    fs::read_to_string(path)
-        .map_err(|e| Failure::Run(format!("cannot read {}: {e}", path.display())))
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    fs::read_to_string(path).map_err(|e| Error::io("read", path, e))
+}
+
+pub fn create_dir(dir: &Path) -> Result<(), Error> {
+    fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))
 }
 
 /// Writes through a temporary file and a rename, so an interrupted run never leaves a
 /// half-written checkpoint behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)
-            .map_err(|e| Failure::Run(format!("cannot create {}: {e}", dir.display())))?;
+        create_dir(dir)?;
     }
     let tmp = path.with_extension("tmp");
     fs::write(&tmp, bytes)
         .and_then(|()| fs::rename(&tmp, path))
-        .map_err(|e| Failure::Run(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| Error::io("write", path, e))
 }
 
 pub fn tokenizer_path(work: &Path) -> PathBuf {
     work.join("tokenizer.json")
 }
 
-pub fn load_tokenizer(work: &Path) -> Result<Tokenizer, Failure> {
+pub fn load_tokenizer(work: &Path) -> Result<Tokenizer, Error> {
     let path = tokenizer_path(work);
-    let json = read_text(&path).map_err(|e| match e {
-        Failure::Run(m) => Failure::Run(format!("{m} (run `polytope dict tokenizer` first)")),
-        other @ Failure::Usage(_) => other,
-    })?;
-    Tokenizer::from_json(&json).map_err(|e| Failure::Run(format!("{}: {e}", path.display())))
+    let json = read_text(&path).map_err(|e| e.hint("run `polytope dict tokenizer` first"))?;
+    Tokenizer::from_json(&json).map_err(|e| Error::Run(format!("{}: {e}", path.display())))
 }
 
 pub fn model_dir(work: &Path, id: &str) -> PathBuf {
     work.join(format!("model-{}", id.to_lowercase()))
 }
 
-pub fn load_model(work: &Path, id: &str) -> Result<LmModel, Failure> {
+pub fn load_model(work: &Path, id: &str) -> Result<LmModel, Error> {
     let path = model_dir(work, id).join("model.bin");
-    let bytes = read(&path).map_err(|e| match e {
-        Failure::Run(m) => Failure::Run(format!(
-            "{m} (run `polytope dict train-model --model {id}` first)"
-        )),
-        other @ Failure::Usage(_) => other,
+    let bytes = read(&path).map_err(|e| {
+        e.hint(format!(
+            "run `polytope dict train-model --model {id}` first"
+        ))
     })?;
     read_model(&bytes)
         .map(|(m, _)| m)
-        .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))
+        .map_err(|e| Error::Run(format!("{}: {e}", path.display())))
 }
 
 /// The token streams of the corpus splits under the current tokenizer, encoded once and
 /// cached beside it (the cache is keyed by a hash of the tokenizer and the text).
-pub fn load_tokens(work: &Path, split: &str) -> Result<Vec<u16>, Failure> {
+pub fn load_tokens(work: &Path, split: &str) -> Result<Vec<u16>, Error> {
     let tokenizer_json = read(&tokenizer_path(work))?;
     let text = read_text(&work.join("corpus").join(format!("{split}.txt")))?;
     let key = fnv1a64(&tokenizer_json) ^ fnv1a64(text.as_bytes()).rotate_left(17);

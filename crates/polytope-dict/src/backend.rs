@@ -3,7 +3,7 @@
 use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState, SaeTrainer};
 use polytope_gpu::{AdapterPreference, BackendError, SaeBackendTrainer, request_context};
 
-use crate::Failure;
+use crate::Error;
 
 pub struct Trainer {
     inner: SaeBackendTrainer,
@@ -15,7 +15,7 @@ impl Trainer {
         backend: &str,
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
-    ) -> Result<Self, Failure> {
+    ) -> Result<Self, Error> {
         Self::resume(backend, cfg, source, None)
     }
 
@@ -25,11 +25,11 @@ impl Trainer {
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
         state: Option<SaeState>,
-    ) -> Result<Self, Failure> {
+    ) -> Result<Self, Error> {
         let ctx = if backend == "gpu" {
             Some(
                 pollster::block_on(request_context(AdapterPreference::HighPerformance))
-                    .map_err(|e| Failure::Run(e.to_string()))?,
+                    .map_err(|e| Error::Run(e.to_string()))?,
             )
         } else {
             None
@@ -41,14 +41,14 @@ impl Trainer {
         // Settings and checkpoints that do not fit the run are the caller's to fix; a GPU that
         // cannot take it is a failure of the run.
         let to_failure = |e: polytope_gpu::SaeBackendError| match e {
-            BackendError::Train(_) => Failure::Usage(e.to_string()),
-            BackendError::Gpu(_) => Failure::Run(e.to_string()),
+            BackendError::Train(_) => Error::Usage(e.to_string()),
+            BackendError::Gpu(_) => Error::Run(e.to_string()),
         };
-        let mut host = SaeTrainer::new(cfg, source).map_err(|e| Failure::Usage(e.to_string()))?;
+        let mut host = SaeTrainer::new(cfg, source).map_err(|e| Error::Usage(e.to_string()))?;
         if let Some(state) = state {
             state
                 .check_matches(host.config())
-                .map_err(|e| Failure::Usage(format!("the checkpoint does not fit: {e}")))?;
+                .map_err(|e| Error::Usage(format!("the checkpoint does not fit: {e}")))?;
             host.set_state(state);
         }
         let mut inner = SaeBackendTrainer::on_cpu(host);
@@ -60,8 +60,8 @@ impl Trainer {
         self.inner.step()
     }
 
-    pub fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, Failure> {
-        pollster::block_on(self.inner.advance(steps)).map_err(|e| Failure::Run(e.to_string()))
+    pub fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, Error> {
+        pollster::block_on(self.inner.advance(steps)).map_err(|e| Error::Run(e.to_string()))
     }
 
     pub fn evaluate(&mut self, batches: u32) -> SaeEval {

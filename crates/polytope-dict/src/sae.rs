@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use polytope_core::sae::{ActivationFile, FileSource, SaeConfig, SaeState, Variant};
 
-use super::activations::acts_path;
-use super::work::{read, write_atomic};
-use crate::Failure;
+use crate::Error;
+use crate::activations::acts_path;
+use crate::work::{read, write_atomic};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -53,7 +53,7 @@ pub fn sae_dir(work: &Path, model: &str, d_sae: u32) -> PathBuf {
 }
 
 /// A trained (or partly trained) dictionary on disk: its config, then its state.
-pub fn save_state(path: &Path, cfg: &SaeConfig, state: &SaeState) -> Result<(), Failure> {
+pub fn save_state(path: &Path, cfg: &SaeConfig, state: &SaeState) -> Result<(), Error> {
     let header = serde_json::json!({
         "config": cfg,
         "step": state.step,
@@ -77,9 +77,9 @@ pub fn save_state(path: &Path, cfg: &SaeConfig, state: &SaeState) -> Result<(), 
     write_atomic(path, &out)
 }
 
-pub fn load_state(path: &Path) -> Result<(SaeConfig, SaeState), Failure> {
+pub fn load_state(path: &Path) -> Result<(SaeConfig, SaeState), Error> {
     let bytes = read(path)?;
-    let bad = |m: &str| Failure::Run(format!("{}: {m}", path.display()));
+    let bad = |m: &str| Error::Run(format!("{}: {m}", path.display()));
     if bytes.len() < 12 || &bytes[..8] != b"POLYSAE1" {
         return Err(bad("not a dictionary state file"));
     }
@@ -117,9 +117,9 @@ pub fn load_state(path: &Path) -> Result<(SaeConfig, SaeState), Failure> {
     Ok((cfg, state))
 }
 
-pub fn config_for(args: &Args, d_in: u32) -> Result<SaeConfig, Failure> {
+pub fn config_for(args: &Args, d_in: u32) -> Result<SaeConfig, Error> {
     let variant = Variant::from_name(&args.variant).ok_or_else(|| {
-        Failure::Usage(format!(
+        Error::Usage(format!(
             "--variant {:?}: expected l1-2023, l1-2024, topk or jumprelu",
             args.variant
         ))
@@ -134,18 +134,15 @@ pub fn config_for(args: &Args, d_in: u32) -> Result<SaeConfig, Failure> {
     if let Some(lr) = args.lr {
         cfg.learning_rate = lr;
     }
-    cfg.validate().map_err(|e| Failure::Usage(e.to_string()))?;
+    cfg.validate().map_err(|e| Error::Usage(e.to_string()))?;
     Ok(cfg)
 }
 
-pub fn run(args: &Args) -> Result<(), Failure> {
+pub fn run(args: &Args) -> Result<(), Error> {
     let path = acts_path(&args.work, &args.model);
-    let bytes = read(&path).map_err(|e| match e {
-        Failure::Run(m) => Failure::Run(format!("{m} (run `polytope dict activations` first)")),
-        other @ Failure::Usage(_) => other,
-    })?;
+    let bytes = read(&path).map_err(|e| e.hint("run `polytope dict activations` first"))?;
     let file = ActivationFile::parse(&bytes)
-        .map_err(|e| Failure::Run(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::Run(format!("{}: {e}", path.display())))?;
     drop(bytes);
     let rows = file.count;
     let cfg = config_for(args, file.d_in as u32)?;
@@ -157,7 +154,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         && let Ok((old_cfg, state)) = load_state(&state_path)
     {
         if old_cfg != cfg {
-            return Err(Failure::Usage(format!(
+            return Err(Error::Usage(format!(
                 "{} was written with other settings; use --restart",
                 state_path.display()
             )));
@@ -169,8 +166,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         );
         resume = Some(state);
     }
-    let mut trainer =
-        crate::sae_backend::Trainer::resume(&args.backend, cfg.clone(), source, resume)?;
+    let mut trainer = crate::backend::Trainer::resume(&args.backend, cfg.clone(), source, resume)?;
     let started = Instant::now();
     let first = trainer.step();
     let every = (cfg.steps / 20).max(1);
@@ -180,7 +176,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         let snap = trainer.advance(k)?;
         if let Some(s) = snap.stats.last() {
             if !s.loss.is_finite() {
-                return Err(Failure::Run(format!(
+                return Err(Error::Run(format!(
                     "dictionary diverged at step {} (loss {}); lower --lr",
                     s.step, s.loss
                 )));

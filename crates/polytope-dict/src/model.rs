@@ -9,8 +9,8 @@ use polytope_core::lm::file::{LmMetadata, to_bytes};
 use polytope_core::lm::model::LmConfig;
 use polytope_core::lm::train::{LmTrainConfig, LmTrainer, evaluate};
 
-use super::work::{load_tokenizer, load_tokens, model_dir, read, write_atomic};
-use crate::Failure;
+use crate::Error;
+use crate::work::{load_tokenizer, load_tokens, model_dir, read, write_atomic};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -58,16 +58,16 @@ pub fn default_seed(model: &str) -> u32 {
     }
 }
 
-pub fn run(args: &Args) -> Result<(), Failure> {
+pub fn run(args: &Args) -> Result<(), Error> {
     let id = args.model.to_uppercase();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Failure::Usage(format!(
+        return Err(Error::Usage(format!(
             "--model must be a short name like A or B, got {:?}",
             args.model
         )));
     }
     if args.steps == 0 || args.batch == 0 || args.ctx < 2 || args.ctx > 1024 {
-        return Err(Failure::Usage(
+        return Err(Error::Usage(
             "--steps and --batch must be positive and --ctx within 2..=1024".into(),
         ));
     }
@@ -75,7 +75,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let train = load_tokens(&args.work, "train")?;
     let val = load_tokens(&args.work, "val")?;
     if train.len() < args.ctx * 4 || val.len() < args.ctx * 2 {
-        return Err(Failure::Run(format!(
+        return Err(Error::Run(format!(
             "the corpus is too small: {} training and {} validation tokens",
             train.len(),
             val.len()
@@ -88,7 +88,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         d_mlp: args.d_mlp,
         ctx: args.ctx,
     };
-    config.validate().map_err(Failure::Usage)?;
+    config.validate().map_err(Error::Usage)?;
     let mut tc =
         LmTrainConfig::recommended(args.seed.unwrap_or_else(|| default_seed(&id)), args.steps);
     tc.batch = args.batch;
@@ -98,11 +98,10 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let ckpt_path = dir.join("checkpoint.bin");
     let mut trainer = match read(&ckpt_path) {
         Ok(bytes) if !args.restart => {
-            let t = LmTrainer::from_checkpoint(&bytes).map_err(|e| {
-                Failure::Run(format!("{}: {e} (use --restart)", ckpt_path.display()))
-            })?;
+            let t = LmTrainer::from_checkpoint(&bytes)
+                .map_err(|e| Error::Run(format!("{}: {e} (use --restart)", ckpt_path.display())))?;
             if t.model.config != config || t.config != tc {
-                return Err(Failure::Usage(format!(
+                return Err(Error::Usage(format!(
                     "{} was written with other settings; use --restart to start over",
                     ckpt_path.display()
                 )));
@@ -140,7 +139,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     while trainer.step < tc.steps {
         let loss = trainer.train_step(&train);
         if !loss.is_finite() {
-            return Err(Failure::Run(format!(
+            return Err(Error::Run(format!(
                 "training diverged at step {} (loss {loss}); lower --lr",
                 trainer.step
             )));

@@ -8,8 +8,8 @@ use std::time::Instant;
 use polytope_core::rng::HostRng;
 use polytope_core::sae::{Dtype, write_activation_file};
 
-use super::work::{load_model, load_tokens, write_atomic};
-use crate::Failure;
+use crate::Error;
+use crate::work::{load_model, load_tokens, write_atomic};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -34,17 +34,17 @@ pub fn acts_path(work: &std::path::Path, model: &str) -> PathBuf {
     work.join(format!("acts-{}.bin", model.to_lowercase()))
 }
 
-pub fn run(args: &Args) -> Result<(), Failure> {
+pub fn run(args: &Args) -> Result<(), Error> {
     let model = load_model(&args.work, &args.model)?;
     let ctx = model.config.ctx;
     if args.count == 0 || args.per_context == 0 || args.per_context > ctx {
-        return Err(Failure::Usage(format!(
+        return Err(Error::Usage(format!(
             "--count must be positive and --per-context within 1..={ctx}"
         )));
     }
     let train = load_tokens(&args.work, "train")?;
     if train.len() <= ctx {
-        return Err(Failure::Run(
+        return Err(Error::Run(
             "the training split is shorter than one context".into(),
         ));
     }

@@ -14,7 +14,7 @@ use polytope_core::sae::Variant;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde_json::{Value, json};
 
-use crate::Failure;
+use crate::Error;
 
 #[derive(clap::Args)]
 pub struct ExportArgs {
@@ -371,16 +371,14 @@ pub fn read_saelens(dir: &Path) -> Result<(SaeWeights, Value), String> {
     Ok((weights, cfg))
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    std::fs::write(path, bytes)
-        .map_err(|e| Failure::Run(format!("cannot write {}: {e}", path.display())))
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    std::fs::write(path, bytes).map_err(|e| Error::io("write", path, e))
 }
 
-fn read_checked(dir: &Path, r: &FileRef) -> Result<Vec<u8>, Failure> {
+fn read_checked(dir: &Path, r: &FileRef) -> Result<Vec<u8>, Error> {
     let path = dir.join(&r.path);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| Failure::Run(format!("cannot read {}: {e}", path.display())))?;
-    r.check(&bytes).map_err(|e| Failure::Run(e.to_string()))?;
+    let bytes = std::fs::read(&path).map_err(|e| Error::io("read", path, e))?;
+    r.check(&bytes).map_err(|e| Error::Run(e.to_string()))?;
     Ok(bytes)
 }
 
@@ -392,20 +390,20 @@ fn context_from_index(dict: &Path, model: &str) -> Option<u32> {
     index.model(model).map(|m| m.n_ctx)
 }
 
-pub fn run_export(args: &ExportArgs) -> Result<(), Failure> {
+pub fn run_export(args: &ExportArgs) -> Result<(), Error> {
     let manifest_path = args.dict.join("manifest.json");
     let bytes = std::fs::read(&manifest_path)
-        .map_err(|e| Failure::Usage(format!("cannot read {}: {e}", manifest_path.display())))?;
+        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", manifest_path.display())))?;
     let m = DictManifest::from_json(&bytes)
-        .map_err(|e| Failure::Run(format!("{}: {e}", manifest_path.display())))?;
+        .map_err(|e| Error::Run(format!("{}: {e}", manifest_path.display())))?;
     let Some(wref) = &m.weights else {
-        return Err(Failure::Run(format!(
+        return Err(Error::Run(format!(
             "dictionary {:?} ships no weights.bin; nothing to export",
             m.id
         )));
     };
     let weights = SaeWeights::from_bytes(&read_checked(&args.dict, wref)?)
-        .map_err(|e| Failure::Run(format!("{}: {e}", wref.path)))?;
+        .map_err(|e| Error::Run(format!("{}: {e}", wref.path)))?;
     let context_size = args
         .context_size
         .or_else(|| context_from_index(&args.dict, &m.model))
@@ -415,19 +413,18 @@ pub fn run_export(args: &ExportArgs) -> Result<(), Failure> {
         dict_id: m.id.clone(),
         context_size,
     };
-    let (st, cfg) = export_saelens(&weights, &info).map_err(Failure::Run)?;
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Run(format!("cannot create {}: {e}", args.out.display())))?;
+    let (st, cfg) = export_saelens(&weights, &info).map_err(Error::Run)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io("create", &args.out, e))?;
     write(&args.out.join("sae_weights.safetensors"), &st)?;
     write(&args.out.join("cfg.json"), cfg.as_bytes())?;
     let list = read_checked(&args.dict, &m.list)
-        .and_then(|b| decode_list(&b, m.d_sae, None).map_err(|e| Failure::Run(e.to_string())));
+        .and_then(|b| decode_list(&b, m.d_sae, None).map_err(|e| Error::Run(e.to_string())));
     match list {
         Ok(list) => {
-            let sparsity = export_sparsity(&list).map_err(Failure::Run)?;
+            let sparsity = export_sparsity(&list).map_err(Error::Run)?;
             write(&args.out.join("sparsity.safetensors"), &sparsity)?;
         }
-        Err(Failure::Run(e) | Failure::Usage(e)) => {
+        Err(e) => {
             eprintln!("note: no sparsity.safetensors ({e})");
         }
     }
@@ -448,25 +445,22 @@ pub fn run_export(args: &ExportArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-pub fn run_import(args: &ImportArgs) -> Result<(), Failure> {
+pub fn run_import(args: &ImportArgs) -> Result<(), Error> {
     if !polytope_core::dict::is_safe_id(&args.id) {
-        return Err(Failure::Usage(format!(
+        return Err(Error::Usage(format!(
             "--id {:?} is not a safe id (1-64 characters of a-z A-Z 0-9 - _ .)",
             args.id
         )));
     }
     if !args.dir.is_dir() {
-        return Err(Failure::Usage(format!(
+        return Err(Error::Usage(format!(
             "{} is not a directory",
             args.dir.display()
         )));
     }
-    let (weights, cfg) = read_saelens(&args.dir).map_err(Failure::Run)?;
-    let bytes = weights
-        .to_bytes()
-        .map_err(|e| Failure::Run(e.to_string()))?;
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| Failure::Run(format!("cannot create {}: {e}", args.out.display())))?;
+    let (weights, cfg) = read_saelens(&args.dir).map_err(Error::Run)?;
+    let bytes = weights.to_bytes().map_err(|e| Error::Run(e.to_string()))?;
+    std::fs::create_dir_all(&args.out).map_err(|e| Error::io("create", &args.out, e))?;
     write(&args.out.join("weights.bin"), &bytes)?;
     let model = cfg
         .pointer("/metadata/model_name")
@@ -502,7 +496,7 @@ pub fn run_import(args: &ImportArgs) -> Result<(), Failure> {
         "source_model": args.model.as_ref().map(|p| p.display().to_string()),
         "saelens_cfg": cfg,
     });
-    let text = serde_json::to_string_pretty(&skeleton).map_err(|e| Failure::Run(e.to_string()))?;
+    let text = serde_json::to_string_pretty(&skeleton).map_err(|e| Error::Run(e.to_string()))?;
     write(&args.out.join("manifest.json"), text.as_bytes())?;
     if let Some(notes) = cfg.get("polytope_import_notes").and_then(Value::as_array) {
         for n in notes {

@@ -8,27 +8,27 @@ use std::time::Instant;
 
 use polytope_core::lm::tokenizer::{MAX_VOCAB, Tokenizer};
 
-use crate::Failure;
+use crate::Error;
 
 #[derive(clap::Args)]
 pub struct Args {
     /// The corpus directory (train.txt, val.txt) written by `polytope dict corpus`.
     #[arg(long, default_value = "target/dict/corpus")]
-    corpus: PathBuf,
+    pub corpus: PathBuf,
     /// Vocabulary size: 256 byte tokens plus merges (257 to 65536).
     #[arg(long, default_value_t = 2048)]
-    vocab: usize,
+    pub vocab: usize,
     /// Where the tokenizer JSON is written.
     #[arg(long, default_value = "target/dict/tokenizer.json")]
-    out: PathBuf,
+    pub out: PathBuf,
     /// Print the summary as JSON to stdout.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
 }
 
-fn read(path: &std::path::Path) -> Result<String, Failure> {
+fn read(path: &std::path::Path) -> Result<String, Error> {
     fs::read_to_string(path).map_err(|e| {
-        Failure::Run(format!(
+        Error::Run(format!(
             "cannot read {}: {e} (run `polytope dict corpus` first)",
             path.display()
         ))
@@ -36,9 +36,9 @@ fn read(path: &std::path::Path) -> Result<String, Failure> {
 }
 
 #[allow(clippy::cast_precision_loss)]
-pub fn run(args: &Args) -> Result<(), Failure> {
+pub fn run(args: &Args) -> Result<(), Error> {
     if args.vocab <= 256 || args.vocab > MAX_VOCAB {
-        return Err(Failure::Usage(format!(
+        return Err(Error::Usage(format!(
             "--vocab must be between 257 and {MAX_VOCAB}, not {}",
             args.vocab
         )));
@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let train = read(&args.corpus.join("train.txt"))?;
     let val = read(&args.corpus.join("val.txt"))?;
     if train.is_empty() {
-        return Err(Failure::Run(format!(
+        return Err(Error::Run(format!(
             "{} is empty",
             args.corpus.join("train.txt").display()
         )));
@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     let val_ids = tokenizer.encode(&val);
     let encode_seconds = started.elapsed().as_secs_f64();
     if tokenizer.decode(&val_ids) != val {
-        return Err(Failure::Run(
+        return Err(Error::Run(
             "the tokenizer does not round-trip val.txt (a bug)".into(),
         ));
     }
@@ -79,11 +79,9 @@ pub fn run(args: &Args) -> Result<(), Failure> {
 
     let json = tokenizer.to_json();
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)
-            .map_err(|e| Failure::Run(format!("cannot create {}: {e}", dir.display())))?;
+        fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
     }
-    fs::write(&args.out, &json)
-        .map_err(|e| Failure::Run(format!("cannot write {}: {e}", args.out.display())))?;
+    fs::write(&args.out, &json).map_err(|e| Error::io("write", &args.out, e))?;
 
     let longest: Vec<String> = {
         let mut ids: Vec<u16> =

@@ -11,7 +11,7 @@ use polytope_core::dict::{
 
 use polytope_core::lm::tokenizer::Tokenizer;
 
-use crate::Failure;
+use crate::Error;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -324,7 +324,7 @@ fn check_data_dir(root: &Path, report: &mut Report) {
     }
 }
 
-pub fn run(args: &Args) -> Result<(), Failure> {
+pub fn run(args: &Args) -> Result<(), Error> {
     let (root, is_data) = if args.path.join("index.json").is_file() {
         (args.path.clone(), true)
     } else if args.path.join("manifest.json").is_file() {
@@ -336,7 +336,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         let dir = args.path.parent().unwrap_or(Path::new("")).to_path_buf();
         (dir, name == "index.json")
     } else {
-        return Err(Failure::Usage(format!(
+        return Err(Error::Usage(format!(
             "{} holds neither index.json (a data directory) nor manifest.json (a dictionary \
              directory)",
             args.path.display()
@@ -425,6 +425,6 @@ pub fn run(args: &Args) -> Result<(), Failure> {
             ));
         }
         parts.extend(too_big);
-        Err(Failure::Run(parts.join("; ")))
+        Err(Error::Run(parts.join("; ")))
     }
 }
