@@ -18,6 +18,7 @@ pub mod pages;
 pub mod plot;
 pub mod specs;
 pub mod state;
+pub mod tour;
 pub mod url;
 
 use leptos::prelude::*;
@@ -114,6 +115,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sae") view=pages::sae::SaePage />
                     <Route path=path!("/features") view=pages::features::FeaturesPage />
                     <Route path=path!("/features/*rest") view=pages::features::FeaturesPage />
+                    <Route path=path!("/tour") view=tour::TourPage />
+                    <Route path=path!("/tour/*rest") view=tour::TourPage />
                 </Routes>
             </main>
             <Show when=move || !app.embed>

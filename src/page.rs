@@ -76,6 +76,13 @@ pub fn set_page(name: &'static str) {
     crate::state::set_page(name);
 }
 
+/// Sets the document's title (the tab, bookmarks, shared links).
+pub fn set_title(title: &str) {
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        doc.set_title(title);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

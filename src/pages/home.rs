@@ -13,7 +13,8 @@ pub fn Home() -> impl IntoView {
             <h1>{i18n.tr(Key::Tagline)}</h1>
             <p class="lead">{i18n.tr(Key::HomeLead)}</p>
             <p class="hero-actions">
-                <A href="/toy" attr:class="button">{i18n.tr(Key::HomeStart)}</A>
+                <A href="/tour" attr:class="button" attr:data-testid="start-tour">{i18n.tr(Key::HomeTourStart)}</A>
+                <A href="/toy" attr:class="button secondary">{i18n.tr(Key::HomeStart)}</A>
                 <A href="/sae" attr:class="button secondary">{i18n.tr(Key::HomeSaeLink)}</A>
                 <A href="/features" attr:class="button secondary">{i18n.tr(Key::HomeFeaturesLink)}</A>
                 <A href="/compute" attr:class="button secondary">{i18n.tr(Key::HomeComputeLink)}</A>

@@ -29,7 +29,11 @@ pub fn is_pentagon(met: &InstanceMetrics) -> bool {
 
 /// Superposition grows with sparsity: the densest instance keeps at most `m` features, each
 /// in a dimension of its own, and the sparsest represents clearly more than `m`, sharing.
-pub fn sparsity_made_its_point(dense: &InstanceMetrics, sparse: &InstanceMetrics, m: usize) -> bool {
+pub fn sparsity_made_its_point(
+    dense: &InstanceMetrics,
+    sparse: &InstanceMetrics,
+    m: usize,
+) -> bool {
     let shared = |met: &InstanceMetrics| {
         met.norms
             .iter()
@@ -37,7 +41,9 @@ pub fn sparsity_made_its_point(dense: &InstanceMetrics, sparse: &InstanceMetrics
             .filter(|(n, s)| **n > REPRESENTED_NORM && **s > 0.5)
             .count()
     };
-    represented(dense) <= m && shared(dense) == 0 && represented(sparse) >= m + m / 2 + 1
+    represented(dense) <= m
+        && shared(dense) == 0
+        && represented(sparse) > m + m / 2
         && shared(sparse) * 2 > represented(sparse)
 }
 
@@ -47,14 +53,23 @@ pub fn dims_made_its_point(points: &[(f64, f32)]) -> bool {
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
         return false;
     };
-    let near_half = points.iter().filter(|(_, d)| (d - 0.5).abs() < 0.05).count();
+    let near_half = points
+        .iter()
+        .filter(|(_, d)| (d - 0.5).abs() < 0.05)
+        .count();
     first.1 > 0.85 && last.1 < 0.45 && near_half >= 1
 }
 
 /// Neurons of `W` (`m x n`) that carry two or more features (weights above 0.3).
 pub fn polysemantic_neurons(w: &[f32], m: usize, n: usize) -> usize {
     (0..m)
-        .filter(|k| w[k * n..(k + 1) * n].iter().filter(|x| x.abs() > 0.3).count() >= 2)
+        .filter(|k| {
+            w[k * n..(k + 1) * n]
+                .iter()
+                .filter(|x| x.abs() > 0.3)
+                .count()
+                >= 2
+        })
         .count()
 }
 
@@ -185,7 +200,16 @@ mod tests {
 
     fn pentagon() -> Vec<f32> {
         let tau = std::f32::consts::TAU;
-        plane(&[0.0, tau / 5.0, 2.0 * tau / 5.0, 3.0 * tau / 5.0, 4.0 * tau / 5.0], 1.1)
+        plane(
+            &[
+                0.0,
+                tau / 5.0,
+                2.0 * tau / 5.0,
+                3.0 * tau / 5.0,
+                4.0 * tau / 5.0,
+            ],
+            1.1,
+        )
     }
 
     #[test]
@@ -220,7 +244,11 @@ mod tests {
             regime,
         };
         let three = |top: [Regime; 3], mid: [Regime; 3], low: [Regime; 3]| -> Vec<PhaseCell> {
-            top.iter().chain(&mid).chain(&low).map(|r| cell(*r)).collect()
+            top.iter()
+                .chain(&mid)
+                .chain(&low)
+                .map(|r| cell(*r))
+                .collect()
         };
         let good = three(
             [NotLearned, Dedicated, Dedicated],
@@ -238,7 +266,12 @@ mod tests {
 
     #[test]
     fn dims_per_feature_must_fall_and_pause_at_one_half() {
-        assert!(dims_made_its_point(&[(1.0, 1.0), (2.0, 0.52), (3.0, 0.49), (20.0, 0.2)]));
+        assert!(dims_made_its_point(&[
+            (1.0, 1.0),
+            (2.0, 0.52),
+            (3.0, 0.49),
+            (20.0, 0.2)
+        ]));
         assert!(!dims_made_its_point(&[(1.0, 1.0), (2.0, 0.7), (20.0, 0.2)]));
         assert!(!dims_made_its_point(&[(1.0, 0.6), (2.0, 0.5), (20.0, 0.2)]));
     }

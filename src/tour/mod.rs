@@ -8,6 +8,7 @@
 //! ([`StepCtx::values`], the `{placeholders}` of [`content`]).
 
 pub mod content;
+pub mod goals;
 pub mod text;
 pub mod widgets;
 
@@ -45,7 +46,12 @@ pub fn step_index(path: &str, step_param: Option<&str>) -> Result<usize, String>
 pub fn step_href(i: usize) -> String {
     let keep: Vec<(String, String)> = url::query()
         .into_iter()
-        .filter(|(k, _)| matches!(k.as_str(), "lang" | "projector" | "embed" | "backend" | "theme"))
+        .filter(|(k, _)| {
+            matches!(
+                k.as_str(),
+                "lang" | "projector" | "embed" | "backend" | "theme"
+            )
+        })
         .collect();
     let query = url::build_query(&keep);
     let slug = STEPS[i.min(STEPS.len() - 1)].slug;

@@ -3,6 +3,7 @@
 //! step's address for a projected slide.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use leptos::prelude::*;
 use qrcodegen::{QrCode as Qr, QrCodeEcc};
@@ -17,7 +18,10 @@ const TOKENS: [&str; 2] = ["god_token", "god_promoted"];
 pub enum Piece {
     Text(String),
     /// A value; `token` when it is vocabulary data.
-    Value { text: String, token: bool },
+    Value {
+        text: String,
+        token: bool,
+    },
     /// A placeholder without a value yet.
     Pending(String),
 }
@@ -31,7 +35,7 @@ pub fn pieces(text: &str, values: &BTreeMap<&'static str, String>) -> Vec<Piece>
             break;
         };
         let name = &rest[start + 1..start + len];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             out.push(Piece::Text(rest[..=start].to_owned()));
             rest = &rest[start + 1..];
             continue;
@@ -101,7 +105,7 @@ pub fn QrCode() -> impl IntoView {
     for y in 0..size {
         for x in 0..size {
             if qr.get_module(x, y) {
-                path.push_str(&format!("M{} {}h1v1h-1z", x + 4, y + 4));
+                let _ = write!(path, "M{} {}h1v1h-1z", x + 4, y + 4);
             }
         }
     }
@@ -155,7 +159,9 @@ mod tests {
         let known: Vec<&str> = PLACEHOLDERS.iter().map(|p| p.name).collect();
         let empty = BTreeMap::new();
         for s in STEPS {
-            for t in [s.body_en, s.body_zh, s.try_en, s.try_zh, s.goal_en, s.goal_zh] {
+            for t in [
+                s.body_en, s.body_zh, s.try_en, s.try_zh, s.goal_en, s.goal_zh,
+            ] {
                 for p in pieces(t, &empty) {
                     if let Piece::Pending(name) = p {
                         assert!(known.contains(&name.as_str()), "{}: {{{name}}}", s.slug);

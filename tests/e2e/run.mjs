@@ -5,6 +5,7 @@ import { explorerTests } from './explorer.mjs';
 import { featuresTests } from './features.mjs';
 import { saeTests } from './sae.mjs';
 import { schemaTests } from './schema.mjs';
+import { tourTests } from './tour.mjs';
 import { shellTests } from './shell.mjs';
 
 const { server, base } = await serve();
@@ -17,6 +18,7 @@ explorerTests(ctx);
 saeTests(ctx);
 featuresTests(ctx);
 schemaTests(ctx);
+tourTests(ctx);
 
 const failed = await run();
 await gpu.close();

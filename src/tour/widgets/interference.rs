@@ -31,9 +31,8 @@ pub fn Interference() -> impl IntoView {
     let on = RwSignal::new([true, false, false, false, false]);
     let trained = Memo::new(move |_| {
         run.data.view.with(|v| {
-            v.as_ref().and_then(|v| {
-                pentagon(v).map(|i| (v.w(i).to_vec(), v.b(i).to_vec()))
-            })
+            v.as_ref()
+                .and_then(|v| pentagon(v).map(|i| (v.w(i).to_vec(), v.b(i).to_vec())))
         })
     });
     let check = Memo::new(move |_| {
@@ -64,7 +63,8 @@ pub fn Interference() -> impl IntoView {
             let (out, pre) = goals::outputs(&w, &b, 2, 5, &x);
             (0..5)
                 .map(|i| {
-                    let height = |v: f32| format!("height:{:.0}%", (v.clamp(0.0, 1.5) / 1.5) * 100.0);
+                    let height =
+                        |v: f32| format!("height:{:.0}%", (v.clamp(0.0, 1.5) / 1.5) * 100.0);
                     let wrong = x[i] == 0.0 && out[i] > 0.1;
                     view! {
                         <div class="ibar" class:wrong=wrong data-testid="tour-output">

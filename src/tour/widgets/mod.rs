@@ -44,7 +44,11 @@ pub fn explore_href(slug: &str) -> String {
         "computation" => format!("/toy?{}", toy::COMPUTATION),
         "decoding" => format!("/sae?{}", sae::SETTINGS),
         "scaling" => "/sae?source=lm".to_owned(),
-        "polysemantic" | "real-model" | "god-feature" | "splitting" | "neurons-vs-features"
+        "polysemantic"
+        | "real-model"
+        | "god-feature"
+        | "splitting"
+        | "neurons-vs-features"
         | "universality" => lm::explore_href(slug),
         _ => "/".to_owned(),
     };

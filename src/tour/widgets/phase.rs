@@ -36,9 +36,12 @@ pub fn PhaseChange() -> impl IntoView {
         let done = run.status.get() == RunStatus::Done;
         let cells: Vec<_> = phase.cells.get().into_iter().flatten().collect();
         let res = phase.spec.with(|s| s.resolution as usize);
-        ctx.goal.set(done && goals::phase_made_its_point(&cells, res));
+        ctx.goal
+            .set(done && goals::phase_made_its_point(&cells, res));
     });
-    ctx.report(move || crate::state::PhaseState::of(run, &phase.spec.get_untracked(), &[], phase.classified()));
+    ctx.report(move || {
+        crate::state::PhaseState::of(run, &phase.spec.get_untracked(), &[], phase.classified())
+    });
     view! {
         <div class="tour-run" node_ref=node>
             <PlayBar run hide_speed=true />

@@ -49,7 +49,12 @@ pub fn Decoding() -> impl IntoView {
     let directions = Signal::from(Memo::new(move |_| {
         run.data.view.with(|v| {
             v.as_ref().map_or_else(specs::waiting, |v| {
-                specs::sae_directions(v, rotation.get(), None, i18n.t(Key::SaeDirectionsUnavailable))
+                specs::sae_directions(
+                    v,
+                    rotation.get(),
+                    None,
+                    i18n.t(Key::SaeDirectionsUnavailable),
+                )
             })
         })
     }));

@@ -26,7 +26,8 @@ pub fn Scaling() -> impl IntoView {
     Effect::new(move |_| {
         // The essay's example gives about 2 × 10^10 parameters: the calculator must agree.
         let (_, essay, _) = sae_scale(10_000.0, 100.0);
-        ctx.goal.set((essay / 2e10 - 1.0).abs() < 0.01 && result.get().1 > 0.0);
+        ctx.goal
+            .set((essay / 2e10 - 1.0).abs() < 0.01 && result.get().1 > 0.0);
     });
     ctx.report(move || {
         let (f, p, flop) = result.get_untracked();

@@ -49,7 +49,10 @@ fn RunFrame(run: TmsRun, children: Children) -> impl IntoView {
     }
 }
 
-fn view_memo(run: TmsRun, f: impl Fn(&View) -> PlotSpec + Send + Sync + 'static) -> Signal<PlotSpec> {
+fn view_memo(
+    run: TmsRun,
+    f: impl Fn(&View) -> PlotSpec + Send + Sync + 'static,
+) -> Signal<PlotSpec> {
     Signal::from(Memo::new(move |_| {
         run.data
             .view
@@ -156,18 +159,22 @@ pub fn Sparsity() -> impl IntoView {
             })
         })
     });
-    let norms = |pick: fn(usize) -> usize| {
+    let norms = move |pick: fn(usize) -> usize| {
         view_memo(run, move |v| {
             specs::norms(v, pick(v.cfg.instance_count()), None)
         })
     };
-    let title = |pick: fn(usize) -> usize| {
+    let title = move |pick: fn(usize) -> usize| {
         Signal::derive(move || {
             run.data.view.with(|v| {
                 let d = v
                     .as_ref()
                     .map_or(0.0, |v| v.density(pick(v.cfg.instance_count())));
-                format!("{} · {} {d}", i18n.t(Key::PlotNorms), i18n.t(Key::InstanceDensity))
+                format!(
+                    "{} · {} {d}",
+                    i18n.t(Key::PlotNorms),
+                    i18n.t(Key::InstanceDensity)
+                )
             })
         })
     };
@@ -344,7 +351,13 @@ pub fn Shapes() -> impl IntoView {
         );
     });
     ctx.report(move || {
-        let names = ["digon", "triangle", "tetrahedron", "pentagon", "square-antiprism"];
+        let names = [
+            "digon",
+            "triangle",
+            "tetrahedron",
+            "pentagon",
+            "square-antiprism",
+        ];
         errors
             .get_untracked()
             .iter()
@@ -367,14 +380,14 @@ pub fn Shapes() -> impl IntoView {
         <div class="tour-run" node_ref=node>
             <div class="cards shapes">
                 {runs.iter().map(|(k, run)| {
-                    let run = *run;
-                    let s = &SHAPES[*k];
+                    let (k, run) = (*k, *run);
+                    let s = &SHAPES[k];
                     let spec = view_memo(run, move |v| match best_instance(v, s.target) {
                         Some((i, _)) => specs::vectors(v, i, None, rotation.get()),
                         None => specs::vectors(v, 0, None, rotation.get()),
                     });
                     let title = Signal::derive(move || {
-                        let err = errors.get()[*k];
+                        let err = errors.get()[k];
                         let mark = if err.is_some_and(|e| e < goals::SHAPE_TOLERANCE) { " ✓" } else { "" };
                         format!("{}{mark}", i18n.t(s.key))
                     });

@@ -8,3 +8,4 @@ pub mod model;
 pub mod sample;
 pub mod tokenizer;
 pub mod train;
+pub mod units;

@@ -1,0 +1,116 @@
+// The guided tour: every step's widget computes in the page (here on the CPU path, as for a
+// visitor without WebGPU) and reaches the point its step makes (state().tour.goal_met), in
+// English and in Chinese, moving with the keyboard; embeds, aliases and a slow CPU.
+import { assert, assertNoErrors, openPage, screenshot, state, test, waitForState } from './lib.mjs';
+
+const PHONE = { width: 390, height: 844 };
+// A step's widget must make its point within this long (the issue asks about 20 s on the
+// CPU fallback for the toy-model steps; the language-model steps load and run a model first).
+const GOAL_MS = 90000;
+
+async function waitGoal(page, slug) {
+  try {
+    return await waitForState(
+      page,
+      (s) => window.polytope.state().tour?.step === s && window.polytope.state().tour.goal_met === true,
+      slug,
+      GOAL_MS,
+    );
+  } catch (err) {
+    const t = (await state(page)).tour;
+    throw new Error(`${slug}: goal not met: ${JSON.stringify(t).slice(0, 600)}`);
+  }
+}
+
+async function walk(ctx, lang, viewport) {
+  const q = lang === 'zh' ? '?lang=zh' : '';
+  const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/${q}`, { viewport });
+  await page.click('[data-testid=start-tour]');
+  let s = await waitForState(page, () => window.polytope.state().tour?.index === 0, null, 20000);
+  const steps = s.tour.steps;
+  assert(steps >= 12, `${steps} steps`);
+  const times = [];
+  for (let i = 0; i < steps; i += 1) {
+    s = await state(page);
+    assert(s.tour.index === i, `step ${i}: at ${s.tour.index}`);
+    const t0 = Date.now();
+    await waitGoal(page, s.tour.step);
+    times.push(`${s.tour.step} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const title = await page.textContent('.tour-head .page-title');
+    assert(title.trim() === s.tour.title, `title ${title} / ${s.tour.title}`);
+    if (lang === 'zh') assert(/[\u4e00-\u9fff]/.test(title), `Chinese title: ${title}`);
+    await screenshot(page, `tour-${lang}-${viewport.width}-${String(i + 1).padStart(2, '0')}-${s.tour.step}`);
+    if (i + 1 < steps) {
+      // The keyboard moves on (focus on the page, not in a field).
+      await page.locator('.tour-head').click();
+      await page.keyboard.press('ArrowRight');
+      await waitForState(page, (n) => window.polytope.state().tour?.index === n, i + 1, 20000);
+    }
+  }
+  console.log(`       ${lang} ${viewport.width}px: ${times.join(' · ')}`);
+  assertNoErrors(errors, `tour ${lang}`);
+  await context.close();
+}
+
+export function tourTests(ctx) {
+  test('tour: the home page starts it and every step reaches its point, with the keyboard (English, desktop)', async () => {
+    await walk(ctx, 'en', { width: 1280, height: 860 });
+  });
+
+  test('tour: every step reaches its point in Chinese on a phone', async () => {
+    await walk(ctx, 'zh', PHONE);
+  });
+
+  test('tour: addresses, aliases, an unknown step, and an embed of one step', async () => {
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/tour?step=scaling`);
+    let s = await waitForState(page, () => window.polytope.state().tour?.step === 'scaling', null, 20000);
+    assert(s.tour.goal_met === true, 'the calculator agrees with the essay');
+    const params = await page.textContent('[data-testid=tour-parameters]');
+    assert(/2\.00 × 10\^10/.test(params), `parameters ${params}`);
+    await page.goto(`${ctx.base}/tour/no-such-step`);
+    await page.waitForSelector('[data-testid=tour-unknown]');
+    s = await state(page);
+    assert(s.tour.index === 0, 'an unknown step shows the first one');
+    await context.close();
+
+    const embed = await openPage(ctx.noGpu, `${ctx.base}/tour/five-in-two?embed=1`, { viewport: { width: 720, height: 480 } });
+    await waitGoal(embed.page, 'five-in-two');
+    assert(!(await embed.page.isVisible('.tour-nav')), 'no list of steps in an embed');
+    assert(!(await embed.page.isVisible('.site-header')), 'no site header in an embed');
+    assert(await embed.page.isVisible('.embed-link a'), 'a link back to the tour');
+    await screenshot(embed.page, 'tour-embed-five-in-two');
+    assertNoErrors([...errors, ...embed.errors], 'tour addresses');
+    await embed.context.close();
+  });
+
+  test('tour: with the CPU four times slower, the toy-model steps still reach their point', async () => {
+    for (const slug of ['five-in-two', 'decoding']) {
+      const { page, context } = await openPage(ctx.noGpu, `${ctx.base}/tour/${slug}`);
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      const t0 = Date.now();
+      await waitGoal(page, slug);
+      console.log(`       ${slug} at 4x CPU throttling: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      await context.close();
+    }
+  });
+
+  test('tour: a widget scrolled out of view waits, and goes on when it is back', async () => {
+    const { page, context } = await openPage(ctx.noGpu, `${ctx.base}/tour/sparsity`, { viewport: PHONE });
+    await waitForState(page, () => (window.polytope.state().tour?.widget?.step ?? 0) > 0, null, 30000);
+    await page.evaluate(() => {
+      const spacer = document.createElement('div');
+      spacer.style.height = '5000px';
+      document.querySelector('.tour-step').prepend(spacer);
+      window.scrollTo(0, 0);
+    });
+    await page.waitForSelector('[data-testid=suspended]', { timeout: 10000 });
+    const a = (await state(page)).tour.widget.step;
+    await page.waitForTimeout(1500);
+    const b = (await state(page)).tour.widget.step;
+    assert(a === b, `no training out of view (${a} -> ${b})`);
+    await page.evaluate(() => document.querySelector('.tour-run').scrollIntoView());
+    await waitForState(page, (n) => window.polytope.state().tour.widget.step > n, b, 30000);
+    await context.close();
+  });
+}
