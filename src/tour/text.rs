@@ -35,7 +35,11 @@ pub fn pieces(text: &str, values: &BTreeMap<&'static str, String>) -> Vec<Piece>
             break;
         };
         let name = &rest[start + 1..start + len];
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             out.push(Piece::Text(rest[..=start].to_owned()));
             rest = &rest[start + 1..];
             continue;
