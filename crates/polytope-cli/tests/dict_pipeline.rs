@@ -114,11 +114,69 @@ fn tiny_pipeline_builds_valid_dictionaries() {
         "{text}"
     );
 
-    // A second run resumes: nothing is trained again, the files come out the same.
+    // A second run resumes: nothing is trained again, the files come out the same. Both models
+    // encode the token caches at once (they were deleted): concurrent writers of one file.
+    std::fs::remove_dir_all(work.join("tokens")).unwrap();
+    let model = |m: &'static str| {
+        Command::new(env!("CARGO_BIN_EXE_polytope"))
+            .args([
+                "dict",
+                "train-model",
+                "--work",
+                w,
+                "--model",
+                m,
+                "--steps",
+                "60",
+                "--d-model",
+                "32",
+                "--d-mlp",
+                "64",
+                "--heads",
+                "2",
+                "--ctx",
+                "32",
+                "--batch",
+                "16",
+                "--checkpoint-every",
+                "30",
+            ])
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| model("A"));
+        let b = s.spawn(|| model("B"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for out in [a.unwrap(), b.unwrap()] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("resuming at step 60"), "{stderr}");
+    }
     let again = polytope(&[
         "dict", "pipeline", "--tiny", "--work", w, "--out", o, "--until", "saes",
     ]);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
     assert!(stderr.contains("resuming"), "{stderr}");
+
+    // A truncated dictionary checkpoint is refused with its path: never a silent restart.
+    let state = work.join("sae/a-64/state.bin");
+    let bytes = std::fs::read(&state).unwrap();
+    std::fs::write(&state, &bytes[..bytes.len() / 2]).unwrap();
+    let refused = polytope(&[
+        "dict", "pipeline", "--tiny", "--work", w, "--out", o, "--until", "saes",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&state.display().to_string())
+            && stderr.contains("damaged")
+            && stderr.contains("--restart"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("sae a-64: step"),
+        "nothing trained: {stderr}"
+    );
 }

@@ -324,7 +324,17 @@ fn check_data_dir(root: &Path, report: &mut Report) {
     }
 }
 
+impl Args {
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(mb) = self.max_mb {
+            crate::limits::bound_f64("--max-mb", mb, 0.0, 1e9)?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(args: &Args) -> Result<(), Error> {
+    args.validate()?;
     let (root, is_data) = if args.path.join("index.json").is_file() {
         (args.path.clone(), true)
     } else if args.path.join("manifest.json").is_file() {

@@ -29,7 +29,7 @@ pub use chunk::{
 };
 pub use index::{
     Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry,
-    DictManifest, DictMetrics, FileRef, ModelEntry, TrainingInfo,
+    DictManifest, DictMetrics, FileRef, MAX_CHUNK_FEATURES, MAX_D_SAE, ModelEntry, TrainingInfo,
 };
 pub use list::{
     FLAG_DEAD, FLAG_ULTRALOW, FeatureSummary, LIST_HEADER_LEN, LIST_MAGIC, LIST_RECORD_LEN,
