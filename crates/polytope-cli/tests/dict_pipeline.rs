@@ -114,6 +114,58 @@ fn tiny_pipeline_builds_valid_dictionaries() {
         "{text}"
     );
 
+    // Highlights given to the build are checked against the new data: a note whose claim no
+    // longer holds fails the build (and `validate`), one that holds ships in index.json.
+    let build = |claim: &str| {
+        let file = work.join("highlights.json");
+        std::fs::write(
+            &file,
+            format!(
+                r#"[{{"tag": "first", "dict": "a-64", "index": 0,
+                    "note": {{"en": "The first feature.", "zh": "第一个特征。"}},
+                    "claims": [{claim}]}}]"#
+            ),
+        )
+        .unwrap();
+        polytope(&[
+            "dict",
+            "build",
+            "--work",
+            w,
+            "--out",
+            o,
+            "--dicts",
+            "a-64,a-128,b-64",
+            "--eval-tokens",
+            "16384",
+            "--loss-windows",
+            "64",
+            "--tsne-epochs",
+            "200",
+            "--text-sample",
+            "20000",
+            "--highlights",
+            file.to_str().unwrap(),
+        ])
+    };
+    let broken = build(r#"{"kind": "top-token", "token": "no such token"}"#);
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert_eq!(broken.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(r#"highlight "first": claims[0] about a-64/0"#),
+        "{stderr}"
+    );
+    assert_eq!(polytope(&["dict", "validate", o]).status.code(), Some(1));
+    let held = build(r#"{"kind": "best-match", "min_correlation": -1.0}"#);
+    assert!(
+        held.status.success(),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
+    let index = DataIndex::from_json(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index.highlight("first").map(|h| h.unit.index), Some(0));
+    assert!(polytope(&["dict", "validate", o]).status.success());
+
     // A second run resumes: nothing is trained again, the files come out the same. Both models
     // encode the token caches at once (they were deleted): concurrent writers of one file.
     std::fs::remove_dir_all(work.join("tokens")).unwrap();

@@ -71,6 +71,10 @@ pub struct Args {
     /// Bytes of validation text shipped for the browser to run the model on.
     #[arg(long, default_value_t = 300_000)]
     pub text_sample: usize,
+    /// The story's units for index.json (a JSON list of highlights, docs/dictionary-format.md):
+    /// each claim is checked against the new data and the build fails if one breaks.
+    #[arg(long)]
+    pub highlights: Option<PathBuf>,
     /// t-SNE iterations for the feature map.
     #[arg(long, default_value_t = 750)]
     pub tsne_epochs: usize,
@@ -150,6 +154,7 @@ fn build_bytes(inputs: &Inputs) -> u64 {
 pub fn run(args: &Args) -> Result<(), Error> {
     let started = Instant::now();
     args.validate()?;
+    let highlights = inputs::highlights(args)?;
     let inputs = inputs::load(args)?;
     fits(
         "this build",
@@ -213,7 +218,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             t.elapsed().as_secs_f64()
         );
     }
-    let index = write::index(&inputs, &out, shared, entries)?;
+    let index = write::index(&inputs, &out, shared, entries, highlights)?;
     let report = readme::Report {
         dicts: &dicts,
         universality: &universality,
