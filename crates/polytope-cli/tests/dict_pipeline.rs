@@ -114,11 +114,121 @@ fn tiny_pipeline_builds_valid_dictionaries() {
         "{text}"
     );
 
-    // A second run resumes: nothing is trained again, the files come out the same.
+    // Highlights given to the build are checked against the new data: a note whose claim no
+    // longer holds fails the build (and `validate`), one that holds ships in index.json.
+    let build = |claim: &str| {
+        let file = work.join("highlights.json");
+        std::fs::write(
+            &file,
+            format!(
+                r#"[{{"tag": "first", "dict": "a-64", "index": 0,
+                    "note": {{"en": "The first feature.", "zh": "第一个特征。"}},
+                    "claims": [{claim}]}}]"#
+            ),
+        )
+        .unwrap();
+        polytope(&[
+            "dict",
+            "build",
+            "--work",
+            w,
+            "--out",
+            o,
+            "--dicts",
+            "a-64,a-128,b-64",
+            "--eval-tokens",
+            "16384",
+            "--loss-windows",
+            "64",
+            "--tsne-epochs",
+            "200",
+            "--text-sample",
+            "20000",
+            "--highlights",
+            file.to_str().unwrap(),
+        ])
+    };
+    let broken = build(r#"{"kind": "top-token", "token": "no such token"}"#);
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert_eq!(broken.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(r#"highlight "first": claims[0] about a-64/0"#),
+        "{stderr}"
+    );
+    assert_eq!(polytope(&["dict", "validate", o]).status.code(), Some(1));
+    let held = build(r#"{"kind": "best-match", "min_correlation": -1.0}"#);
+    assert!(
+        held.status.success(),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
+    let index = DataIndex::from_json(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index.highlight("first").map(|h| h.unit.index), Some(0));
+    assert!(polytope(&["dict", "validate", o]).status.success());
+
+    // A second run resumes: nothing is trained again, the files come out the same. Both models
+    // encode the token caches at once (they were deleted): concurrent writers of one file.
+    std::fs::remove_dir_all(work.join("tokens")).unwrap();
+    let model = |m: &'static str| {
+        Command::new(env!("CARGO_BIN_EXE_polytope"))
+            .args([
+                "dict",
+                "train-model",
+                "--work",
+                w,
+                "--model",
+                m,
+                "--steps",
+                "60",
+                "--d-model",
+                "32",
+                "--d-mlp",
+                "64",
+                "--heads",
+                "2",
+                "--ctx",
+                "32",
+                "--batch",
+                "16",
+                "--checkpoint-every",
+                "30",
+            ])
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| model("A"));
+        let b = s.spawn(|| model("B"));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for out in [a.unwrap(), b.unwrap()] {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(stderr.contains("resuming at step 60"), "{stderr}");
+    }
     let again = polytope(&[
         "dict", "pipeline", "--tiny", "--work", w, "--out", o, "--until", "saes",
     ]);
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(again.status.success(), "{stderr}");
     assert!(stderr.contains("resuming"), "{stderr}");
+
+    // A truncated dictionary checkpoint is refused with its path: never a silent restart.
+    let state = work.join("sae/a-64/state.bin");
+    let bytes = std::fs::read(&state).unwrap();
+    std::fs::write(&state, &bytes[..bytes.len() / 2]).unwrap();
+    let refused = polytope(&[
+        "dict", "pipeline", "--tiny", "--work", w, "--out", o, "--until", "saes",
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&state.display().to_string())
+            && stderr.contains("damaged")
+            && stderr.contains("--restart"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("sae a-64: step"),
+        "nothing trained: {stderr}"
+    );
 }

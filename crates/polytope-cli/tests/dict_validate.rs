@@ -232,6 +232,7 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
             variant: variant.name().into(),
             manifest: format!("{dict_rel}/manifest.json"),
         }],
+        highlights: Vec::new(),
     };
     std::fs::write(root.join("index.json"), index.to_json()).unwrap();
     (root, dict)
@@ -535,4 +536,51 @@ fn normalize_scale_is_folded_on_export() {
         assert!((pre(&w, i) - pre(&w2, i)).abs() < 0.05, "feature {i}");
     }
     let _ = std::fs::remove_dir_all(root);
+}
+
+/// Highlights in index.json are checked against the data: a claim that holds passes, one that
+/// does not is named with what the data says, a malformed one fails the index.
+#[test]
+fn highlight_claims_are_checked_against_the_data() {
+    let (root, _) = data_dir("highlights", Variant::TopK);
+    let r = root.to_str().unwrap();
+    let with = |claim: &str| {
+        let mut index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join("index.json")).unwrap()).unwrap();
+        index["highlights"] = serde_json::from_str(&format!(
+            r#"[{{"tag": "bang", "dict": "a-40", "index": 33,
+                "note": {{"en": "Exclamation marks.", "zh": "感叹号。"}},
+                "claims": [{claim}]}}]"#
+        ))
+        .unwrap();
+        std::fs::write(root.join("index.json"), index.to_string()).unwrap();
+        polytope(&["dict", "validate", r])
+    };
+    // Feature 33's top token is token 33, the byte "!".
+    let out = with(r#"{"kind": "top-token", "token": "!"}"#);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let out = with(r#"{"kind": "top-token", "token": "?"}"#);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(
+            r#"highlight "bang": claims[0] about a-40/33: top token is "!", the claim says "?""#
+        ),
+        "{}",
+        stdout(&out)
+    );
+    let out = with(r#"{"kind": "best-match", "min_correlation": 0.5}"#);
+    assert!(
+        stdout(&out).contains("there is no best match"),
+        "{}",
+        stdout(&out)
+    );
+    let out = with(
+        r#"{"kind": "split-edge", "to": {"dict": "a-40", "index": 99}, "min_similarity": 0.5}"#,
+    );
+    assert!(
+        stdout(&out).contains("FAIL  index.json")
+            && stdout(&out).contains("not below its d_sae 40"),
+        "{}",
+        stdout(&out)
+    );
 }

@@ -130,3 +130,28 @@ fn every_shipped_file_decodes_and_the_model_reproduces_its_loss() {
         "public/data holds {total} bytes, over 40 MB"
     );
 }
+
+/// The highlights the tour and the "start here" list use: the story's tags are there, and every
+/// note's claim holds on the shipped data (a rebuild that breaks a note fails here).
+#[test]
+fn every_highlight_claim_holds_on_the_shipped_data() {
+    let index = DataIndex::from_json(&read("index.json")).expect("index.json");
+    for tag in ["god", "god-split", "shared", "quote"] {
+        let h = index
+            .highlight(tag)
+            .unwrap_or_else(|| panic!("no highlight {tag:?}"));
+        assert!(!h.note.en.is_empty() && !h.note.zh.is_empty());
+    }
+    for h in index.highlights() {
+        for c in &h.claims {
+            assert_ne!(
+                c.test,
+                polytope_core::dict::ClaimTest::Unknown,
+                "{}: a claim kind this build cannot check",
+                h.tag
+            );
+        }
+    }
+    let broken = polytope_dict::validate::check_highlights(&data_dir(), &index);
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+}

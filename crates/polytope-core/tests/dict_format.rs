@@ -659,6 +659,7 @@ fn manifest_and_index_json() {
             entry("a-512", "A"),
             entry("b-256", "B"),
         ],
+        highlights: Vec::new(),
     };
     let parsed = DataIndex::from_json(index.to_json().as_bytes()).unwrap();
     assert_eq!(parsed, index);

@@ -2,14 +2,17 @@
 //! keeps the MLP activations (after the ReLU) at a few positions of each, shuffled, in the
 //! activation file format (docs/activation-format.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use polytope_core::dict::checksum;
 use polytope_core::rng::HostRng;
-use polytope_core::sae::{Dtype, write_activation_file};
+use polytope_core::sae::{ActivationFile, Dtype, write_activation_file};
+use serde_json::json;
 
 use crate::Error;
-use crate::work::{load_model, load_tokens, write_atomic};
+use crate::limits::{bound, fits};
+use crate::work::{load_model, load_tokens, note_upgrade, read, write_atomic};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -34,7 +37,73 @@ pub fn acts_path(work: &std::path::Path, model: &str) -> PathBuf {
     work.join(format!("acts-{}.bin", model.to_lowercase()))
 }
 
+/// The metadata field holding the FNV-1a 64 of the data section (16 hex digits): the pipeline
+/// trains from this file, so it is checked like a checkpoint.
+const DATA_CHECKSUM: &str = "data_fnv1a64";
+
+/// The byte offset of the rows in an activation file whose metadata is `meta_len` bytes
+/// (docs/activation-format.md).
+fn data_offset(meta_len: usize) -> usize {
+    (32 + meta_len).next_multiple_of(16)
+}
+
+/// An activation file of `data` (f16) whose metadata records the data section's checksum.
+fn write_checked(d: usize, data: &[f32], mut meta: serde_json::Value) -> Vec<u8> {
+    // The checksum's 16 digits have a fixed width: write once, then fill them in place.
+    meta[DATA_CHECKSUM] = json!("0000000000000000");
+    let mut bytes = write_activation_file(d, data, Dtype::F16, &meta);
+    let meta_len = u32::from_le_bytes([bytes[28], bytes[29], bytes[30], bytes[31]]) as usize;
+    meta[DATA_CHECKSUM] = json!(checksum(&bytes[data_offset(meta_len)..]));
+    let filled = serde_json::to_vec(&meta).unwrap_or_default();
+    if filled.len() == meta_len {
+        bytes[32..32 + meta_len].copy_from_slice(&filled);
+    }
+    bytes
+}
+
+/// Reads the activation file the SAEs train on, checking its data against the checksum in its
+/// metadata. A file written before checksums is accepted once and rewritten with one.
+pub fn read_activations(path: &Path) -> Result<ActivationFile, Error> {
+    let bytes = read(path).map_err(|e| e.hint("run `polytope dict activations` first"))?;
+    let file = ActivationFile::parse(&bytes)
+        .map_err(|e| Error::Run(format!("{}: {e}", path.display())))?;
+    let meta_len = u32::from_le_bytes([bytes[28], bytes[29], bytes[30], bytes[31]]) as usize;
+    let data_sum = checksum(&bytes[data_offset(meta_len)..]);
+    match file.metadata.get(DATA_CHECKSUM).and_then(|v| v.as_str()) {
+        Some(want) if want == data_sum => {}
+        Some(want) => {
+            return Err(Error::Damaged {
+                path: path.to_path_buf(),
+                reason: format!("the rows' checksum is {data_sum}, the metadata says {want}"),
+                fix: "run `polytope dict activations` again".into(),
+            });
+        }
+        None => {
+            drop(bytes);
+            write_atomic(
+                path,
+                &write_checked(file.d_in, &file.data, file.metadata.clone()),
+            )?;
+            note_upgrade(path);
+        }
+    }
+    Ok(file)
+}
+
+impl Args {
+    /// The options' bounds, checked before the model is loaded (the context length is checked
+    /// once it is known).
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.count > 0 && self.per_context > 0 {
+            bound("--count", self.count, 1, 100_000_000)?;
+            bound("--per-context", self.per_context, 1, 1024)?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(args: &Args) -> Result<(), Error> {
+    args.validate()?;
     let model = load_model(&args.work, &args.model)?;
     let ctx = model.config.ctx;
     if args.count == 0 || args.per_context == 0 || args.per_context > ctx {
@@ -42,6 +111,14 @@ pub fn run(args: &Args) -> Result<(), Error> {
             "--count must be positive and --per-context within 1..={ctx}"
         )));
     }
+    // The rows as f32, their f16 file and the shuffle's working copy of a row.
+    fits(
+        "this activation file",
+        (args.count as u64)
+            .saturating_mul(model.config.d_mlp as u64)
+            .saturating_mul(6),
+        "choose a smaller --count",
+    )?;
     let train = load_tokens(&args.work, "train")?;
     if train.len() <= ctx {
         return Err(Error::Run(
@@ -88,7 +165,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             }
         }
     }
-    let meta = serde_json::json!({
+    let meta = json!({
         "source": "polytope dict activations",
         "model": args.model.to_uppercase(),
         "hook": "mlp.post_relu",
@@ -97,7 +174,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         "context_length": ctx,
         "seed": args.seed,
     });
-    let bytes = write_activation_file(d, &data, Dtype::F16, &meta);
+    let bytes = write_checked(d, &data, meta);
     let out = args
         .out
         .clone()

@@ -21,6 +21,15 @@ pub enum Error {
         /// What to run first, when the file comes from an earlier step.
         hint: Option<String>,
     },
+    /// A checkpoint, state or cache a step would resume from is damaged or truncated: refused,
+    /// never silently replaced by a fresh start.
+    #[error("{} is damaged ({reason}); {fix}", path.display())]
+    Damaged {
+        path: PathBuf,
+        reason: String,
+        /// What the user can do (`pass --restart to start over`).
+        fix: String,
+    },
     /// A step failed while running.
     #[error("{0}")]
     Run(String),
@@ -56,7 +65,9 @@ impl Error {
                 source,
                 hint: Some(hint.into()),
             },
-            Self::Io { .. } | Self::Run(_) => Self::Run(format!("{self} ({})", hint.into())),
+            Self::Io { .. } | Self::Run(_) | Self::Damaged { .. } => {
+                Self::Run(format!("{self} ({})", hint.into()))
+            }
             usage @ Self::Usage(_) => usage,
         }
     }

@@ -15,10 +15,14 @@ pub mod backend;
 pub mod build;
 pub mod corpus;
 mod error;
+pub mod limits;
 pub mod model;
 pub mod pipeline;
 pub mod sae;
 pub mod saelens;
+pub mod seal;
+#[cfg(test)]
+mod testutil;
 pub mod tokenizer;
 pub mod validate;
 pub mod work;

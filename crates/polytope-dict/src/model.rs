@@ -2,7 +2,7 @@
 //! checkpoint every few hundred steps and resuming from it when run again.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polytope_core::lm::file::{LmMetadata, to_bytes};
@@ -10,7 +10,11 @@ use polytope_core::lm::model::LmConfig;
 use polytope_core::lm::train::{LmTrainConfig, LmTrainer, evaluate};
 
 use crate::Error;
-use crate::work::{load_tokenizer, load_tokens, model_dir, read, write_atomic};
+use crate::limits::{bound, bound_f64, fits, model_bytes};
+use crate::seal::{open, seal};
+use crate::work::{
+    load_tokenizer, load_tokens, model_dir, note_upgrade, read_if_exists, write_atomic,
+};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -50,6 +54,29 @@ pub struct Args {
     pub json: bool,
 }
 
+/// The kind of a sealed model checkpoint: `LmTrainer::checkpoint`'s bytes.
+const CKPT_KIND: &[u8; 8] = b"POLYCKPT";
+const RESTART: &str = "pass --restart to start over";
+
+/// The checkpoint at `path`, and whether it was written before checksums; `None` when there is
+/// none (or `restart`). A damaged one is an error naming the path, never a fresh start.
+pub fn load_checkpoint(path: &Path, restart: bool) -> Result<Option<(LmTrainer, bool)>, Error> {
+    if restart {
+        return Ok(None);
+    }
+    let Some(bytes) = read_if_exists(path)? else {
+        return Ok(None);
+    };
+    let opened = open(path, CKPT_KIND, bytes, RESTART)?;
+    let trainer =
+        LmTrainer::from_checkpoint(opened.payload()).map_err(|reason| Error::Damaged {
+            path: path.to_path_buf(),
+            reason,
+            fix: RESTART.into(),
+        })?;
+    Ok(Some((trainer, opened.legacy)))
+}
+
 pub fn default_seed(model: &str) -> u32 {
     if model.eq_ignore_ascii_case("b") {
         2
@@ -58,20 +85,62 @@ pub fn default_seed(model: &str) -> u32 {
     }
 }
 
+impl Args {
+    /// The options' bounds, checked before anything is read or allocated.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.model.is_empty()
+            || self.model.len() > 16
+            || !self.model.chars().all(|c| c.is_ascii_alphanumeric())
+        {
+            return Err(Error::Usage(format!(
+                "--model must be a short name like A or B, got {:?}",
+                self.model
+            )));
+        }
+        if self.steps == 0 || self.batch == 0 || self.ctx < 2 || self.ctx > 1024 {
+            return Err(Error::Usage(
+                "--steps and --batch must be positive and --ctx within 2..=1024".into(),
+            ));
+        }
+        bound("--steps", self.steps, 1, 10_000_000)?;
+        bound("--batch", self.batch, 1, 4096)?;
+        bound("--d-model", self.d_model, 1, 4096)?;
+        bound("--d-mlp", self.d_mlp, 1, 65_535)?;
+        bound("--heads", self.heads, 1, 64)?;
+        bound_f64("--lr", self.lr, 1e-8, 1.0)?;
+        bound("--checkpoint-every", self.checkpoint_every, 1, 10_000_000)?;
+        Ok(())
+    }
+}
+
+/// The model and its training, as `args` and a vocabulary of `vocab` tokens make them.
+pub fn configs(args: &Args, vocab: usize) -> Result<(LmConfig, LmTrainConfig), Error> {
+    let config = LmConfig {
+        vocab,
+        d_model: args.d_model,
+        n_heads: args.heads,
+        d_mlp: args.d_mlp,
+        ctx: args.ctx,
+    };
+    config.validate().map_err(Error::Usage)?;
+    let seed = args.seed.unwrap_or_else(|| default_seed(&args.model));
+    let mut tc = LmTrainConfig::recommended(seed, args.steps);
+    tc.batch = args.batch;
+    tc.len = args.ctx;
+    tc.lr = args.lr;
+    Ok((config, tc))
+}
+
 pub fn run(args: &Args) -> Result<(), Error> {
+    args.validate()?;
     let id = args.model.to_uppercase();
-    if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Error::Usage(format!(
-            "--model must be a short name like A or B, got {:?}",
-            args.model
-        )));
-    }
-    if args.steps == 0 || args.batch == 0 || args.ctx < 2 || args.ctx > 1024 {
-        return Err(Error::Usage(
-            "--steps and --batch must be positive and --ctx within 2..=1024".into(),
-        ));
-    }
     let tokenizer = load_tokenizer(&args.work)?;
+    let (config, tc) = configs(args, tokenizer.vocab_size())?;
+    fits(
+        "this model's training",
+        model_bytes(&config, args.batch),
+        "choose a smaller --batch, --ctx, --d-model or --d-mlp",
+    )?;
     let train = load_tokens(&args.work, "train")?;
     let val = load_tokens(&args.work, "val")?;
     if train.len() < args.ctx * 4 || val.len() < args.ctx * 2 {
@@ -81,35 +150,24 @@ pub fn run(args: &Args) -> Result<(), Error> {
             val.len()
         )));
     }
-    let config = LmConfig {
-        vocab: tokenizer.vocab_size(),
-        d_model: args.d_model,
-        n_heads: args.heads,
-        d_mlp: args.d_mlp,
-        ctx: args.ctx,
-    };
-    config.validate().map_err(Error::Usage)?;
-    let mut tc =
-        LmTrainConfig::recommended(args.seed.unwrap_or_else(|| default_seed(&id)), args.steps);
-    tc.batch = args.batch;
-    tc.len = args.ctx;
-    tc.lr = args.lr;
     let dir = model_dir(&args.work, &id);
     let ckpt_path = dir.join("checkpoint.bin");
-    let mut trainer = match read(&ckpt_path) {
-        Ok(bytes) if !args.restart => {
-            let t = LmTrainer::from_checkpoint(&bytes)
-                .map_err(|e| Error::Run(format!("{}: {e} (use --restart)", ckpt_path.display())))?;
+    let mut trainer = match load_checkpoint(&ckpt_path, args.restart)? {
+        Some((t, legacy)) => {
             if t.model.config != config || t.config != tc {
                 return Err(Error::Usage(format!(
                     "{} was written with other settings; use --restart to start over",
                     ckpt_path.display()
                 )));
             }
+            if legacy {
+                write_atomic(&ckpt_path, &seal(CKPT_KIND, &t.checkpoint()))?;
+                note_upgrade(&ckpt_path);
+            }
             eprintln!("model {id}: resuming at step {}", t.step);
             t
         }
-        _ => LmTrainer::new(config, tc),
+        None => LmTrainer::new(config, tc),
     };
     let mut log = String::new();
     // Training time of earlier runs of this model (a resumed run adds to it).
@@ -161,7 +219,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             if step % args.checkpoint_every == 0 || step == tc.steps {
                 let v = evaluate(&trainer.model, &val, tc.len, 64);
                 line["val_loss"] = serde_json::json!(v);
-                write_atomic(&ckpt_path, &trainer.checkpoint())?;
+                write_atomic(&ckpt_path, &seal(CKPT_KIND, &trainer.checkpoint()))?;
             }
             eprintln!("model {id}: {line}");
             let _ = writeln!(log, "{line}");
@@ -229,4 +287,84 @@ fn unigram_entropy(tokens: &[u16], vocab: usize) -> f64 {
             -p * p.ln()
         })
         .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use polytope_core::lm::file::from_bytes as read_model;
+    use polytope_core::lm::tokenizer::Tokenizer;
+
+    use super::*;
+    use crate::testutil::tiny_work;
+    use crate::work::{read, read_text};
+
+    fn tiny_args(work: &Path) -> Args {
+        let mut a: Args = crate::defaults().expect("defaults");
+        a.work = work.to_path_buf();
+        a.steps = 6;
+        (a.d_model, a.d_mlp, a.heads, a.ctx, a.batch) = (16, 32, 2, 16, 4);
+        a
+    }
+
+    fn params(work: &Path) -> Vec<f32> {
+        let bytes = read(&work.join("model-a/model.bin")).expect("model.bin");
+        read_model(&bytes).expect("model file").0.params
+    }
+
+    /// A checkpoint in the format written before checksums (a long run in progress when the
+    /// binary is replaced) resumes, is rewritten sealed, and the run ends exactly where an
+    /// uninterrupted one does.
+    #[test]
+    fn a_legacy_checkpoint_resumes_exactly_and_is_rewritten_with_a_checksum() {
+        let whole = tiny_work("legacy-whole");
+        run(&tiny_args(&whole)).expect("uninterrupted run");
+
+        let work = tiny_work("legacy-resumed");
+        let args = tiny_args(&work);
+        let tokenizer = Tokenizer::from_json(&read_text(&work.join("tokenizer.json")).unwrap())
+            .expect("tokenizer");
+        let (config, tc) = configs(&args, tokenizer.vocab_size()).expect("configs");
+        let train = load_tokens(&work, "train").expect("tokens");
+        let mut t = LmTrainer::new(config, tc);
+        for _ in 0..3 {
+            t.train_step(&train);
+        }
+        let ckpt = work.join("model-a/checkpoint.bin");
+        write_atomic(&ckpt, &t.checkpoint()).expect("legacy checkpoint");
+        assert!(!read(&ckpt).unwrap().starts_with(crate::seal::MAGIC));
+
+        run(&args).expect("resumed run");
+        let sealed = read(&ckpt).unwrap();
+        assert!(sealed.starts_with(crate::seal::MAGIC), "rewritten sealed");
+        assert_eq!(params(&work), params(&whole), "the resumed run diverged");
+        // Sealed now: a second run reads it as such (nothing left to train).
+        run(&args).expect("rerun");
+    }
+
+    /// A damaged checkpoint is refused with its path, never replaced by a fresh start.
+    #[test]
+    fn a_damaged_checkpoint_is_refused_naming_its_path() {
+        let work = tiny_work("damaged-ckpt");
+        let args = tiny_args(&work);
+        run(&args).expect("first run");
+        let ckpt = work.join("model-a/checkpoint.bin");
+        let mut bytes = read(&ckpt).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x10;
+        std::fs::write(&ckpt, &bytes).unwrap();
+        let e = run(&args).expect_err("refused");
+        let msg = e.to_string();
+        assert!(!e.is_usage());
+        assert!(
+            msg.contains(&ckpt.display().to_string()) && msg.contains("checksum"),
+            "{msg}"
+        );
+        assert!(msg.contains("--restart"), "{msg}");
+        std::fs::write(&ckpt, &bytes[..bytes.len() - 7]).unwrap();
+        let msg = run(&args).expect_err("refused").to_string();
+        assert!(msg.contains("truncated"), "{msg}");
+        let mut restart = args.clone();
+        restart.restart = true;
+        run(&restart).expect("--restart starts over");
+    }
 }

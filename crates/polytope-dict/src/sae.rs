@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use polytope_core::sae::{ActivationFile, FileSource, SaeConfig, SaeState, Variant};
+use polytope_core::sae::{FileSource, SaeConfig, SaeState, Variant};
 
 use crate::Error;
-use crate::activations::acts_path;
-use crate::work::{read, write_atomic};
+use crate::activations::{acts_path, read_activations};
+use crate::limits::{bound, bound_f64, fits, sae_bytes};
+use crate::seal::{open, seal};
+use crate::work::{exists, note_upgrade, read, write_atomic};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -52,7 +54,12 @@ pub fn sae_dir(work: &Path, model: &str, d_sae: u32) -> PathBuf {
     work.join("sae").join(sae_id(model, d_sae))
 }
 
-/// A trained (or partly trained) dictionary on disk: its config, then its state.
+/// The kind of a sealed dictionary state (`seal`): the payload is `POLYSAE1`, a JSON header
+/// (config, step, firing statistics), then params, Adam's m and v as f32 LE.
+const STATE_KIND: &[u8; 8] = b"POLYSAE1";
+const RESTART: &str = "pass --restart to start over";
+
+/// A trained (or partly trained) dictionary on disk: its config, then its state, sealed.
 pub fn save_state(path: &Path, cfg: &SaeConfig, state: &SaeState) -> Result<(), Error> {
     let header = serde_json::json!({
         "config": cfg,
@@ -66,7 +73,7 @@ pub fn save_state(path: &Path, cfg: &SaeConfig, state: &SaeState) -> Result<(), 
     })
     .to_string();
     let mut out = Vec::with_capacity(12 + header.len() + state.params.len() * 12);
-    out.extend_from_slice(b"POLYSAE1");
+    out.extend_from_slice(STATE_KIND);
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
     for v in [&state.params, &state.adam_m, &state.adam_v] {
@@ -74,32 +81,50 @@ pub fn save_state(path: &Path, cfg: &SaeConfig, state: &SaeState) -> Result<(), 
             out.extend_from_slice(&x.to_le_bytes());
         }
     }
-    write_atomic(path, &out)
+    write_atomic(path, &seal(STATE_KIND, &out))
 }
 
+/// Reads a dictionary state written by [`save_state`]. A damaged or truncated file is refused
+/// naming its path; one written before checksums is accepted and rewritten sealed.
 pub fn load_state(path: &Path) -> Result<(SaeConfig, SaeState), Error> {
-    let bytes = read(path)?;
-    let bad = |m: &str| Error::Run(format!("{}: {m}", path.display()));
-    if bytes.len() < 12 || &bytes[..8] != b"POLYSAE1" {
-        return Err(bad("not a dictionary state file"));
+    let opened = open(path, STATE_KIND, read(path)?, RESTART)?;
+    let (cfg, state) = parse_state(opened.payload()).map_err(|reason| Error::Damaged {
+        path: path.to_path_buf(),
+        reason,
+        fix: RESTART.into(),
+    })?;
+    if opened.legacy {
+        save_state(path, &cfg, &state)?;
+        note_upgrade(path);
     }
-    let hl = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
+    Ok((cfg, state))
+}
+
+/// The payload of a state file (`POLYSAE1`...), every length checked before it is used.
+fn parse_state(bytes: &[u8]) -> Result<(SaeConfig, SaeState), String> {
+    if bytes.len() < 12 || &bytes[..8] != STATE_KIND {
+        return Err("not a dictionary state file".into());
+    }
+    let hl = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
     let header: serde_json::Value = bytes
-        .get(12..12 + hl)
+        .get(12..12usize.saturating_add(hl))
         .and_then(|h| serde_json::from_slice(h).ok())
-        .ok_or_else(|| bad("header unreadable"))?;
+        .ok_or("header unreadable")?;
     let cfg: SaeConfig =
-        serde_json::from_value(header["config"].clone()).map_err(|e| bad(&e.to_string()))?;
-    let n = header["params"]
-        .as_u64()
-        .ok_or_else(|| bad("no parameter count"))? as usize;
+        serde_json::from_value(header["config"].clone()).map_err(|e| e.to_string())?;
+    let n = usize::try_from(header["params"].as_u64().ok_or("no parameter count")?)
+        .map_err(|e| e.to_string())?;
     let body = &bytes[12 + hl..];
-    if body.len() != n * 12 {
-        return Err(bad("truncated"));
+    if Some(body.len()) != n.checked_mul(12) {
+        return Err(format!(
+            "truncated: {} bytes of parameters, {n} parameters need {}",
+            body.len(),
+            n.saturating_mul(12)
+        ));
     }
     let floats: Vec<f32> = body
         .chunks_exact(4)
-        .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
     let field = |name: &str| header[name].clone();
     let state = SaeState {
@@ -107,9 +132,8 @@ pub fn load_state(path: &Path) -> Result<(SaeConfig, SaeState), Error> {
         params: floats[..n].to_vec(),
         adam_m: floats[n..2 * n].to_vec(),
         adam_v: floats[2 * n..].to_vec(),
-        last_fired: serde_json::from_value(field("last_fired")).map_err(|e| bad(&e.to_string()))?,
-        window_fired: serde_json::from_value(field("window_fired"))
-            .map_err(|e| bad(&e.to_string()))?,
+        last_fired: serde_json::from_value(field("last_fired")).map_err(|e| e.to_string())?,
+        window_fired: serde_json::from_value(field("window_fired")).map_err(|e| e.to_string())?,
         window_inputs: header["window_inputs"].as_u64().unwrap_or(0),
         densities: serde_json::from_value(field("densities")).unwrap_or_default(),
         input_scale: header["input_scale"].as_f64().unwrap_or(1.0) as f32,
@@ -138,21 +162,57 @@ pub fn config_for(args: &Args, d_in: u32) -> Result<SaeConfig, Error> {
     Ok(cfg)
 }
 
+impl Args {
+    /// The options' bounds (those of `SaeConfig::validate`), checked before the activation
+    /// file is read.
+    pub fn validate(&self) -> Result<(), Error> {
+        if Variant::from_name(&self.variant).is_none() {
+            return Err(Error::Usage(format!(
+                "--variant {:?}: expected l1-2023, l1-2024, topk or jumprelu",
+                self.variant
+            )));
+        }
+        bound("--d-sae", self.d_sae, 1, 131_072)?;
+        bound("--k", self.k, 1, self.d_sae)?;
+        bound("--batch", self.batch, 1, 65_536)?;
+        bound("--steps", self.steps, 1, 100_000_000)?;
+        if let Some(l1) = self.l1 {
+            bound_f64("--l1", f64::from(l1), 0.0, 1e3)?;
+        }
+        if let Some(lr) = self.lr {
+            bound_f64("--lr", lr, 1e-8, 1.0)?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(args: &Args) -> Result<(), Error> {
+    args.validate()?;
     let path = acts_path(&args.work, &args.model);
-    let bytes = read(&path).map_err(|e| e.hint("run `polytope dict activations` first"))?;
-    let file = ActivationFile::parse(&bytes)
-        .map_err(|e| Error::Run(format!("{}: {e}", path.display())))?;
-    drop(bytes);
+    // The file is read whole: its bytes and its rows as f32.
+    let len = std::fs::metadata(&path)
+        .map_err(|e| Error::io("read", &path, e).hint("run `polytope dict activations` first"))?
+        .len();
+    fits(
+        &format!("reading {}", path.display()),
+        len.saturating_mul(3),
+        "sample fewer activations",
+    )?;
+    let file = read_activations(&path)?;
     let rows = file.count;
     let cfg = config_for(args, file.d_in as u32)?;
+    fits(
+        "this dictionary's training",
+        sae_bytes(&cfg),
+        "choose a smaller --d-sae or --batch",
+    )?;
     let dir = sae_dir(&args.work, &args.model, args.d_sae);
     let state_path = dir.join("state.bin");
     let source = Box::new(FileSource::new(file, cfg.seed, path.display().to_string()));
     let mut resume = None;
-    if !args.restart
-        && let Ok((old_cfg, state)) = load_state(&state_path)
-    {
+    // Only a missing state starts afresh; a damaged one is refused (see `load_state`).
+    if !args.restart && exists(&state_path)? {
+        let (old_cfg, state) = load_state(&state_path)?;
         if old_cfg != cfg {
             return Err(Error::Usage(format!(
                 "{} was written with other settings; use --restart",
@@ -224,4 +284,64 @@ pub fn run(args: &Args) -> Result<(), Error> {
         seconds
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use polytope_core::sae::{SaeTrainer, SyntheticSource, SyntheticSpec};
+
+    use super::*;
+    use crate::seal::{HEADER_LEN, MAGIC};
+    use crate::testutil::scratch;
+
+    fn state() -> (SaeConfig, SaeState) {
+        let cfg = SaeConfig::recommended(Variant::TopK, 8, 16, 20);
+        let source = Box::new(SyntheticSource::new(SyntheticSpec::default_for(8, 12)));
+        let mut t = SaeTrainer::new(cfg.clone(), source).expect("trainer");
+        t.run_steps(3).expect("steps");
+        (cfg, t.state().clone())
+    }
+
+    #[test]
+    fn a_legacy_state_is_accepted_once_and_rewritten_with_a_checksum() {
+        let dir = scratch("legacy-state");
+        let path = dir.join("state.bin");
+        let (cfg, st) = state();
+        save_state(&path, &cfg, &st).expect("saved");
+        let sealed = read(&path).unwrap();
+        assert!(sealed.starts_with(MAGIC));
+        // The file as the pipeline wrote it before checksums: the bare payload.
+        std::fs::write(&path, &sealed[HEADER_LEN..]).unwrap();
+        let (cfg2, st2) = load_state(&path).expect("legacy accepted");
+        assert_eq!((cfg2, st2.params, st2.step), (cfg, st.params, st.step));
+        assert_eq!(read(&path).unwrap(), sealed, "rewritten sealed, same state");
+    }
+
+    #[test]
+    fn a_truncated_or_damaged_state_is_refused_naming_its_path() {
+        let dir = scratch("damaged-state");
+        let path = dir.join("state.bin");
+        let (cfg, st) = state();
+        save_state(&path, &cfg, &st).expect("saved");
+        let bytes = read(&path).unwrap();
+        for (damaged, needle) in [
+            (bytes[..bytes.len() - 4].to_vec(), "truncated"),
+            (bytes[HEADER_LEN..bytes.len() - 4].to_vec(), "truncated"),
+            (
+                {
+                    let mut b = bytes.clone();
+                    b[bytes.len() - 9] ^= 0x40;
+                    b
+                },
+                "checksum",
+            ),
+        ] {
+            std::fs::write(&path, &damaged).unwrap();
+            let msg = load_state(&path).expect_err("refused").to_string();
+            assert!(
+                msg.contains(&path.display().to_string()) && msg.contains(needle),
+                "{msg}"
+            );
+        }
+    }
 }

@@ -372,7 +372,7 @@ pub fn read_saelens(dir: &Path) -> Result<(SaeWeights, Value), String> {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    std::fs::write(path, bytes).map_err(|e| Error::io("write", path, e))
+    crate::work::write_atomic(path, bytes)
 }
 
 fn read_checked(dir: &Path, r: &FileRef) -> Result<Vec<u8>, Error> {
@@ -391,6 +391,9 @@ fn context_from_index(dict: &Path, model: &str) -> Option<u32> {
 }
 
 pub fn run_export(args: &ExportArgs) -> Result<(), Error> {
+    if let Some(c) = args.context_size {
+        crate::limits::bound("--context-size", c, 1, 1 << 20)?;
+    }
     let manifest_path = args.dict.join("manifest.json");
     let bytes = std::fs::read(&manifest_path)
         .map_err(|e| Error::Usage(format!("cannot read {}: {e}", manifest_path.display())))?;

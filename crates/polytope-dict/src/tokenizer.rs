@@ -36,13 +36,21 @@ fn read(path: &std::path::Path) -> Result<String, Error> {
 }
 
 #[allow(clippy::cast_precision_loss)]
-pub fn run(args: &Args) -> Result<(), Error> {
-    if args.vocab <= 256 || args.vocab > MAX_VOCAB {
-        return Err(Error::Usage(format!(
-            "--vocab must be between 257 and {MAX_VOCAB}, not {}",
-            args.vocab
-        )));
+impl Args {
+    /// The options' bounds, checked before the corpus is read.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.vocab <= 256 || self.vocab > MAX_VOCAB {
+            return Err(Error::Usage(format!(
+                "--vocab must be between 257 and {MAX_VOCAB}, not {}",
+                self.vocab
+            )));
+        }
+        Ok(())
     }
+}
+
+pub fn run(args: &Args) -> Result<(), Error> {
+    args.validate()?;
     let train = read(&args.corpus.join("train.txt"))?;
     let val = read(&args.corpus.join("val.txt"))?;
     if train.is_empty() {
@@ -78,10 +86,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
     top.truncate(30);
 
     let json = tokenizer.to_json();
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-    }
-    fs::write(&args.out, &json).map_err(|e| Error::io("write", &args.out, e))?;
+    crate::work::write_atomic(&args.out, json.as_bytes())?;
 
     let longest: Vec<String> = {
         let mut ids: Vec<u16> =

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use polytope_core::dict::{
-    DataIndex, DictError, DictManifest, FeatureSummary, FileRef, SaeWeights, decode_chunk,
-    decode_list,
+    DataIndex, DictError, DictManifest, FeatureSummary, FileRef, SaeWeights, UnitRecords, UnitRef,
+    decode_chunk, decode_chunk_feature, decode_list,
 };
 
 use polytope_core::lm::tokenizer::Tokenizer;
@@ -322,9 +322,72 @@ fn check_data_dir(root: &Path, report: &mut Report) {
         };
         check_dictionary(root, &prefix, &m, &checks, report);
     }
+    for e in check_highlights(root, &index) {
+        report.fail("index.json", 0, e);
+    }
+}
+
+/// The records of one unit of a data directory, read and checked against their references.
+fn unit_data(root: &Path, index: &DataIndex, unit: &UnitRef) -> Result<UnitRecords, String> {
+    let entry = index
+        .dictionary(&unit.dict)
+        .ok_or_else(|| format!("dictionary {:?} is not in the index", unit.dict))?;
+    let read = |rel: &str| std::fs::read(root.join(rel)).map_err(|e| format!("{rel}: {e}"));
+    let m = DictManifest::from_json(&read(&entry.manifest)?)
+        .map_err(|e| format!("{}: {e}", entry.manifest))?;
+    let dir = entry.manifest.rsplit_once('/').map_or("", |(d, _)| d);
+    let file = |r: &FileRef| -> Result<Vec<u8>, String> {
+        let rel = join(dir, &r.path);
+        let bytes = read(&rel)?;
+        r.check(&bytes).map_err(|e| format!("{rel}: {e}"))?;
+        Ok(bytes)
+    };
+    let list =
+        decode_list(&file(&m.list)?, m.d_sae, Some(index.vocab)).map_err(|e| e.to_string())?;
+    let summary = list
+        .get(unit.index as usize)
+        .cloned()
+        .ok_or_else(|| format!("{}/{} is not in the list", unit.dict, unit.index))?;
+    let (c, r) = m
+        .chunk_for(unit.index)
+        .ok_or_else(|| format!("{}/{} is in no chunk", unit.dict, unit.index))?;
+    let ctx = m.chunk_context(c, Some(index.eval_token_count()), Some(index.vocab));
+    let detail = decode_chunk_feature(&file(r)?, &ctx, unit.index).map_err(|e| e.to_string())?;
+    Ok(UnitRecords::new(summary, detail, &m))
+}
+
+/// Checks every highlight's claims against a data directory; returns what fails.
+pub fn check_highlights(root: &Path, index: &DataIndex) -> Vec<String> {
+    if index.highlights().is_empty() {
+        return Vec::new();
+    }
+    let tokenizer = std::fs::read_to_string(root.join(&index.tokenizer.path))
+        .map_err(|e| e.to_string())
+        .and_then(|t| Tokenizer::from_json(&t).map_err(|e| e.to_string()));
+    let tokenizer = match tokenizer {
+        Ok(t) => t,
+        Err(e) => return vec![format!("highlights: the tokenizer does not load: {e}")],
+    };
+    let text = |t: u16| tokenizer.token_text(t);
+    let unit = |u: &UnitRef| unit_data(root, index, u);
+    index
+        .highlights()
+        .iter()
+        .filter_map(|h| h.check(&unit, &text).err())
+        .collect()
+}
+
+impl Args {
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some(mb) = self.max_mb {
+            crate::limits::bound_f64("--max-mb", mb, 0.0, 1e9)?;
+        }
+        Ok(())
+    }
 }
 
 pub fn run(args: &Args) -> Result<(), Error> {
+    args.validate()?;
     let (root, is_data) = if args.path.join("index.json").is_file() {
         (args.path.clone(), true)
     } else if args.path.join("manifest.json").is_file() {

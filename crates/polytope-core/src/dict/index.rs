@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::chunk::{ChunkContext, MAX_WINDOW_SIDE};
+use super::highlights::Highlight;
 use super::list::list_len;
 use super::weights::weights_len;
 use super::{DictError, invalid, is_safe_id, is_safe_path};
@@ -141,6 +142,10 @@ pub struct DataIndex {
     pub text_sample: FileRef,
     pub models: Vec<ModelEntry>,
     pub dictionaries: Vec<DictEntry>,
+    /// Units that tell the paper's story, each with notes and checkable claims (optional: an
+    /// index without them, or a reader that ignores them, is still version 1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub highlights: Vec<Highlight>,
 }
 
 /// Reads `format` and `version` before the rest, so that a newer major version is reported as
@@ -194,7 +199,10 @@ fn id(value: &str, what: &str) -> Result<(), DictError> {
     }
 }
 
-fn distinct<'a>(items: impl Iterator<Item = &'a str>, what: &str) -> Result<(), DictError> {
+pub(super) fn distinct<'a>(
+    items: impl Iterator<Item = &'a str>,
+    what: &str,
+) -> Result<(), DictError> {
     let mut seen = std::collections::BTreeSet::new();
     for item in items {
         if !seen.insert(item) {
@@ -310,7 +318,7 @@ impl DataIndex {
             self.dictionaries.iter().map(|d| d.manifest.as_str()),
             "manifest path",
         )?;
-        Ok(())
+        self.validate_highlights()
     }
 
     /// Checks a dictionary's manifest against its index entry and the other dictionaries

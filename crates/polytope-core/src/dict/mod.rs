@@ -5,6 +5,7 @@
 //!
 //! - [`DataIndex`] (`index.json`): the tokenizer, the evaluation tokens, the models and the
 //!   dictionaries of a data directory.
+//! - [`Highlight`] (`index.json`'s `highlights`): the story's units with notes and claims.
 //! - [`DictManifest`] (`dict/<id>/manifest.json`): one dictionary's settings, metrics and files.
 //! - [`encode_list`] / [`decode_list`] (`list.bin`): a [`FeatureSummary`] per feature.
 //! - [`SaeWeights`] (`weights.bin`): the SAE's parameters in f16.
@@ -16,6 +17,7 @@
 
 mod bytes;
 mod chunk;
+mod highlights;
 mod index;
 mod list;
 mod weights;
@@ -27,9 +29,12 @@ pub use chunk::{
     MAX_WINDOW_SIDE, NeuronWeight, QuantileGroup, SplitEdge, chunk_file_name, decode_chunk,
     decode_chunk_feature, encode_chunk,
 };
+pub use highlights::{
+    Claim, ClaimTest, Highlight, MAX_HIGHLIGHTS, MAX_NOTE_CHARS, Note, UnitRecords, UnitRef,
+};
 pub use index::{
     Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry,
-    DictManifest, DictMetrics, FileRef, ModelEntry, TrainingInfo,
+    DictManifest, DictMetrics, FileRef, MAX_CHUNK_FEATURES, MAX_D_SAE, ModelEntry, TrainingInfo,
 };
 pub use list::{
     FLAG_DEAD, FLAG_ULTRALOW, FeatureSummary, LIST_HEADER_LEN, LIST_MAGIC, LIST_RECORD_LEN,

@@ -169,7 +169,7 @@ impl LmTrainer {
         }
         let hl = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes")) as usize;
         let header = bytes
-            .get(12..12 + hl)
+            .get(12..12usize.saturating_add(hl))
             .ok_or("checkpoint header truncated")?;
         let header: serde_json::Value =
             serde_json::from_slice(header).map_err(|e| format!("checkpoint header: {e}"))?;
@@ -179,16 +179,17 @@ impl LmTrainer {
         let train: LmTrainConfig = serde_json::from_value(header["train"].clone())
             .map_err(|e| format!("checkpoint train config: {e}"))?;
         let step = header["step"].as_u64().ok_or("checkpoint step missing")? as u32;
-        let mut t = Self::new(model, train);
-        let n = t.m.len();
+        // The body's length is checked before anything of the header's size is allocated.
+        let n = model.layout().len;
         let body = &bytes[12 + hl..];
-        if body.len() != n * 12 {
+        if Some(body.len()) != n.checked_mul(12) {
             return Err(format!(
-                "checkpoint body is {} bytes, expected {} for {n} parameters",
+                "checkpoint body is {} bytes, expected {} for {n} parameters (truncated?)",
                 body.len(),
-                n * 12
+                n.saturating_mul(12)
             ));
         }
+        let mut t = Self::new(model, train);
         let mut it = body
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")));

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use polytope_core::dict::Highlight;
 use polytope_core::lm::file::{LmMetadata, from_bytes as read_model};
 use polytope_core::lm::model::LmModel;
 
@@ -51,6 +52,27 @@ pub fn parse_id(id: &str) -> Result<(String, u32), Error> {
         return Err(Error::Usage(format!("--dicts: {id:?}: bad model name")));
     }
     Ok((m.to_uppercase(), size))
+}
+
+/// The highlights of `--highlights` (none without it), parsed before anything else is read.
+pub fn highlights(args: &Args) -> Result<Vec<Highlight>, Error> {
+    let Some(path) = &args.highlights else {
+        return Ok(Vec::new());
+    };
+    let text = read(path)?;
+    if text.len() > 1 << 20 {
+        return Err(Error::Usage(format!(
+            "{}: {} bytes; a highlights file is at most 1 MiB",
+            path.display(),
+            text.len()
+        )));
+    }
+    serde_json::from_slice(&text).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a JSON list of highlights: {e}",
+            path.display()
+        ))
+    })
 }
 
 pub fn load(args: &Args) -> Result<Inputs, Error> {

@@ -23,7 +23,11 @@ mod write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use inputs::Inputs;
+use polytope_core::dict::MAX_CHUNK_FEATURES;
+
 use crate::Error;
+use crate::limits::{bound, bound_f64, fits};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -67,6 +71,10 @@ pub struct Args {
     /// Bytes of validation text shipped for the browser to run the model on.
     #[arg(long, default_value_t = 300_000)]
     pub text_sample: usize,
+    /// The story's units for index.json (a JSON list of highlights, docs/dictionary-format.md):
+    /// each claim is checked against the new data and the build fails if one breaks.
+    #[arg(long)]
+    pub highlights: Option<PathBuf>,
     /// t-SNE iterations for the feature map.
     #[arg(long, default_value_t = 750)]
     pub tsne_epochs: usize,
@@ -81,22 +89,78 @@ fn dict_failure(what: &str) -> impl Fn(polytope_core::dict::DictError) -> Error 
     move |e| Error::Run(format!("{what}: {e}"))
 }
 
-fn check_args(args: &Args) -> Result<(), Error> {
-    if args.dicts.is_empty() {
-        return Err(Error::Usage("--dicts names no dictionary".into()));
+impl Args {
+    /// The options' bounds, checked before anything is read: every count that ends up in a
+    /// `u8` of the chunk format is at most 255, sizes within the format's limits.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.dicts.is_empty() {
+            return Err(Error::Usage("--dicts names no dictionary".into()));
+        }
+        if self.before > 32
+            || self.after > 32
+            || self.chunk == 0
+            || self.top == 0
+            || self.groups == 0
+        {
+            return Err(Error::Usage(
+                "--before/--after must be at most 32; --chunk, --top and --groups positive".into(),
+            ));
+        }
+        bound("--dicts (count)", self.dicts.len(), 1, 64)?;
+        for id in &self.dicts {
+            let (_, size) = inputs::parse_id(id)?;
+            bound("--dicts (size)", size, 1, 131_072)?;
+        }
+        bound("--eval-tokens", self.eval_tokens, 1, 10_000_000)?;
+        bound("--loss-windows", self.loss_windows, 1, 1_000_000)?;
+        bound("--top", self.top, 1, 255)?;
+        bound("--groups", self.groups, 1, 255)?;
+        bound("--per-group", self.per_group, 1, 255)?;
+        bound("--chunk", self.chunk, 1, MAX_CHUNK_FEATURES)?;
+        bound_f64("--ultralow", f64::from(self.ultralow), 1e-12, 1.0)?;
+        bound("--text-sample", self.text_sample, 1, 100_000_000)?;
+        bound("--tsne-epochs", self.tsne_epochs, 1, 100_000)?;
+        Ok(())
     }
-    if args.before > 32 || args.after > 32 || args.chunk == 0 || args.top == 0 || args.groups == 0 {
-        return Err(Error::Usage(
-            "--before/--after must be at most 32; --chunk, --top and --groups positive".into(),
-        ));
-    }
-    Ok(())
+}
+
+/// Bytes the build holds at its peak: every model's activations over the evaluation tokens,
+/// every dictionary's sparse codes (at most 64 active features a token assumed for the
+/// estimate) and the largest co-occurrence matrices (three `[d_sae, d_sae']` f32 matrices for
+/// a split pair).
+fn build_bytes(inputs: &Inputs) -> u64 {
+    let n = inputs.n_eval as u64;
+    let acts: u64 = inputs
+        .models
+        .values()
+        .map(|m| n * m.lm.config.d_mlp as u64 * 4)
+        .sum();
+    let codes = inputs.ids.len() as u64 * n * 64 * 8;
+    let pair = inputs
+        .ids
+        .iter()
+        .flat_map(|(_, a)| {
+            inputs
+                .ids
+                .iter()
+                .map(move |(_, b)| u64::from(*a) * u64::from(*b))
+        })
+        .max()
+        .unwrap_or(0)
+        * 12;
+    acts + codes + pair
 }
 
 pub fn run(args: &Args) -> Result<(), Error> {
     let started = Instant::now();
-    check_args(args)?;
+    args.validate()?;
+    let highlights = inputs::highlights(args)?;
     let inputs = inputs::load(args)?;
+    fits(
+        "this build",
+        build_bytes(&inputs),
+        "choose fewer --eval-tokens or smaller dictionaries",
+    )?;
     eprintln!(
         "build: {} evaluation tokens, {} dictionaries",
         inputs.n_eval,
@@ -154,7 +218,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
             t.elapsed().as_secs_f64()
         );
     }
-    let index = write::index(&inputs, &out, shared, entries)?;
+    let index = write::index(&inputs, &out, shared, entries, highlights)?;
     let report = readme::Report {
         dicts: &dicts,
         universality: &universality,

@@ -181,6 +181,21 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
             "\nTowards Monosemanticity reports 0.72 for features and 0.46 for neurons.\n"
         );
     }
+    if !index.highlights().is_empty() {
+        let _ = writeln!(
+            r,
+            "## Highlights\n\nThe units `index.json` lists as the story's (each note's claims are \
+             checked against this data by `polytope dict validate`):\n"
+        );
+        for h in index.highlights() {
+            let _ = writeln!(
+                r,
+                "- `{}`: {}/{}: {}",
+                h.tag, h.unit.dict, h.unit.index, h.note.en
+            );
+        }
+        let _ = writeln!(r);
+    }
     r
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use polytope_core::dict::{
     Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry,
-    DictManifest, FeatureDetail, FeatureSummary, FileRef, ModelEntry, TrainingInfo,
+    DictManifest, FeatureDetail, FeatureSummary, FileRef, Highlight, ModelEntry, TrainingInfo,
     chunk_file_name, encode_chunk, encode_list,
 };
 use polytope_core::sae::Variant;
@@ -189,6 +189,7 @@ pub fn index(
     out: &Out,
     shared: Shared,
     dictionaries: Vec<DictEntry>,
+    highlights: Vec<Highlight>,
 ) -> Result<DataIndex, Error> {
     let index = DataIndex {
         format: DATA_FORMAT.into(),
@@ -199,9 +200,20 @@ pub fn index(
         text_sample: shared.text_sample,
         models: shared.models,
         dictionaries,
+        highlights,
     };
     index.validate().map_err(dict_failure("index.json"))?;
     out.put("index.json", index.to_json().as_bytes())?;
+    // Written either way (the directory stays consistent and `dict validate` names the same
+    // failures), but a note the new data no longer supports fails the build.
+    let broken = crate::validate::check_highlights(&out.root, &index);
+    if !broken.is_empty() {
+        return Err(Error::Run(format!(
+            "{} highlight claims no longer hold on the new data (fix the notes in --highlights):\n{}",
+            broken.len(),
+            broken.join("\n")
+        )));
+    }
     Ok(index)
 }
 

@@ -20,6 +20,7 @@ use std::time::Instant;
 use sources::{SOURCES, load};
 
 use crate::Error;
+use crate::limits::bound;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -134,16 +135,27 @@ fn notice() -> String {
     s
 }
 
+impl Args {
+    /// The options' bounds, checked before anything is fetched.
+    pub fn validate(&self) -> Result<(), Error> {
+        if !(0.0..=0.5).contains(&self.val_fraction) {
+            return Err(Error::Usage(format!(
+                "--val-fraction must be between 0 and 0.5, not {}",
+                self.val_fraction
+            )));
+        }
+        if self.slice == Some(0) {
+            return Err(Error::Usage("--slice must be positive".into()));
+        }
+        if let Some(slice) = self.slice {
+            bound("--slice", slice, 1, 1 << 30)?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(args: &Args) -> Result<(), Error> {
-    if !(0.0..=0.5).contains(&args.val_fraction) {
-        return Err(Error::Usage(format!(
-            "--val-fraction must be between 0 and 0.5, not {}",
-            args.val_fraction
-        )));
-    }
-    if args.slice == Some(0) {
-        return Err(Error::Usage("--slice must be positive".into()));
-    }
+    args.validate()?;
     let cache = std::path::absolute(&args.cache)
         .map_err(|e| Error::Usage(format!("bad --cache {}: {e}", args.cache.display())))?;
     let started = Instant::now();
