@@ -115,7 +115,17 @@ impl DensitySpec {
                 Err(format!("densities must be in (0, 1], got {p}"))
             }
         };
-        let spec = if let Some(rest) = s.strip_prefix("sweep:") {
+        // The count is checked before any list is built: a URL may ask for billions.
+        let check_count = |count: u64| {
+            if count == 0 || count > u64::from(MAX_TOY_INSTANCES) {
+                Err(format!(
+                    "between 1 and {MAX_TOY_INSTANCES} densities (one per instance), got {count}"
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(rest) = s.strip_prefix("sweep:") {
             let parts: Vec<&str> = rest.split(':').collect();
             if parts.len() != 3 {
                 return Err(format!(
@@ -125,25 +135,20 @@ impl DensitySpec {
             let count: u32 = parts[2]
                 .parse()
                 .map_err(|_| format!("sweep count {:?} is not a whole number", parts[2]))?;
-            Self::Sweep {
+            check_count(u64::from(count))?;
+            Ok(Self::Sweep {
                 from: check(parse_f32(parts[0])?)?,
                 to: check(parse_f32(parts[1])?)?,
                 count,
-            }
+            })
         } else {
+            check_count(s.split(',').count() as u64)?;
             let values = s
                 .split(',')
                 .map(|v| parse_f32(v).and_then(check))
                 .collect::<Result<Vec<f32>, String>>()?;
-            Self::List { values }
-        };
-        let count = spec.values().len();
-        if count == 0 || count > MAX_TOY_INSTANCES as usize {
-            return Err(format!(
-                "between 1 and {MAX_TOY_INSTANCES} densities (one per instance), got {count}"
-            ));
+            Ok(Self::List { values })
         }
-        Ok(spec)
     }
 }
 
@@ -519,5 +524,20 @@ mod tests {
         assert_eq!(s.steps, 500);
         let (_, errors) = TmsSettings::from_pairs([("preset", "nope")]);
         assert_eq!(errors[0].name, "preset");
+    }
+
+    #[test]
+    fn a_huge_density_count_is_refused_before_any_list_is_built() {
+        // 4e9 densities would be 16 GB of f32 (a capacity overflow in 32-bit wasm).
+        for density in ["sweep:1:0.5:600000000", "sweep:1:0.5:4000000000"] {
+            let err = DensitySpec::parse(density).unwrap_err();
+            assert!(err.contains("between 1 and 4096 densities"), "{err}");
+        }
+        let list = vec!["0.5"; 4097].join(",");
+        let err = DensitySpec::parse(&list).unwrap_err();
+        assert!(err.contains("got 4097"), "{err}");
+        assert!(DensitySpec::parse("sweep:1:0.5:0").is_err());
+        let spec = DensitySpec::parse("sweep:1:0.01:4096").unwrap();
+        assert_eq!(spec.values().len(), 4096);
     }
 }
