@@ -182,6 +182,15 @@ impl SaeSettings {
                 if !(v > 0.0 && v <= 1.0) {
                     return Err(err(format!("must be in (0, 1], got {v}")));
                 }
+                // Densities are f32 in the data source: one that rounds to 0 (or to a
+                // subnormal, which loses its digits) would mean a feature that never fires.
+                if (v as f32) < f32::MIN_POSITIVE {
+                    return Err(err(format!(
+                        "{v} rounds to {} in f32; the smallest density is {:e}",
+                        v as f32,
+                        f32::MIN_POSITIVE
+                    )));
+                }
                 self.density = v as f32;
             }
             "d_sae" => self.d_sae = parse_u32(value, 1, MAX_D_SAE).map_err(err)?,
@@ -446,6 +455,24 @@ mod tests {
         assert_eq!(names, ["source", "variant", "d_sae", "density", "k"]);
         assert_eq!(s, SaeSettings::default());
         assert!(errors[0].reason.contains("synthetic or toy"));
+    }
+
+    #[test]
+    fn a_density_that_rounds_to_zero_in_f32_is_refused() {
+        for tiny in ["1e-50", "1e-40"] {
+            let (s, errors) =
+                SaeSettings::from_pairs([("source", "toy"), ("density", tiny)], false);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].reason.contains("rounds to"),
+                "{}",
+                errors[0].reason
+            );
+            assert_eq!(s.density, 0.05, "the default stays");
+        }
+        let (s, errors) = SaeSettings::from_pairs([("density", "1e-30")], false);
+        assert!(errors.is_empty());
+        assert_eq!(s.density, 1e-30);
     }
 
     #[test]

@@ -309,7 +309,7 @@ fn check_sae(pairs: &[(String, String)], allow_files: bool) -> Result<String, St
 }
 
 fn verify_sae(s: &SaeSettings, errors: &[SettingError]) -> Result<String, String> {
-    if !(s.density > 0.0 && s.density <= 1.0) {
+    if !(s.density >= f32::MIN_POSITIVE && s.density <= 1.0) {
         return Err(format!(
             "from_pairs kept a density of {} (in f32)",
             s.density
