@@ -46,6 +46,16 @@ impl ComputeStatus {
 
 thread_local! {
     static GPU: RefCell<Option<GpuContext>> = const { RefCell::new(None) };
+    static RECOVERY: RefCell<Recovery> = const { RefCell::new(Recovery::NotTried) };
+}
+
+/// The page asks for a new device at most once after losing one (the WebGPU spec allows
+/// requesting a new adapter after a loss); a second loss moves the app to the CPU.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recovery {
+    NotTried,
+    InProgress,
+    Done,
 }
 
 /// The GPU context, when WebGPU is in use.
@@ -93,6 +103,43 @@ pub fn init(status: RwSignal<ComputeStatus>, want_cpu: bool) {
             }),
         }
     });
+}
+
+/// After a lost device: a new device if the page has not asked for one yet and the browser
+/// gives one (every run that lost the device gets it), else `None` with the app moved to the
+/// CPU. Runs call this from their loops; concurrent callers wait for the first.
+pub async fn recover(status: RwSignal<ComputeStatus>, detail: String) -> Option<GpuContext> {
+    loop {
+        let state = RECOVERY.with(|r| *r.borrow());
+        match state {
+            Recovery::InProgress => crate::browser::sleep_ms(50).await,
+            Recovery::Done => {
+                // Recovered already: the new device, unless it was lost too.
+                let ctx = gpu_context().filter(|c| c.health.check().is_ok());
+                if ctx.is_none() && status.get_untracked().is_gpu() {
+                    mark_lost(status, detail);
+                }
+                return ctx;
+            }
+            Recovery::NotTried => break,
+        }
+    }
+    RECOVERY.with(|r| *r.borrow_mut() = Recovery::InProgress);
+    GPU.with(|g| *g.borrow_mut() = None);
+    let result = request_context(AdapterPreference::HighPerformance).await;
+    RECOVERY.with(|r| *r.borrow_mut() = Recovery::Done);
+    match result {
+        Ok(ctx) => {
+            let adapter = ctx.adapter.clone();
+            GPU.with(|g| *g.borrow_mut() = Some(ctx.clone()));
+            status.set(ComputeStatus::Webgpu { adapter });
+            Some(ctx)
+        }
+        Err(e) => {
+            mark_lost(status, format!("{detail}; a new device was refused: {e}"));
+            None
+        }
+    }
 }
 
 /// Records that the device was lost and moves the app to the CPU.

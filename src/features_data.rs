@@ -83,7 +83,7 @@ fn release(key: &str) {
 /// Waits until the task that claimed `key` is done (it stored its result, or failed).
 async fn wait_for(key: &str) {
     while IN_FLIGHT.with(|f| f.borrow().contains(key)) {
-        crate::run::yield_task().await;
+        crate::browser::yield_task().await;
     }
 }
 

@@ -75,7 +75,7 @@ strings! {
     NavCompute => "Compute", "计算设备";
     Language => "Language", "语言";
     SwitchLanguage => "中文", "English";
-    Projector => "Projector mode", "投影模式";
+    Projector => "Projector mode", "投影仪模式";
     ProjectorOn => "Large text on", "大字模式已开";
     BackendWebGpu => "WebGPU", "WebGPU";
     BackendCpu => "CPU", "CPU";
@@ -110,7 +110,7 @@ strings! {
     HomeStart => "Start with the toy models", "从玩具模型开始";
     HomeComputeLink => "Check your GPU", "检查你的 GPU";
     HomeSaeLink => "Recover features with a sparse autoencoder", "用稀疏自编码器找回特征";
-    HomeCredits => "Based on Elhage et al., “Toy Models of Superposition” (2022) and Bricken et al., “Towards Monosemanticity” (2023).", "基于 Elhage 等人《Toy Models of Superposition》（2022）与 Bricken 等人《Towards Monosemanticity》（2023）。";
+    HomeCredits => "Based on Elhage et al., “Toy Models of Superposition” (2022) and Bricken et al., “Towards Monosemanticity” (2023).", "基于 Elhage 等人的《叠加的玩具模型》（Toy Models of Superposition，2022）与 Bricken 等人的《走向单义性》（Towards Monosemanticity，2023）。";
     ToyTitle => "Toy models of superposition", "叠加的玩具模型";
     Controls => "Settings", "设置";
     Preset => "Preset", "预设";
@@ -173,8 +173,8 @@ strings! {
     Represented => "represented", "已表示";
     DimsPerFeatureShort => "D*", "D*";
     About => "What you are seeing", "你看到的是什么";
-    PresetIntro => "Five features, two hidden dimensions. Dense features get two orthogonal directions and the rest are dropped; as features get sparser, the model packs more of them into the plane: antipodal pairs, then a pentagon.", "五个特征，两个隐藏维度。特征稠密时，模型只给两个特征分配正交方向，其余被丢弃；特征越稀疏，模型在平面里塞进越多特征：先是对跖对，再是五边形。";
-    PresetSparsitySweep => "Twenty features of falling importance in five dimensions. Bars show each feature's norm; colour shows how much it shares its dimension. Sparser instances represent more features, in superposition.", "二十个重要性递减的特征放进五个维度。条形显示每个特征的范数，颜色显示它与其他特征共享维度的程度。越稀疏的实例表示越多特征，且处于叠加状态。";
+    PresetIntro => "Five features, two hidden dimensions. Dense features get two orthogonal directions and the rest are dropped; as features get sparser, the model packs more of them into the plane: antipodal pairs, then a pentagon.", "五个特征，两个隐藏维度。特征稠密时，模型只给两个特征分配正交方向，其余被丢弃；特征越稀疏，模型在平面里塞进越多特征：先是二边形（对跖对），再是五边形。";
+    PresetSparsitySweep => "Twenty features of falling importance in five dimensions. Bars show each feature's norm; colour shows how much it shares its dimension. Sparser instances represent more features, in superposition.", "二十个重要性递减的特征放进五个维度。条形显示每个特征的范数，颜色显示它与其他特征共享维度的程度。越稀疏的实例表示的特征越多，多出来的特征处于叠加之中。";
     PresetLargeSweep => "The notebook's larger sweep: 100 features in 20 dimensions, importance from 1 down to 1/100, twenty densities.", "原笔记本中的较大扫描：100 个特征放进 20 个维度，重要性从 1 降到 1/100，共二十种密度。";
     PresetDimsPerFeature => "200 equally important features in 20 dimensions. Watch dimensions per feature fall as features get sparser, and feature dimensionalities stick to the fractions of the polytopes.", "200 个同等重要的特征放进 20 个维度。随着特征变稀疏，每特征维数下降，各特征维度停留在多胞形对应的分数上。";
     PresetDimsPerFeature400 => "The paper's setting: 400 features in 30 dimensions.", "论文中的设置：400 个特征放进 30 个维度。";
@@ -192,7 +192,7 @@ strings! {
     GeometryTitle => "The polytopes: how many dimensions each feature gets", "多胞形：每个特征分到几个维度";
     GeometryIntro => "Each black dot is one instance: dimensions per feature D* = m / ‖W‖²_F against 1/(1 − S). The coloured dots are the feature dimensionalities D_i of that instance; they gather at the fractions of the polytopes. Click an instance to see its geometry.", "每个黑点是一个实例：每特征维数 D* = m / ‖W‖²_F 对 1/(1 − S) 作图。彩色点是该实例各特征的维度 D_i，它们聚集在多胞形对应的分数上。点击实例可查看其几何结构。";
     PlotDimsPerFeature => "Dimensions per feature against sparsity", "每特征维数与稀疏度";
-    PlotGraph => "Feature geometry graph (components are tegum factors)", "特征几何图（连通分量即 tegum 因子）";
+    PlotGraph => "Feature geometry graph (components are tegum factors)", "特征几何图（连通分量即 tegum 积的因子）";
     PlotEnergy => "Energy-level jumps: D_i over training, loss beneath", "能级跃迁：训练中的 D_i，下方为损失";
     GeometryCaveat => "Even in the paper's runs only about a quarter of features sit within 0.02 of a named fraction: look for clusters, not a majority.", "即使在论文的实验中，也只有约四分之一的特征落在某个分数 ±0.02 以内：要找的是聚集，而不是多数。";
     NavGeometryLong => "Polytopes", "多胞形";
@@ -205,7 +205,7 @@ strings! {
     PhaseModels => "Models per cell", "每格模型数";
     PhaseX => "relative importance of the extra feature", "额外特征的相对重要性";
     PhaseY => "feature density (1 − S)", "特征密度（1 − S）";
-    RegimeNotLearned => "not learned", "未学习";
+    RegimeNotLearned => "not learned", "未学到";
     RegimeDedicated => "dedicated dimension", "独占维度";
     RegimeSuperposition => "superposition", "叠加";
     RegimeOther => "other", "其他";
@@ -215,7 +215,7 @@ strings! {
     PhaseModelsTotal => "models training together", "个模型同时训练";
     PhasePending => "Cells colour in once a quarter of the steps are done; they keep updating until the end.", "完成四分之一步数后格子开始着色，并持续更新到训练结束。";
     SaeTitle => "Sparse autoencoder lab: recover the features behind the activations", "稀疏自编码器实验室：从激活中找回背后的特征";
-    SaeIntro => "A sparse autoencoder learns a dictionary: many more latents than input dimensions, few active at a time. When the data really is a sparse sum of directions, a good dictionary finds them. Here the true directions are known, so you can watch the dictionary recover them (MMCS: the mean over true features of the best cosine with a learned direction).", "稀疏自编码器学习一个字典：隐变量远多于输入维数，但每次只有少数激活。如果数据确实是若干方向的稀疏叠加，好的字典就能把它们找出来。这里真实方向是已知的，你可以看着字典把它们找回来（MMCS：对每个真实特征取与学到方向的最大余弦相似度，再取平均）。";
+    SaeIntro => "A sparse autoencoder learns a dictionary: many more latents than input dimensions, few active at a time. When the data really is a sparse sum of directions, a good dictionary finds them. Here the true directions are known, so you can watch the dictionary recover them (MMCS: the mean over true features of the best cosine with a learned direction).", "稀疏自编码器学习一个字典：字典特征远多于输入维数，但每次只有少数激活。如果数据确实是若干方向的稀疏叠加，好的字典就能把它们找出来。这里真实方向是已知的，你可以看着字典把它们找回来（MMCS：对每个真实特征取与学到方向的最大余弦相似度，再取平均）。";
     SaeSource => "Data", "数据来源";
     SaeSourceSynthetic => "Synthetic: sparse sums of known directions", "合成数据：已知方向的稀疏叠加";
     SaeSourceToy => "Hidden layer of a toy model", "玩具模型的隐藏层";
@@ -230,29 +230,29 @@ strings! {
     SaeFeatures => "True features", "真实特征数";
     SaeToyDensity => "Toy-model feature density", "玩具模型特征密度";
     SaeDictSize => "Dictionary size", "字典大小";
-    SaeK => "k (active latents)", "k（激活的隐变量数）";
+    SaeK => "k (active latents)", "k（激活的字典特征数）";
     SaeSparsity => "Sparsity coefficient (auto: recommended)", "稀疏系数（auto：推荐值）";
     SaeLr => "Learning rate (auto: recommended)", "学习率（auto：推荐值）";
     SaeBuilding => "Preparing the data…", "正在准备数据……";
     PlotSaeLoss => "Loss terms (resampling marked in red)", "损失项（红线为重采样）";
     PlotSaeQuality => "Explained variance, MMCS and dead fraction", "解释方差、MMCS 与死特征比例";
-    PlotSaeL0 => "L0 (active latents per input)", "L0（每个输入的激活特征数）";
+    PlotSaeL0 => "L0 (active latents per input)", "L0（每个输入激活的字典特征数）";
     PlotSaeDensity => "Feature density histogram (log10)", "特征密度直方图（log10）";
     PlotSaeDirections => "Learned decoder directions over the true features", "学到的解码器方向与真实特征";
-    PlotSaeCosine => "Cosine similarity: true features × learned latents", "余弦相似度：真实特征 × 学到的隐变量";
+    PlotSaeCosine => "Cosine similarity: true features × learned latents", "余弦相似度：真实特征 × 学到的字典特征";
     SaeExplainedVariance => "explained variance", "解释方差";
     SaeDead => "dead", "死特征";
     SaeRecon => "reconstruction", "重建";
     SaeSparsityTerm => "sparsity", "稀疏惩罚";
     SaeMmcsReverse => "MMCS (learned → true)", "MMCS（学到 → 真实）";
     SaeMmcs => "MMCS", "MMCS";
-    SaeDirectionsNote => "Thick light arrows: true features. Thin arrows: learned latents, coloured by the true feature they match (grey: unmatched, faded: dead).", "粗的浅色箭头：真实特征。细箭头：学到的隐变量，按所匹配的真实特征着色（灰色：未匹配，淡色：死特征）。";
+    SaeDirectionsNote => "Thick light arrows: true features. Thin arrows: learned latents, coloured by the true feature they match (grey: unmatched, faded: dead).", "粗的浅色箭头：真实特征。细箭头：学到的字典特征，按所匹配的真实特征着色（灰色：未匹配，淡色：死特征）。";
     SaeDirectionsUnavailable => "Directions are drawn for a toy model with 2 or 3 hidden dimensions.", "仅当玩具模型有 2 或 3 个隐藏维度时绘制方向。";
     SaeExportDecoder => "Decoder (CSV)", "解码器（CSV）";
     SaeExportReport => "Report (JSON)", "报告（JSON）";
     SaeHeldOut => "Held-out evaluation", "留出数据评估";
-    SaeSourceLm => "Language model: MLP activations of the shipped model on the text sample", "语言模型：所附模型在文本样本上的 MLP 激活";
-    SaeLmNote => "Your browser runs the shipped language model (model A) over the shipped text sample, 64 tokens at a time, and keeps 16 random positions of each window (at most 24,000 rows of 512 MLP neurons). The real features are unknown here, so the lab compares its dictionary with the shipped one of the closest size: MMCS between the two sets of decoder directions.", "浏览器会在所附文本样本上运行所附语言模型（模型 A），每次 64 个词元，并在每个窗口中随机保留 16 个位置（最多 24,000 行，每行 512 个 MLP 神经元）。这里不知道真实特征，因此实验室把学到的字典与大小最接近的所附字典比较：两组解码器方向之间的 MMCS。";
+    SaeSourceLm => "Language model: MLP activations of the shipped model on the text sample", "语言模型：内置模型在文本样本上的 MLP 激活";
+    SaeLmNote => "Your browser runs the shipped language model (model A) over the shipped text sample, 64 tokens at a time, and keeps 16 random positions of each window (at most 24,000 rows of 512 MLP neurons). The real features are unknown here, so the lab compares its dictionary with the shipped one of the closest size: MMCS between the two sets of decoder directions.", "浏览器会在内置文本样本上运行内置语言模型（模型 A），每次 64 个词元，并在每个窗口中随机保留 16 个位置（最多 24,000 行，每行 512 个 MLP 神经元）。这里不知道真实特征，因此实验室把学到的字典与大小最接近的内置字典比较：两组解码器方向之间的 MMCS。";
     SaeLmLoading => "loading", "正在加载";
     SaeLmTokenizing => "tokenizing the text sample", "正在对文本样本分词";
     SaeLmComputing => "computing activations", "正在计算激活";
@@ -260,11 +260,11 @@ strings! {
     SaeLmRows => "rows", "行";
     SaeLmWindows => "windows", "个窗口";
     SaeLmDataError => "The language-model data could not be loaded:", "无法加载语言模型数据：";
-    SaeShippedUnavailable => "No comparison with the shipped dictionary:", "无法与所附字典比较：";
-    SaeMmcsShipped => "MMCS vs shipped", "与所附字典的 MMCS";
-    SaeShippedToLab => "shipped → lab", "所附 → 实验室";
-    SaeMmcsShippedCurve => "MMCS vs shipped dictionary", "与所附字典的 MMCS";
-    SaeMmcsShippedReverseCurve => "MMCS (shipped → lab)", "MMCS（所附 → 实验室）";
+    SaeShippedUnavailable => "No comparison with the shipped dictionary:", "无法与内置字典比较：";
+    SaeMmcsShipped => "MMCS vs shipped", "与内置字典的 MMCS";
+    SaeShippedToLab => "shipped → lab", "内置 → 实验室";
+    SaeMmcsShippedCurve => "MMCS vs shipped dictionary", "与内置字典的 MMCS";
+    SaeMmcsShippedReverseCurve => "MMCS (shipped → lab)", "MMCS（内置 → 实验室）";
     NavPhaseShort => "Phase diagrams", "相图";
     Error => "Error", "错误";
     HomeFeaturesLink => "Browse the features of a language model", "浏览语言模型的特征";
@@ -276,9 +276,9 @@ strings! {
     Loading => "Loading…", "加载中……";
     FeaturesBrokenFile => "manifest broken (hover for details)", "清单文件损坏（悬停查看详情）";
     FeaturesLossRecovered => "loss recovered", "损失恢复率";
-    FeaturesUltralow => "ultralow", "超低频";
+    FeaturesUltralow => "ultralow", "超低密度";
     FeaturesList => "Features", "特征列表";
-    FeaturesSearchTokens => "Search top tokens (or #id)", "搜索高频词元（或 #编号）";
+    FeaturesSearchTokens => "Search top tokens (or #id)", "搜索最强激活词元（或 #编号）";
     FeaturesSearchTokensHint => "e.g. the", "例如 the";
     FeaturesSearchText => "Search the snippets' text", "搜索片段文本";
     FeaturesSearch => "Search", "搜索";
@@ -286,9 +286,9 @@ strings! {
     FeaturesSortIndex => "index", "编号";
     FeaturesSortDensity => "density", "密度";
     FeaturesSortMax => "max activation", "最大激活";
-    FeaturesShowDead => "show dead and ultralow features", "显示死特征和超低频特征";
+    FeaturesShowDead => "show dead and ultralow features", "显示死特征和超低密度特征";
     FeaturesRows => "features shown", "个特征";
-    FeaturesTopTokens => "top tokens", "高频词元";
+    FeaturesTopTokens => "top tokens", "最强激活词元";
     FeaturesDensity => "density", "密度";
     FeaturesMaxAct => "max act.", "最大激活";
     FeaturesMeanAct => "mean act. when active", "激活时的平均值";
@@ -298,10 +298,10 @@ strings! {
     FeaturesTokens => "tokens", "个词元";
     FeaturesNoMatch => "no match above the threshold", "没有超过阈值的匹配";
     FeaturesNoMatchDict => "the other model has no dictionary of this size; matches are computed between dictionaries of equal size", "另一个模型没有同样大小的字典；匹配只在同样大小的字典之间计算";
-    FeaturesTopActs => "Top activations", "最强激活";
+    FeaturesTopActs => "Top activations", "最强激活样例";
     FeaturesActHistogram => "Activation histogram (nonzero, log counts)", "激活直方图（非零值，计数取对数）";
     FeaturesLogitHistogram => "Logit weights over the vocabulary", "整个词表上的 logit 权重";
-    FeaturesLogits => "Logit effects (direct path)", "对 logit 的影响（直接路径）";
+    FeaturesLogits => "Logit effects (direct path)", "logit 效应（直接路径）";
     FeaturesPromoted => "promoted", "提升";
     FeaturesSuppressed => "suppressed", "抑制";
     FeaturesNeurons => "Neuron alignment", "神经元对齐";
@@ -314,16 +314,42 @@ strings! {
     FeaturesPick => "Pick a feature in the list or on the map.", "请在列表或地图中选择一个特征。";
     FeaturesLoadingFeature => "Loading the feature's chunk…", "正在加载该特征所在的分块……";
     FeaturesDetailError => "This feature could not be loaded:", "无法加载这个特征：";
-    FeaturesFeature => "Feature", "特征";
+    FeaturesFeature => "Feature", "字典特征";
     FeaturesMap => "Feature map", "特征地图";
     FeaturesMapNote => "Every feature, placed by the similarity of its decoder direction, coloured by density (blue rare, red frequent). Wheel to zoom, drag to pan, click to open.", "每个点是一个特征，按解码器方向的相似度排布，按密度着色（蓝色稀少，红色频繁）。滚轮缩放，拖动平移，点击打开。";
     FeaturesMapReset => "Reset view", "重置视图";
     FeaturesRunAgain => "The dictionary changed: run the text again.", "字典已更换：请重新运行文本。";
-    FeaturesTopAtToken => "Strongest features at", "最强特征，位于";
+    FeaturesTopAtToken => "Strongest features at", "最强的字典特征，位于";
     FeaturesCustomText => "Your text", "自定义文本";
     FeaturesCustomNote => "Your browser tokenizes the text, runs the dictionary's language model and the sparse autoencoder, and highlights the open feature on every token. Click a token to list its features.", "浏览器会对文本分词，运行该字典对应的语言模型和稀疏自编码器，并在每个词元上高亮当前打开的特征。点击词元可列出它的特征。";
     FeaturesRun => "Run", "运行";
     FeaturesPanels => "Panels:", "面板：";
+    TrainingControls => "Training controls", "训练控制";
+    StatusSuspended => "Waiting (out of view)", "等待中（不在视野内）";
+    SuspendedNote => "Training waits while the page is hidden or this part of it is out of view, and goes on where it was when you come back.", "页面隐藏或这一部分不在视野内时，训练会等待；回来后从原处继续。";
+    DiagnosisTitle => "This result looks degenerate:", "这个结果看起来不正常：";
+    DiagToyNothing => "{0} of {1} instances represent no feature (every ‖Wᵢ‖ is below 0.5). Likely cause: too few steps, or a learning rate too small for features this sparse. Try more steps or a larger learning rate.", "{1} 个实例中有 {0} 个没有表示任何特征（所有 ‖Wᵢ‖ 都小于 0.5）。可能的原因：步数太少，或对这么稀疏的特征来说学习率太小。试试更多步数或更大的学习率。";
+    DiagSaeCollapsed => "The dictionary collapsed: explained variance {0} with L0 {1}. The sparsity penalty is too strong for this data. Try a smaller sparsity coefficient (or a larger k).", "字典坍缩了：解释方差 {0}，L0 {1}。对这份数据来说稀疏惩罚太强。试试更小的稀疏系数（或更大的 k）。";
+    DiagSaeDead => "{0} of the latents never fire (dead). Likely cause: a learning rate too high, or a dictionary much larger than the data needs. Try a lower learning rate, the l1-2023 recipe (it resamples dead latents) or TopK with AuxK.", "{0} 的字典特征从不激活（死特征）。可能的原因：学习率太高，或字典远大于数据所需。试试更低的学习率、l1-2023 方法（会重采样死特征）或带 AuxK 的 TopK。";
+    DiagSaeDense => "The code is not sparse: L0 is {0} for {1} input dimensions, so the dictionary copies its input instead of finding features. Try a larger sparsity coefficient or a smaller k.", "编码并不稀疏：输入只有 {1} 维，L0 却是 {0}，字典只是在复制输入，而没有找到特征。试试更大的稀疏系数或更小的 k。";
+    DiagPhaseUnsettled => "{0} of {1} cells have no majority among their models: they did not settle. Try more steps, more models per cell, or a smaller learning rate.", "{1} 个格子中有 {0} 个的模型没有形成多数意见：它们没有收敛。试试更多步数、每格更多模型，或更小的学习率。";
+    RunGpuTooSmall => "The GPU cannot hold this run ({0}): it trains on the CPU; the GPU stays in use for the next run.", "GPU 容纳不下这次运行（{0}）：本次在 CPU 上训练，下次运行仍会使用 GPU。";
+    RunResumedNewDevice => "The GPU stopped working ({0}). Training resumed on a new GPU device from step {1}.", "GPU 停止工作（{0}）。训练已在新的 GPU 设备上从第 {1} 步继续。";
+    RunResumedCpu => "The GPU stopped working ({0}). Training resumed on the CPU from step {1}.", "GPU 停止工作（{0}）。训练已在 CPU 上从第 {1} 步继续。";
+    Perturb => "Perturbed feature (FEATURE:FACTOR)", "扰动特征（特征:倍数）";
+    PresetNameIntro => "Intro: 5 features in 2 dimensions", "入门：2 个维度中的 5 个特征";
+    PresetNameSparsitySweep => "Superposition against sparsity", "叠加与稀疏度";
+    PresetNameLargeSweep => "Larger sparsity sweep", "更大的稀疏度扫描";
+    PresetNameDimsPerFeature => "Dimensions per feature (200 → 20)", "每特征维数（200 → 20）";
+    PresetNameDimsPerFeature400 => "Dimensions per feature (400 → 30)", "每特征维数（400 → 30）";
+    PresetNamePrivileged => "Privileged basis", "特权基";
+    PresetNameAbs => "Computation: |x|", "计算：|x|";
+    PresetNameCorrelated => "Correlated features", "相关特征";
+    PresetNameAnticorrelated => "Anticorrelated features", "反相关特征";
+    PresetNamePerturbed => "One feature perturbed", "一个特征受扰动";
+    PresetNameAntiprism => "Square antiprism: 8 features in 3 dimensions", "四角反棱柱：3 个维度中的 8 个特征";
+    PresetAntiprism => "Eight equally important, very sparse features in three dimensions. Each instance starts from its own random weights, and each settles into the same shape: a square antiprism, with every feature's dimensionality near 3/8.", "三个维度中的八个同等重要、非常稀疏的特征。每个实例从各自的随机权重出发，最后都落到同一个形状：四角反棱柱，每个特征的维度都接近 3/8。";
+    SaeNoGroundTruth => "No ground truth for this source.", "这个数据来源没有真实特征可比较。";
 }
 
 /// Reactive translation: reads the language signal provided by the app.
@@ -346,6 +372,113 @@ impl I18n {
 
 pub fn use_i18n() -> I18n {
     expect_context::<I18n>()
+}
+
+/// The label of a toy-model setting (`TmsSettings`'s description).
+pub fn tms_setting_label(name: &str) -> Key {
+    match name {
+        "preset" => Key::Preset,
+        "model" => Key::Model,
+        "n" => Key::Features,
+        "m" => Key::Hidden,
+        "importance" => Key::Importance,
+        "density" => Key::Density,
+        "perturb" => Key::Perturb,
+        "correlation" => Key::Correlation,
+        "optimizer" => Key::Optimizer,
+        "lr" => Key::LearningRate,
+        "schedule" => Key::Schedule,
+        "batch" => Key::Batch,
+        "steps" => Key::Steps,
+        _ => Key::Seed,
+    }
+}
+
+/// The label of an SAE setting (`SaeSettings`'s description).
+pub fn sae_setting_label(name: &str) -> Key {
+    match name {
+        "source" => Key::SaeSource,
+        "variant" => Key::SaeVariant,
+        "d_in" => Key::SaeDIn,
+        "features" => Key::SaeFeatures,
+        "density" => Key::SaeToyDensity,
+        "d_sae" => Key::SaeDictSize,
+        "k" => Key::SaeK,
+        "l1" => Key::SaeSparsity,
+        "lr" => Key::SaeLr,
+        "batch" => Key::Batch,
+        "steps" => Key::Steps,
+        _ => Key::Seed,
+    }
+}
+
+/// The label of a phase-diagram setting (`PhaseSettings`'s description).
+pub fn phase_setting_label(name: &str) -> Key {
+    match name {
+        "n" => Key::PhaseSetup,
+        "m" => Key::Hidden,
+        "resolution" => Key::PhaseResolution,
+        "models" => Key::PhaseModels,
+        "steps" => Key::Steps,
+        "lr" => Key::LearningRate,
+        "batch" => Key::Batch,
+        _ => Key::Seed,
+    }
+}
+
+/// The label of one choice of a setting, when it is not shown as written.
+pub fn choice_label(setting: &str, value: &str) -> Option<Key> {
+    Some(match (setting, value) {
+        ("preset", p) => preset_name(p),
+        ("model", "relu") => Key::ModelRelu,
+        ("model", "linear") => Key::ModelLinear,
+        ("model", "privileged") => Key::ModelPrivileged,
+        ("model", "abs") => Key::ModelAbs,
+        ("source", "synthetic") => Key::SaeSourceSynthetic,
+        ("source", "toy") => Key::SaeSourceToy,
+        ("source", "lm") => Key::SaeSourceLm,
+        ("variant", "l1-2023") => Key::SaeVariantL12023,
+        ("variant", "l1-2024") => Key::SaeVariantL12024,
+        ("variant", "topk") => Key::SaeVariantTopK,
+        ("variant", "jumprelu") => Key::SaeVariantJumpRelu,
+        ("n", "2") => Key::PhaseSetup21,
+        ("n", "3") => Key::PhaseSetup32,
+        _ => return None,
+    })
+}
+
+/// A preset's name in the dropdown.
+pub fn preset_name(name: &str) -> Key {
+    match name {
+        "sparsity-sweep" => Key::PresetNameSparsitySweep,
+        "large-sweep" => Key::PresetNameLargeSweep,
+        "dims-per-feature" => Key::PresetNameDimsPerFeature,
+        "dims-per-feature-400" => Key::PresetNameDimsPerFeature400,
+        "privileged-basis" => Key::PresetNamePrivileged,
+        "abs" => Key::PresetNameAbs,
+        "correlated" => Key::PresetNameCorrelated,
+        "anticorrelated" => Key::PresetNameAnticorrelated,
+        "perturbed" => Key::PresetNamePerturbed,
+        "antiprism" => Key::PresetNameAntiprism,
+        _ => Key::PresetNameIntro,
+    }
+}
+
+/// The explanation of a preset.
+pub fn preset_about(name: &str) -> Key {
+    match name {
+        "sparsity-sweep" => Key::PresetSparsitySweep,
+        "large-sweep" => Key::PresetLargeSweep,
+        "dims-per-feature" => Key::PresetDimsPerFeature,
+        "dims-per-feature-400" => Key::PresetDimsPerFeature400,
+        "privileged-basis" => Key::PresetPrivileged,
+        "abs" => Key::PresetAbs,
+        "correlated" => Key::PresetCorrelated,
+        "anticorrelated" => Key::PresetAnticorrelated,
+        "perturbed" => Key::PresetPerturbed,
+        "antiprism" => Key::PresetAntiprism,
+        _ => Key::PresetIntro,
+    }
 }
 
 #[cfg(test)]

@@ -5,15 +5,19 @@
 //! the URL ([`url`]); everything the user reads goes through [`i18n`].
 
 pub mod automation;
+pub mod browser;
 pub mod components;
 pub mod compute;
 pub mod download;
+pub mod engine;
 pub mod features_data;
 pub mod i18n;
+pub mod limits;
+pub mod page;
 pub mod pages;
 pub mod plot;
-pub mod run;
-pub mod sae_run;
+pub mod specs;
+pub mod state;
 pub mod url;
 
 use leptos::prelude::*;
@@ -32,6 +36,8 @@ pub struct AppState {
     pub projector: RwSignal<bool>,
     /// Embedded in another page (`?embed=1`): no site chrome.
     pub embed: bool,
+    /// The visitor asked for the CPU (`?backend=cpu`).
+    pub prefer_cpu: bool,
 }
 
 pub fn use_app() -> AppState {
@@ -67,10 +73,10 @@ pub fn App() -> impl IntoView {
         compute: RwSignal::new(ComputeStatus::Detecting),
         projector: RwSignal::new(flag("projector")),
         embed: flag("embed"),
+        prefer_cpu: url::param("backend").is_some_and(|b| b == "cpu"),
     };
     provide_context(app);
-    let want_cpu = url::param("backend").is_some_and(|b| b == "cpu");
-    compute::init(app.compute, want_cpu);
+    compute::init(app.compute, app.prefer_cpu);
 
     // Reflect app-wide state on the document and in window.polytope.state().
     Effect::new(move |_| {

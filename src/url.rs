@@ -32,14 +32,24 @@ pub fn param(name: &str) -> Option<String> {
 /// A comma-separated query parameter (`panels=a,b`, `hide=lr,batch`) as a set; empty when
 /// absent.
 pub fn list_param(name: &str) -> std::collections::HashSet<String> {
-    param(name)
-        .map(|v| {
-            v.split(',')
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default()
+    split_list(&param(name).unwrap_or_default())
+}
+
+/// `a, b,,c` as the set `{a, b, c}` (at most 64 items: a list in an address is short).
+pub fn split_list(v: &str) -> std::collections::HashSet<String> {
+    v.split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .take(64)
+        .collect()
+}
+
+/// Writes a settings struct's pairs into the address: settings first, in their order, then
+/// every other parameter as it was.
+pub fn replace_settings<S: polytope_core::settings::Described>(pairs: Vec<(String, String)>) {
+    let mut all = pairs;
+    all.extend(query().into_iter().filter(|(k, _)| !S::is_setting(k)));
+    replace_query(&all);
 }
 
 fn decode(s: &str) -> String {

@@ -165,7 +165,7 @@ pub fn PlotCanvas(
                 *hits.borrow_mut() = paint(&canvas, &current, aspect, zoom);
                 let took = scheduler::now_ms() - t0;
                 // Visible in the browser's performance panel and to the benchmark script.
-                crate::run::measure(&format!("plot:{name}"), t0, took);
+                crate::browser::measure(&format!("plot:{name}"), t0, took);
                 // Never wait more than a fifth of a second for the next redraw.
                 next_allowed_draw.set(scheduler::now_ms() + (7.0 * took).min(200.0));
             }

@@ -182,12 +182,16 @@ export function explorerTests(ctx) {
     await context.close();
   });
 
-  test('a lost GPU device: training resumes on the CPU from the last snapshot and says so', async () => {
+  test('a lost GPU device: training resumes on a new device, then on the CPU, from the last snapshot', async () => {
     const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/toy?preset=intro`);
     await waitForState(page, () => (window.polytope.state().toy?.step ?? 0) >= 10, null, 60000);
-    const lost = await page.evaluate(() => window.polytope.loseDevice());
-    assert(lost === true, 'there was a device to lose');
-    const s = await waitForState(page, () => window.polytope.state().toy.backend === 'cpu', null, 60000);
+    assert((await page.evaluate(() => window.polytope.loseDevice())) === true, 'there was a device to lose');
+    let s = await waitForState(page, () => /new GPU device/.test(window.polytope.state().toy.message ?? ''), null, 60000);
+    assert(/resumed on a new GPU device from step \d+/.test(s.toy.message), `message ${s.toy.message}`);
+    assert(s.toy.backend === 'gpu' && s.compute.backend === 'webgpu', `compute ${JSON.stringify(s.compute)}`);
+    await waitForState(page, (n) => window.polytope.state().toy.step > n + 5, s.toy.step, 60000);
+    assert((await page.evaluate(() => window.polytope.loseDevice())) === true, 'the new device can be lost too');
+    s = await waitForState(page, () => window.polytope.state().toy.backend === 'cpu', null, 60000);
     assert(s.compute.backend === 'cpu' && s.compute.reason === 'lost', `compute ${JSON.stringify(s.compute)}`);
     assert(/resumed on the CPU from step \d+/.test(s.toy.message), `message ${s.toy.message}`);
     const step = s.toy.step;

@@ -4,6 +4,7 @@ import { launch, run, serve } from './lib.mjs';
 import { explorerTests } from './explorer.mjs';
 import { featuresTests } from './features.mjs';
 import { saeTests } from './sae.mjs';
+import { schemaTests } from './schema.mjs';
 import { shellTests } from './shell.mjs';
 
 const { server, base } = await serve();
@@ -15,6 +16,7 @@ shellTests(ctx);
 explorerTests(ctx);
 saeTests(ctx);
 featuresTests(ctx);
+schemaTests(ctx);
 
 const failed = await run();
 await gpu.close();

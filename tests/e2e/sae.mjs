@@ -148,12 +148,18 @@ export function saeTests(ctx) {
     await context.close();
   });
 
-  test('/sae: a lost GPU device: training resumes on the CPU and says so', async () => {
+  test('/sae: a lost GPU device: training resumes on a new device, then on the CPU, and says so', async () => {
     const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/sae?steps=300&d_sae=64`);
     await waitForState(page, () => (window.polytope.state().sae?.step ?? 0) >= 3 && window.polytope.state().sae.backend === 'gpu', null, 120000);
-    const lost = await page.evaluate(() => window.polytope.loseDevice());
-    assert(lost === true, 'there was a device to lose');
-    const s = await waitForState(page, () => window.polytope.state().sae.backend === 'cpu', null, 60000);
+    assert((await page.evaluate(() => window.polytope.loseDevice())) === true, 'there was a device to lose');
+    let s = await waitForState(page, () => /new GPU device/.test(window.polytope.state().sae.message ?? ''), null, 60000);
+    assert(/resumed on a new GPU device from step \d+/.test(s.sae.message), `message ${s.sae.message}`);
+    assert(s.sae.backend === 'gpu' && s.compute.backend === 'webgpu', `still on the GPU: ${s.sae.backend}`);
+    // A second loss: the page has asked for a new device once already, so the CPU takes over.
+    const step = s.sae.step;
+    await waitForState(page, (n) => window.polytope.state().sae.step > n, step, 60000);
+    assert((await page.evaluate(() => window.polytope.loseDevice())) === true, 'the new device can be lost too');
+    s = await waitForState(page, () => window.polytope.state().sae.backend === 'cpu', null, 60000);
     assert(/resumed on the CPU from step \d+/.test(s.sae.message), `message ${s.sae.message}`);
     await waitForState(page, () => window.polytope.state().sae.status === 'done', null, 60000);
     assertNoErrors(errors.filter((e) => !/destroyed|lost/i.test(e)), 'sae device loss');

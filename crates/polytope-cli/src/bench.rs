@@ -6,9 +6,7 @@ use std::time::Instant;
 
 use polytope_core::sae::{SaeConfig, SyntheticSource, SyntheticSpec, Variant};
 use polytope_core::tms::{TmsConfig, TrainState, preset};
-use polytope_gpu::{
-    AdapterPreference, BackendKind, GpuContext, SaeBackendTrainer, TmsTrainer, request_context,
-};
+use polytope_gpu::{AdapterPreference, GpuContext, SaeBackendTrainer, TmsTrainer, request_context};
 use serde::Serialize;
 
 use crate::Failure;
@@ -180,15 +178,10 @@ fn run_sae(args: &SaeArgs) -> Result<(), Failure> {
 /// includes making the batches (on the host for both backends) and, on the GPU, reading the
 /// state back once per measured run.
 fn measure_sae(cfg: &SaeConfig, ctx: Option<&GpuContext>, seconds: f64) -> Result<SaeRow, Failure> {
-    let fail = |e: polytope_core::sae::SaeTrainError| Failure::Run(e.to_string());
+    let fail = |e: polytope_gpu::SaeBackendError| Failure::Run(e.to_string());
     let source = SyntheticSource::new(SyntheticSpec::default_for(cfg.d_in, 4 * cfg.d_in));
-    let kind = if ctx.is_some() {
-        BackendKind::Gpu
-    } else {
-        BackendKind::Cpu
-    };
-    let mut trainer =
-        SaeBackendTrainer::new(cfg.clone(), Box::new(source), kind, ctx).map_err(fail)?;
+    let mut trainer = SaeBackendTrainer::new(cfg.clone(), Box::new(source), ctx).map_err(fail)?;
+    let kind = trainer.backend();
     let (steps, secs) = timed(seconds, |k| {
         pollster::block_on(trainer.advance(k))
             .map(|_| ())
@@ -285,7 +278,7 @@ fn measure(
     ctx: Option<&GpuContext>,
     seconds: f64,
 ) -> Result<Row, Failure> {
-    let fail = |e: polytope_core::tms::TrainError| Failure::Run(e.to_string());
+    let fail = |e: polytope_gpu::TmsBackendError| Failure::Run(e.to_string());
     let mut trainer = TmsTrainer::new(ctx, cfg.clone(), TrainState::initial(cfg)).map_err(fail)?;
     let (steps, secs) = timed(seconds, |k| {
         pollster::block_on(trainer.run_to_completion(k))

@@ -15,7 +15,7 @@ mod gpu_info;
 mod output;
 mod phase;
 mod sae;
-mod sae_backend;
+mod settings_flags;
 mod tms;
 
 use std::process::ExitCode;

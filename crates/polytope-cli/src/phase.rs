@@ -3,32 +3,20 @@
 use std::path::PathBuf;
 
 use plotters::prelude::*;
-use polytope_core::tms::{PhaseCell, PhaseSpec, TrainState};
+use polytope_core::tms::{PhaseCell, PhaseSettings, PhaseSpec, TrainState};
 use polytope_gpu::{AdapterPreference, TmsTrainer, request_context};
 use polytope_plots::{PhaseDiagram, Theme};
 use serde::Serialize;
 
 use crate::Failure;
 use crate::output::write;
+use crate::settings_flags::SettingFlags;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Features: 2 (with --m 1) or 3 (with --m 2).
-    #[arg(long, default_value_t = 2)]
-    n: u32,
-    /// Hidden dimensions.
-    #[arg(long, default_value_t = 1)]
-    m: u32,
-    /// Cells per axis.
-    #[arg(long, default_value_t = 16)]
-    resolution: u32,
-    /// Models per cell (the worst is dropped before voting).
-    #[arg(long, default_value_t = 4)]
-    models: u32,
-    #[arg(long, default_value_t = 2000)]
-    steps: u32,
-    #[arg(long, default_value_t = 0)]
-    seed: u32,
+    /// The grid's settings: the same names as the /phase URL parameters.
+    #[command(flatten)]
+    settings: SettingFlags<PhaseSettings>,
     #[arg(long, value_parser = ["cpu", "gpu"], default_value = "cpu")]
     backend: String,
     /// Print one JSON object to stdout.
@@ -47,23 +35,20 @@ struct Report<'a> {
     models: u32,
     steps: u32,
     seed: u32,
+    lr: f64,
+    batch: u32,
     backend: &'a str,
     cells: Vec<PhaseCell>,
 }
 
 pub fn run(args: &Args) -> Result<(), Failure> {
-    let spec = PhaseSpec {
-        n: args.n,
-        m: args.m,
-        resolution: args.resolution,
-        models: args.models,
-        steps: args.steps,
-        seed: args.seed,
-        ..PhaseSpec::paper(args.n, args.m)
-    };
-    spec.validate().map_err(Failure::Usage)?;
-    if args.steps == 0 {
-        return Err(Failure::Usage("--steps must be at least 1".into()));
+    let (spec, errors) = PhaseSettings::from_pairs(args.settings.pairs());
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("--{} {:?}: {}", e.name.replace('_', "-"), e.value, e.reason))
+            .collect();
+        return Err(Failure::Usage(lines.join("\n       ")));
     }
     let cfg = spec.config();
     let ctx = if args.backend == "gpu" {
@@ -105,6 +90,8 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         models: spec.models,
         steps: spec.steps,
         seed: spec.seed,
+        lr: spec.learning_rate,
+        batch: spec.batch,
         backend,
         cells,
     };

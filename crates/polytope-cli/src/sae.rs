@@ -18,45 +18,14 @@ use polytope_core::sae::{
 
 use crate::Failure;
 use crate::output::write;
+use crate::settings_flags::SettingFlags;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// synthetic, toy, lm (the shipped language model's MLP activations on the shipped text
-    /// sample, computed from --data), or the path of an activation file
-    /// (docs/activation-format.md).
-    #[arg(long, default_value = "synthetic")]
-    source: String,
-    /// l1-2023, l1-2024, topk or jumprelu.
-    #[arg(long, default_value = "topk")]
-    variant: String,
-    /// Input dimensions (synthetic and toy sources; a file has its own).
-    #[arg(long = "d-in")]
-    d_in: Option<String>,
-    /// True features behind synthetic or toy data.
-    #[arg(long)]
-    features: Option<String>,
-    /// Feature density of the toy model's data.
-    #[arg(long)]
-    density: Option<String>,
-    /// Dictionary size (latents).
-    #[arg(long = "d-sae")]
-    d_sae: Option<String>,
-    /// Active latents per input (topk).
-    #[arg(long)]
-    k: Option<String>,
-    /// Sparsity coefficient: the L1 weight (the L0 weight for jumprelu); default: the
-    /// variant's recommended value.
-    #[arg(long)]
-    l1: Option<String>,
-    /// Learning rate; default: the variant's recommended value.
-    #[arg(long)]
-    lr: Option<String>,
-    #[arg(long)]
-    batch: Option<String>,
-    #[arg(long)]
-    steps: Option<String>,
-    #[arg(long)]
-    seed: Option<String>,
+    /// The run's settings: the same names as the /sae URL parameters (`d_sae` is `--d-sae`);
+    /// `--source` may also name an activation file (docs/activation-format.md).
+    #[command(flatten)]
+    settings: SettingFlags<SaeSettings>,
     /// Where to train.
     #[arg(long, value_parser = ["cpu", "gpu"], default_value = "cpu")]
     backend: String,
@@ -74,28 +43,8 @@ pub struct Args {
 
 impl Args {
     fn pairs(&self) -> Vec<(&'static str, &str)> {
-        let mut pairs = vec![
-            ("source", self.source.as_str()),
-            ("variant", self.variant.as_str()),
-        ];
-        let optional = [
-            ("d_in", &self.d_in),
-            ("features", &self.features),
-            ("density", &self.density),
-            ("d_sae", &self.d_sae),
-            ("k", &self.k),
-            ("l1", &self.l1),
-            ("lr", &self.lr),
-            ("batch", &self.batch),
-            ("steps", &self.steps),
-            ("seed", &self.seed),
-        ];
-        for (name, value) in optional {
-            if let Some(v) = value {
-                pairs.push((name, v.as_str()));
-            }
-        }
-        pairs
+        self.settings
+            .pairs_with(&[("source", "synthetic"), ("variant", "topk")])
     }
 }
 
@@ -240,13 +189,15 @@ fn open_source(
 
 pub fn run(args: &Args) -> Result<(), Failure> {
     let settings = settings_from_flags(&args.pairs())?;
-    if matches!(settings.source, SourceKind::File(_)) && args.d_in.is_some() {
+    if matches!(settings.source, SourceKind::File(_))
+        && args.settings.pairs().iter().any(|(k, _)| *k == "d_in")
+    {
         return Err(Failure::Usage(
             "--d-in: an activation file sets its own dimensions".into(),
         ));
     }
     let data = if settings.source == SourceKind::Lm {
-        if args.d_in.is_some() {
+        if args.settings.pairs().iter().any(|(k, _)| *k == "d_in") {
             return Err(Failure::Usage(
                 "--d-in: the language model sets its own dimensions (512 MLP neurons)".into(),
             ));
@@ -262,7 +213,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         eprintln!("{description} ({:.1} s)", sampled.elapsed().as_secs_f64());
     }
     let cfg = settings.to_config(source.d_in() as u32);
-    let mut trainer = crate::sae_backend::Trainer::new(&args.backend, cfg.clone(), source)?;
+    let mut trainer = polytope_dict::backend::Trainer::new(&args.backend, cfg.clone(), source)?;
     let started = Instant::now();
     let total = cfg.steps;
     let mut stats: Vec<StepStats> = Vec::with_capacity(total as usize);

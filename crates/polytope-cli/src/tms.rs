@@ -9,54 +9,16 @@ use polytope_plots::tms_figures;
 
 use crate::Failure;
 use crate::output::{csv_field, write};
+use crate::settings_flags::SettingFlags;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A paper figure's settings: intro, sparsity-sweep, large-sweep, dims-per-feature,
-    /// dims-per-feature-400, privileged-basis, abs, correlated, anticorrelated, perturbed.
-    #[arg(long, default_value = "intro")]
-    preset: String,
+    /// The run's settings: the same names and formats as the /toy URL parameters.
+    #[command(flatten)]
+    settings: SettingFlags<TmsSettings>,
     /// Where to train.
     #[arg(long, value_parser = ["cpu", "gpu"], default_value = "cpu")]
     backend: String,
-    #[arg(long)]
-    seed: Option<String>,
-    /// Steps to train (the learning-rate schedule spans them).
-    #[arg(long)]
-    steps: Option<String>,
-    /// Model: relu, linear, privileged or abs.
-    #[arg(long)]
-    model: Option<String>,
-    /// Number of features.
-    #[arg(long)]
-    n: Option<String>,
-    /// Number of hidden dimensions (at most 64).
-    #[arg(long)]
-    m: Option<String>,
-    /// Feature importance: a ratio R (I_i = R^i) or span:S (from 1 down to 1/S).
-    #[arg(long)]
-    importance: Option<String>,
-    /// Feature densities, one instance each: 1,0.3,0.1 or sweep:FROM:TO:COUNT.
-    #[arg(long)]
-    density: Option<String>,
-    /// Vary one feature's density across instances: FEATURE:MAX_FACTOR, or none.
-    #[arg(long)]
-    perturb: Option<String>,
-    /// independent, correlated:K or anticorrelated:K (sets of K features).
-    #[arg(long)]
-    correlation: Option<String>,
-    /// adamw or adam.
-    #[arg(long)]
-    optimizer: Option<String>,
-    /// Learning rate.
-    #[arg(long)]
-    lr: Option<String>,
-    /// constant, linear or cosine.
-    #[arg(long)]
-    schedule: Option<String>,
-    /// Batch size.
-    #[arg(long)]
-    batch: Option<String>,
     /// Write report.json, instances.csv, loss.csv and every figure as SVG into this directory.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -67,28 +29,7 @@ pub struct Args {
 
 impl Args {
     fn pairs(&self) -> Vec<(&'static str, &str)> {
-        let mut pairs = vec![("preset", self.preset.as_str())];
-        let optional = [
-            ("seed", &self.seed),
-            ("steps", &self.steps),
-            ("model", &self.model),
-            ("n", &self.n),
-            ("m", &self.m),
-            ("importance", &self.importance),
-            ("density", &self.density),
-            ("perturb", &self.perturb),
-            ("correlation", &self.correlation),
-            ("optimizer", &self.optimizer),
-            ("lr", &self.lr),
-            ("schedule", &self.schedule),
-            ("batch", &self.batch),
-        ];
-        for (name, value) in optional {
-            if let Some(v) = value {
-                pairs.push((name, v.as_str()));
-            }
-        }
-        pairs
+        self.settings.pairs_with(&[("preset", "intro")])
     }
 }
 

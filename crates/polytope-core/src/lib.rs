@@ -21,4 +21,5 @@ pub mod lm;
 pub mod optim;
 pub mod rng;
 pub mod sae;
+pub mod settings;
 pub mod tms;

@@ -1,34 +1,17 @@
 //! The one place that requests GPU adapters and devices.
 //!
 //! A [`GpuContext`] bundles the device, its queue, a summary of the adapter for the interface,
-//! and the device's health: a lost device or an uncaptured validation error is recorded here
-//! (never a panic) and turned into an error by the next operation that checks it.
+//! and the device's health: a lost device or an uncaptured error is recorded here (never a
+//! panic), classified, and turned into an error by the next operation that checks it. Errors of
+//! the trainers' own work are captured by error scopes instead ([`crate::readback::capture`]),
+//! so that a run that does not fit fails alone and leaves the device usable.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::Serialize;
-use thiserror::Error;
 
-/// Why the GPU cannot be used.
-#[derive(Clone, Debug, Error, PartialEq, Eq)]
-pub enum GpuError {
-    #[error("no GPU adapter is available: {0}")]
-    NoAdapter(String),
-    #[error("the GPU device could not be created: {0}")]
-    RequestDevice(String),
-    #[error("the GPU device was lost: {0}")]
-    Lost(String),
-    #[error("the GPU reported an error: {0}")]
-    Uncaptured(String),
-    #[error("reading results back from the GPU failed: {0}")]
-    Readback(String),
-    #[error("{what} needs {needed} bytes in one buffer; this GPU allows {limit}")]
-    TooLarge {
-        what: &'static str,
-        needed: u64,
-        limit: u64,
-    },
-}
+pub use crate::error::GpuError;
 
 /// Which adapter to ask for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,19 +43,24 @@ pub struct AdapterSummary {
 #[derive(Debug, Default)]
 pub struct Health {
     lost: Mutex<Option<String>>,
-    error: Mutex<Option<String>>,
+    error: Mutex<Option<GpuError>>,
 }
 
 impl Health {
-    /// The first problem recorded, if any.
+    /// The first problem recorded, if any: a lost device first, then an uncaptured error.
     pub fn check(&self) -> Result<(), GpuError> {
         if let Some(reason) = self.lost.lock().ok().and_then(|g| g.clone()) {
-            return Err(GpuError::Lost(reason));
+            return Err(GpuError::Lost { reason });
         }
-        if let Some(message) = self.error.lock().ok().and_then(|g| g.clone()) {
-            return Err(GpuError::Uncaptured(message));
+        if let Some(error) = self.error.lock().ok().and_then(|g| g.clone()) {
+            return Err(error);
         }
         Ok(())
+    }
+
+    /// Whether the device was lost.
+    pub fn is_lost(&self) -> bool {
+        self.lost.lock().map_or(true, |g| g.is_some())
     }
 
     /// Marks the device lost (also used by tests and by the page's "simulate a lost device").
@@ -82,12 +70,18 @@ impl Health {
         }
     }
 
-    fn record_error(&self, message: String) {
-        if let Ok(mut error) = self.error.lock() {
-            error.get_or_insert(message);
+    /// Records an error nobody captured (the first one is kept).
+    pub fn record_error(&self, error: GpuError) {
+        if let Ok(mut slot) = self.error.lock() {
+            slot.get_or_insert(error);
         }
     }
 }
+
+/// How long a readback may take before it fails with [`GpuError::Timeout`]: far above any
+/// submission the trainers make (the app aims for 15-40 ms, the CLI for a few seconds), so only
+/// a hung device reaches it.
+pub const DEFAULT_READBACK_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// A device ready for work, handed to every kernel and trainer.
 #[derive(Clone, Debug)]
@@ -96,6 +90,11 @@ pub struct GpuContext {
     pub queue: wgpu::Queue,
     pub adapter: AdapterSummary,
     pub health: Arc<Health>,
+    /// What this context was requested with: after a lost device, `request_context` with the
+    /// same preference gives its replacement.
+    pub preference: AdapterPreference,
+    /// See [`DEFAULT_READBACK_TIMEOUT`]; tests shorten it.
+    pub readback_timeout: Duration,
 }
 
 fn summarize(info: &wgpu::AdapterInfo, limits: &wgpu::Limits) -> AdapterSummary {
@@ -144,11 +143,11 @@ async fn pick_adapter(
         return adapters
             .into_iter()
             .find(|a| a.get_info().device_type == wgpu::DeviceType::Cpu)
-            .ok_or_else(|| {
-                GpuError::NoAdapter(format!(
+            .ok_or_else(|| GpuError::NoAdapter {
+                reason: format!(
                     "no software (CPU) adapter among [{}]; install mesa-vulkan-drivers and libvulkan1 for lavapipe",
                     names.join(", ")
-                ))
+                ),
             });
     }
     let _ = preference;
@@ -160,11 +159,16 @@ async fn pick_adapter(
             apply_limit_buckets: false,
         })
         .await
-        .map_err(|e| GpuError::NoAdapter(e.to_string()))
+        .map_err(|e| GpuError::NoAdapter {
+            reason: e.to_string(),
+        })
 }
 
 /// Requests an adapter and a device with the limits [`wanted_limits`] asks for, and installs
 /// the handlers that record a lost device or an uncaptured error in [`GpuContext::health`].
+/// After a lost device, calling it again with the lost context's `preference` gives a new
+/// device (the WebGPU specification allows it); trainers are then rebuilt on it from their last
+/// snapshot ([`crate::TmsTrainer::new`], [`crate::SaeBackendTrainer::move_to`]).
 pub async fn request_context(preference: AdapterPreference) -> Result<GpuContext, GpuError> {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
     if preference == AdapterPreference::SoftwareWithValidation {
@@ -187,7 +191,9 @@ pub async fn request_context(preference: AdapterPreference) -> Result<GpuContext
             trace: wgpu::Trace::Off,
         })
         .await
-        .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+        .map_err(|e| GpuError::RequestDevice {
+            reason: e.to_string(),
+        })?;
     let health = Arc::new(Health::default());
     {
         let health = Arc::clone(&health);
@@ -198,7 +204,7 @@ pub async fn request_context(preference: AdapterPreference) -> Result<GpuContext
     {
         let health = Arc::clone(&health);
         device.on_uncaptured_error(Arc::new(move |error: wgpu::Error| {
-            health.record_error(error.to_string());
+            health.record_error(GpuError::from_wgpu(&error, "running GPU work"));
         }));
     }
     Ok(GpuContext {
@@ -206,5 +212,7 @@ pub async fn request_context(preference: AdapterPreference) -> Result<GpuContext
         device,
         queue,
         health,
+        preference,
+        readback_timeout: DEFAULT_READBACK_TIMEOUT,
     })
 }

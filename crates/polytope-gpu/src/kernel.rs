@@ -1,5 +1,7 @@
 //! What every compute kernel needs: a pipeline from WGSL, a bind group layout from a list of
-//! binding kinds, and a dispatch that covers any number of threads.
+//! binding kinds, and a dispatch that covers any number of threads. Everything a kernel creates
+//! is labelled with its name, so that wgpu's validation messages name the kernel
+//! ([`crate::error::kernel_named_in`]).
 
 /// How a kernel sees one binding (in binding-number order).
 #[derive(Clone, Copy, Debug)]
@@ -12,10 +14,15 @@ pub(crate) enum Binding {
     StorageReadWrite,
 }
 
-/// Threads per workgroup in every kernel (`@workgroup_size(64)`).
+use crate::device::{GpuContext, GpuError};
+use crate::readback::capture;
+
+/// Threads per workgroup of the one-thread-per-element kernels (`@workgroup_size(64)`); the
+/// one-workgroup-per-row SAE kernels use 256 (`sae_common::ROW_WORKGROUP`).
 pub(crate) const WORKGROUP_SIZE: u32 = 64;
 
 pub(crate) struct ComputeKernel {
+    name: &'static str,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
     bindings: Vec<Binding>,
@@ -24,10 +31,11 @@ pub(crate) struct ComputeKernel {
 impl ComputeKernel {
     pub(crate) fn new(
         device: &wgpu::Device,
-        label: &str,
+        name: &'static str,
         source: &str,
         bindings: &[Binding],
     ) -> Self {
+        let label = name;
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(label),
             source: wgpu::ShaderSource::Wgsl(source.into()),
@@ -73,6 +81,7 @@ impl ComputeKernel {
             cache: None,
         });
         Self {
+            name,
             pipeline,
             layout,
             bindings: bindings.to_vec(),
@@ -80,12 +89,8 @@ impl ComputeKernel {
     }
 
     /// A bind group over whole buffers, in binding order; a dynamic uniform binds one entry.
-    pub(crate) fn bind(
-        &self,
-        device: &wgpu::Device,
-        label: &str,
-        buffers: &[&wgpu::Buffer],
-    ) -> wgpu::BindGroup {
+    pub(crate) fn bind(&self, device: &wgpu::Device, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        let label = self.name;
         assert_eq!(
             buffers.len(),
             self.bindings.len(),
@@ -116,40 +121,79 @@ impl ComputeKernel {
         })
     }
 
-    /// Records a dispatch of at least `threads` invocations, spread over a 2-D grid when one
-    /// dimension cannot hold them (shaders rebuild the linear index with `thread_index`).
+    /// Records a dispatch of `work`, spread over a 2-D grid when one dimension cannot hold it
+    /// (shaders rebuild the linear index with `thread_index` or `group_index`, and skip the
+    /// padding of the last grid row).
     pub(crate) fn dispatch(
         &self,
         pass: &mut wgpu::ComputePass<'_>,
         bind_group: &wgpu::BindGroup,
         dynamic_offset: u32,
-        threads: u64,
+        work: Work,
         max_groups_per_dim: u32,
     ) {
-        let groups = threads.div_ceil(u64::from(WORKGROUP_SIZE)).max(1);
+        let groups = match work {
+            Work::Threads(threads) => threads.div_ceil(u64::from(WORKGROUP_SIZE)),
+            Work::Groups(groups) => groups,
+        }
+        .max(1);
         let x = groups.min(u64::from(max_groups_per_dim));
         let y = groups.div_ceil(x);
         pass.set_pipeline(&self.pipeline);
         pass.set_bind_group(0, bind_group, &[dynamic_offset]);
         pass.dispatch_workgroups(x as u32, y as u32, 1);
     }
+}
 
-    /// Records a dispatch of exactly `groups` workgroups (kernels with one workgroup per row or
-    /// per block), spread over a 2-D grid; shaders rebuild the linear index from
-    /// `workgroup_id` and `num_workgroups`, and skip the padding groups of the last grid row.
-    pub(crate) fn dispatch_groups(
-        &self,
-        pass: &mut wgpu::ComputePass<'_>,
-        bind_group: &wgpu::BindGroup,
-        dynamic_offset: u32,
-        groups: u64,
-        max_groups_per_dim: u32,
-    ) {
-        let groups = groups.max(1);
-        let x = groups.min(u64::from(max_groups_per_dim));
-        let y = groups.div_ceil(x);
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, bind_group, &[dynamic_offset]);
-        pass.dispatch_workgroups(x as u32, y as u32, 1);
+/// How much work a dispatch covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Work {
+    /// At least this many invocations of a `@workgroup_size(64)` kernel.
+    Threads(u64),
+    /// Exactly this many workgroups (kernels with one workgroup per row or per block).
+    Groups(u64),
+}
+
+/// Names the kernel behind a validation error whose message names none (wgpu's dispatch-time
+/// messages name the buffers, not the pipeline): each kernel's dispatch is recorded again in
+/// its own labelled encoder, which is validated and never submitted, and the first that fails
+/// is the culprit. Other errors come back unchanged.
+pub(crate) async fn attribute(
+    ctx: &GpuContext,
+    error: GpuError,
+    kernels: &[ComputeKernel],
+    record: impl Fn(usize, &mut wgpu::ComputePass<'_>),
+) -> GpuError {
+    let GpuError::Validation {
+        kernel: None,
+        message,
+    } = &error
+    else {
+        return error;
+    };
+    for (i, kernel) in kernels.iter().enumerate() {
+        let ((), captured) = capture(&ctx.device, "checking a kernel", || {
+            let mut encoder = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some(kernel.name),
+                });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: Some(kernel.name),
+                    timestamp_writes: None,
+                });
+                record(i, &mut pass);
+            }
+            // Validated by `finish`; never submitted.
+            drop(encoder.finish());
+        });
+        if captured.first_error().await.is_some() {
+            return GpuError::Validation {
+                kernel: Some(kernel.name),
+                message: message.clone(),
+            };
+        }
     }
+    error
 }

@@ -5,6 +5,9 @@
 //!
 //! - [`device`] is the only module that requests adapters and devices. Everything else takes
 //!   the [`device::GpuContext`] it is handed, so tests and pages choose their own device.
+//! - [`error`]: [`GpuError`] keeps its kind (lost, out of memory, too large, validation naming
+//!   the kernel, timeout...) so callers choose recovery without reading messages; trainers
+//!   return [`BackendError`] (the core crate's training error, or a `GpuError`).
 //! - Kernels are `name.rs` + `name.wgsl` pairs ([`tms_sample`], [`tms_grad`], [`tms_adam`]);
 //!   shared WGSL (`rng.wgsl`, `tms_common.wgsl`) is prepended by [`shaders`].
 //! - [`tms_trainer::GpuTrainer`] runs many training steps per submission and reads results
@@ -15,6 +18,7 @@
 //!   behind one API, with resampling and evaluation on the host.
 
 pub mod device;
+pub mod error;
 mod kernel;
 pub mod parity;
 pub mod readback;
@@ -37,7 +41,8 @@ pub mod tms_sample;
 pub mod tms_trainer;
 pub mod trainer;
 
-pub use device::{AdapterPreference, AdapterSummary, GpuContext, GpuError, request_context};
+pub use device::{AdapterPreference, AdapterSummary, GpuContext, request_context};
+pub use error::{BackendError, DeviceLimit, GpuError, SaeBackendError, TmsBackendError};
 pub use sae::SaeBackendTrainer;
 pub use sae_trainer::GpuSaeTrainer;
 pub use tms_trainer::GpuTrainer;

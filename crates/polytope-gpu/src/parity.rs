@@ -5,12 +5,11 @@
 use std::fmt;
 
 use polytope_core::optim::OptimizerConfig;
-use polytope_core::tms::{
-    Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainError, TrainState,
-};
+use polytope_core::tms::{Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainState};
 use serde::Serialize;
 
 use crate::device::GpuContext;
+use crate::error::TmsBackendError;
 use crate::tms_trainer::GpuTrainer;
 
 /// A configuration and the points at which GPU and CPU are compared.
@@ -189,7 +188,10 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Trains the case on the GPU of `ctx` and on the CPU and compares them at each checkpoint.
-pub async fn run_case(ctx: &GpuContext, case: &ParityCase) -> Result<ParityResult, TrainError> {
+pub async fn run_case(
+    ctx: &GpuContext,
+    case: &ParityCase,
+) -> Result<ParityResult, TmsBackendError> {
     let state = TrainState::initial(&case.cfg);
     let mut cpu = CpuTrainer::from_state(case.cfg.clone(), state.clone())?;
     let mut gpu =

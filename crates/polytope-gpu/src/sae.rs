@@ -1,95 +1,98 @@
 //! One SAE training API over both backends, with resampling and evaluation on the host.
 
 use polytope_core::sae::{
-    ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeTrainError, SaeTrainer, StepStats,
+    ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeTrainer, StepStats,
 };
 
 use crate::device::GpuContext;
+use crate::error::SaeBackendError;
 use crate::sae_trainer::GpuSaeTrainer;
 use crate::trainer::BackendKind;
 
-/// An SAE trainer on either backend. On the GPU, `host` owns the data source, fills the
-/// batches, resamples dead latents (at `cfg.resample_at`, exactly as the CPU does) and
-/// evaluates; its state is brought up to date at the end of every [`Self::advance`].
-// There is one trainer per page or command: the variants' size difference does not matter.
-#[allow(clippy::large_enum_variant)]
-pub enum SaeBackendTrainer {
-    Cpu(SaeTrainer),
-    Gpu {
-        host: SaeTrainer,
-        gpu: GpuSaeTrainer,
-    },
+/// An SAE trainer on either backend. The host (`polytope_core::sae::SaeTrainer`) always owns
+/// the data source and the run's state as of the last completed [`Self::advance`]; on the GPU it
+/// also fills the batches, resamples dead latents (at `cfg.resample_at`, exactly as the CPU
+/// does) and evaluates.
+///
+/// After a GPU error, [`Self::move_to`] rebuilds the GPU side on another context (a new device
+/// after a lost one) or moves the run to the CPU, from the host's state.
+pub struct SaeBackendTrainer {
+    host: SaeTrainer,
+    gpu: Option<GpuSaeTrainer>,
 }
 
 impl SaeBackendTrainer {
-    /// A fresh run of `cfg` on `source` (calibrated on the host), trained on `backend`; the GPU
-    /// backend needs `ctx`.
+    /// A fresh run of `cfg` on `source` (calibrated on the host), trained on `ctx`'s GPU when
+    /// given, else on the CPU.
     pub fn new(
         cfg: SaeConfig,
         source: Box<dyn ActivationSource>,
-        backend: BackendKind,
         ctx: Option<&GpuContext>,
-    ) -> Result<Self, SaeTrainError> {
-        let host = SaeTrainer::new(cfg, source)?;
-        Self::from_host(host, backend, ctx)
+    ) -> Result<Self, SaeBackendError> {
+        let mut trainer = Self::on_cpu(SaeTrainer::new(cfg, source)?);
+        trainer.move_to(ctx)?;
+        Ok(trainer)
     }
 
-    /// Continues `host`'s run (its configuration and state) on `backend`.
-    pub fn from_host(
-        host: SaeTrainer,
-        backend: BackendKind,
-        ctx: Option<&GpuContext>,
-    ) -> Result<Self, SaeTrainError> {
-        match backend {
-            BackendKind::Cpu => Ok(Self::Cpu(host)),
-            BackendKind::Gpu => {
-                let ctx = ctx.ok_or_else(|| {
-                    SaeTrainError::Device("the GPU backend needs a GPU context".into())
-                })?;
-                let gpu = GpuSaeTrainer::new(ctx, host.config().clone(), host.state())?;
-                Ok(Self::Gpu { host, gpu })
-            }
+    /// Continues `host`'s run (its configuration and state) on the CPU.
+    pub fn on_cpu(host: SaeTrainer) -> Self {
+        Self { host, gpu: None }
+    }
+
+    /// Continues the run on `ctx`'s GPU (`None`: on the CPU) from the host's state, the state of
+    /// the last completed [`Self::advance`]. Used to start on the GPU and to recover: after
+    /// `BackendError::Gpu(e) if e.is_device_lost()`, request a new context and move there. On
+    /// an error the run stays on the CPU, ready to continue there.
+    pub fn move_to(&mut self, ctx: Option<&GpuContext>) -> Result<(), SaeBackendError> {
+        self.gpu = None;
+        if let Some(ctx) = ctx {
+            let cfg = self.host.config().clone();
+            self.gpu = Some(GpuSaeTrainer::new(ctx, cfg, self.host.state())?);
         }
+        Ok(())
     }
 
     pub fn backend(&self) -> BackendKind {
-        match self {
-            Self::Cpu(_) => BackendKind::Cpu,
-            Self::Gpu { .. } => BackendKind::Gpu,
+        if self.gpu.is_some() {
+            BackendKind::Gpu
+        } else {
+            BackendKind::Cpu
         }
     }
 
     pub fn config(&self) -> &SaeConfig {
-        match self {
-            Self::Cpu(t) | Self::Gpu { host: t, .. } => t.config(),
-        }
+        self.host.config()
     }
 
     /// Steps completed.
     pub fn step(&self) -> u32 {
-        match self {
-            Self::Cpu(t) => t.state().step,
-            Self::Gpu { gpu, .. } => gpu.step(),
+        match &self.gpu {
+            Some(gpu) => gpu.step(),
+            None => self.host.state().step,
         }
+    }
+
+    /// The GPU trainer, when the run is on the GPU.
+    pub fn gpu(&self) -> Option<&GpuSaeTrainer> {
+        self.gpu.as_ref()
     }
 
     /// The host trainer: the CPU trainer itself, or the GPU run's host side (data source,
     /// resampling, evaluation; its state is current after every [`Self::advance`]).
     pub fn host(&self) -> &SaeTrainer {
-        match self {
-            Self::Cpu(t) | Self::Gpu { host: t, .. } => t,
-        }
+        &self.host
     }
 
     /// Trains `steps` steps and returns the state with the statistics and resamplings since
     /// the previous call.
-    pub async fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, SaeTrainError> {
-        match self {
-            Self::Cpu(t) => {
-                t.run_steps(steps)?;
-                Ok(t.snapshot())
+    pub async fn advance(&mut self, steps: u32) -> Result<SaeSnapshot, SaeBackendError> {
+        let host = &mut self.host;
+        match &mut self.gpu {
+            None => {
+                host.run_steps(steps)?;
+                Ok(host.snapshot())
             }
-            Self::Gpu { host, gpu } => {
+            Some(gpu) => {
                 let mut stats: Vec<StepStats> = Vec::with_capacity(steps as usize);
                 let mut resamples = Vec::new();
                 let end = gpu.step().saturating_add(steps);
@@ -132,16 +135,12 @@ impl SaeBackendTrainer {
 
     /// Evaluates the current dictionary on `batches` held-out batches (on the host).
     pub fn evaluate(&mut self, batches: u32) -> SaeEval {
-        match self {
-            Self::Cpu(t) | Self::Gpu { host: t, .. } => t.evaluate(batches),
-        }
+        self.host.evaluate(batches)
     }
 
-    /// The CPU trainer to continue on (after a lost device, say), at the state of the last
-    /// completed [`Self::advance`].
-    pub fn into_cpu(self) -> SaeTrainer {
-        match self {
-            Self::Cpu(t) | Self::Gpu { host: t, .. } => t,
-        }
+    /// The host trainer at the state of the last completed [`Self::advance`] (to continue on
+    /// the CPU, or to save).
+    pub fn into_host(self) -> SaeTrainer {
+        self.host
     }
 }

@@ -16,12 +16,12 @@
 use std::fmt;
 
 use polytope_core::sae::{
-    Layout, SaeConfig, SaeState, SaeTrainError, SaeTrainer, StepStats, SyntheticSource,
-    SyntheticSpec, Variant,
+    Layout, SaeConfig, SaeState, SaeTrainer, StepStats, SyntheticSource, SyntheticSpec, Variant,
 };
 use serde::Serialize;
 
 use crate::device::GpuContext;
+use crate::error::SaeBackendError;
 use crate::sae_trainer::GpuSaeTrainer;
 
 /// Absolute tolerance on every parameter after one step.
@@ -263,7 +263,7 @@ pub fn compare_stats(cpu: &[StepStats], gpu: &[StepStats]) -> (f32, f32) {
 pub async fn run_sae_case(
     ctx: &GpuContext,
     case: &SaeParityCase,
-) -> Result<SaeParityResult, SaeTrainError> {
+) -> Result<SaeParityResult, SaeBackendError> {
     let source = || Box::new(SyntheticSource::new(case.spec.clone()));
     let mut state = SaeTrainer::initial_state(&case.cfg, source())?.0;
     if let Some((count, bias)) = case.initial_bias {

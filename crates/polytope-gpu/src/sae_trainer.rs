@@ -16,14 +16,19 @@
 //! Firing bookkeeping stays on the GPU (`last_fired`, the window's counts as `u32`, the counts of
 //! the last complete window); the host tracks what is deterministic (the step, the inputs seen in
 //! the window) and turns counts into densities exactly as the CPU does.
+//!
+//! Buffer creation, uploads and submissions run inside error scopes: an error of this trainer's
+//! work comes back from its next call as a typed [`GpuError`], and every later call returns the
+//! same error (rebuild from the host's state: `SaeBackendTrainer::move_to`).
 
 use polytope_core::sae::{
     Layout, SaeConfig, SaeState, SaeTrainError, StepStats, Variant, step_scalars,
 };
 
 use crate::device::{GpuContext, GpuError};
-use crate::kernel::ComputeKernel;
-use crate::readback::{f32s, read_bytes};
+use crate::error::{DeviceLimit, SaeBackendError};
+use crate::kernel::{ComputeKernel, Work, attribute};
+use crate::readback::{Captured, capture, f32s, submit_and_read};
 use crate::sae_common::{HISTORY_WORDS, ROW_STATS, ROW_WORKGROUP, SAE_UNIFORM_SIZE, SaeUniform};
 use crate::{sae_activate, sae_backward, sae_decode, sae_encode, sae_firing, sae_grad, sae_update};
 
@@ -33,6 +38,9 @@ const MAX_STEPS_PER_SUBMIT: u32 = 64;
 const UPLOAD_TARGET_BYTES: u64 = 64 << 20;
 /// Rows per micro-batch at most (one workgroup per row in two kernels).
 const MAX_MICRO_BATCH: u64 = 32_768;
+/// Kernels dispatched per micro-batch (the first five of `kernels`); the last two run once per
+/// step.
+const PER_MICRO_BATCH: usize = 5;
 
 struct Buffers {
     uniform: wgpu::Buffer,
@@ -68,6 +76,10 @@ pub struct GpuSaeTrainer {
     kernels: [ComputeKernel; 7],
     bind_groups: [wgpu::BindGroup; 7],
     buffers: Buffers,
+    /// Errors of creating buffers and of uploads, checked by the next submission.
+    pending: Vec<Captured>,
+    /// The first GPU error: the trainer does no more work after one.
+    failed: Option<GpuError>,
 }
 
 fn storage(ctx: &GpuContext, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
@@ -84,15 +96,12 @@ fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError
         Err(GpuError::TooLarge {
             what,
             needed: bytes,
-            limit,
+            allowed: limit,
+            limit: DeviceLimit::StorageBindingSize,
         })
     } else {
         Ok(())
     }
-}
-
-fn device_error(e: &GpuError) -> SaeTrainError {
-    SaeTrainError::Device(e.to_string())
 }
 
 /// `sum ||x - mean(x)||^2` over a batch (the CPU's explained-variance denominator).
@@ -122,8 +131,13 @@ fn dead_count(cfg: &SaeConfig, state: &SaeState) -> u32 {
 }
 
 impl GpuSaeTrainer {
-    /// Uploads `state` and prepares buffers and kernels for `cfg`.
-    pub fn new(ctx: &GpuContext, cfg: SaeConfig, state: &SaeState) -> Result<Self, SaeTrainError> {
+    /// Uploads `state` and prepares buffers and kernels for `cfg`. Errors the device reports
+    /// while creating them (out of memory, say) come back from the first [`Self::run_steps`].
+    pub fn new(
+        ctx: &GpuContext,
+        cfg: SaeConfig,
+        state: &SaeState,
+    ) -> Result<Self, SaeBackendError> {
         Self::with_binding_limit(ctx, cfg, state, None)
     }
 
@@ -134,23 +148,25 @@ impl GpuSaeTrainer {
         cfg: SaeConfig,
         state: &SaeState,
         binding_limit: Option<u64>,
-    ) -> Result<Self, SaeTrainError> {
-        cfg.validate()?;
-        if state.params.len() != cfg.param_count() || state.last_fired.len() != cfg.s() {
-            return Err(SaeTrainError::Device(format!(
-                "the state has {} parameters and {} latents; the configuration needs {} and {}",
-                state.params.len(),
-                state.last_fired.len(),
-                cfg.param_count(),
-                cfg.s()
-            )));
+    ) -> Result<Self, SaeBackendError> {
+        cfg.validate().map_err(SaeTrainError::from)?;
+        state.check_matches(&cfg)?;
+        let window_inputs = u64::from(cfg.dead_window) * u64::from(cfg.batch);
+        if window_inputs > u64::from(u32::MAX) {
+            return Err(GpuError::TooLarge {
+                what: "the firing counts of one dead window (dead_window x batch)",
+                needed: window_inputs,
+                allowed: u64::from(u32::MAX),
+                limit: DeviceLimit::Counter32,
+            }
+            .into());
         }
-        if u64::from(cfg.dead_window) * u64::from(cfg.batch) > u64::from(u32::MAX) {
-            return Err(SaeTrainError::Device(
-                "dead_window * batch must stay below 2^32: the GPU counts firings in u32".into(),
-            ));
-        }
-        let mut trainer = Self::build(ctx, cfg, binding_limit).map_err(|e| device_error(&e))?;
+        ctx.health.check()?;
+        let (built, created) = capture(&ctx.device, "creating the SAE trainer", || {
+            Self::build(ctx, cfg, binding_limit)
+        });
+        let mut trainer = built?;
+        trainer.pending.push(created);
         trainer.upload(state);
         Ok(trainer)
     }
@@ -241,37 +257,22 @@ impl GpuSaeTrainer {
         ];
         let u = &uniform;
         let bind_groups = [
-            kernels[0].bind(d, "sae_encode", &[u, &x, &params, &z]),
-            kernels[1].bind(
-                d,
-                "sae_activate",
-                &[u, &z, &params, &last_fired, &flags, &f, &side],
-            ),
+            kernels[0].bind(d, &[u, &x, &params, &z]),
+            kernels[1].bind(d, &[u, &z, &params, &last_fired, &flags, &f, &side]),
             kernels[2].bind(
                 d,
-                "sae_decode",
                 &[u, &x, &params, &f, &side, &flags, &norms, &dx, &row_stats],
             ),
-            kernels[3].bind(
-                d,
-                "sae_backward",
-                &[u, &dx, &params, &f, &z, &norms, &side, &dz],
-            ),
-            kernels[4].bind(
-                d,
-                "sae_grad",
-                &[u, &x, &params, &dz, &f, &side, &dx, &grad, &col],
-            ),
+            kernels[3].bind(d, &[u, &dx, &params, &f, &z, &norms, &side, &dz]),
+            kernels[4].bind(d, &[u, &x, &params, &dz, &f, &side, &dx, &grad, &col]),
             kernels[5].bind(
                 d,
-                "sae_update",
                 &[
                     u, &params, &adam_m, &adam_v, &grad, &col, &norms, &flags, &history,
                 ],
             ),
             kernels[6].bind(
                 d,
-                "sae_firing",
                 &[
                     u,
                     &col,
@@ -312,6 +313,8 @@ impl GpuSaeTrainer {
                 history,
                 stats_staging,
             },
+            pending: Vec::new(),
+            failed: None,
         })
     }
 
@@ -320,6 +323,18 @@ impl GpuSaeTrainer {
     pub fn upload(&mut self, state: &SaeState) {
         assert_eq!(state.params.len(), self.cfg.param_count());
         assert_eq!(state.last_fired.len(), self.cfg.s());
+        let ((), uploaded) = capture(&self.ctx.device, "uploading the SAE state", || {
+            self.write_state(state);
+        });
+        self.pending.push(uploaded);
+        self.step = state.step;
+        self.input_scale = state.input_scale;
+        self.window_inputs = state.window_inputs;
+        self.densities.clone_from(&state.densities);
+        self.density_inputs = None;
+    }
+
+    fn write_state(&self, state: &SaeState) {
         let q = &self.ctx.queue;
         let b = &self.buffers;
         q.write_buffer(&b.params, 0, bytemuck::cast_slice(&state.params));
@@ -340,11 +355,21 @@ impl GpuSaeTrainer {
         q.write_buffer(&b.norms, 0, bytemuck::cast_slice(&norms));
         let flags = [dead_count(&self.cfg, state), 0, 0, 0];
         q.write_buffer(&b.flags, 0, bytemuck::cast_slice(&flags));
-        self.step = state.step;
-        self.input_scale = state.input_scale;
-        self.window_inputs = state.window_inputs;
-        self.densities.clone_from(&state.densities);
-        self.density_inputs = None;
+    }
+
+    /// The first GPU error of this trainer, and the errors of its creation and uploads.
+    async fn usable(&mut self) -> Result<(), GpuError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        for pending in std::mem::take(&mut self.pending) {
+            pending.check(&self.ctx).await.map_err(|e| self.fail(e))?;
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, e: GpuError) -> GpuError {
+        self.failed.get_or_insert(e).clone()
     }
 
     pub fn config(&self) -> &SaeConfig {
@@ -389,27 +414,28 @@ impl GpuSaeTrainer {
         &mut self,
         batches: &[f32],
         steps: u32,
-    ) -> Result<Vec<StepStats>, SaeTrainError> {
+    ) -> Result<Vec<StepStats>, SaeBackendError> {
         let per_step = self.cfg.batch as usize * self.cfg.n();
         assert_eq!(
             batches.len(),
             per_step * steps as usize,
             "run_steps takes `steps` batches of batch x d_in values"
         );
+        self.usable().await?;
         let mut stats = Vec::with_capacity(steps as usize);
         let mut done = 0u32;
         while done < steps {
             let k = (steps - done).min(self.steps_per_submit);
             let at = done as usize * per_step;
             let chunk = &batches[at..at + k as usize * per_step];
-            let words = self.submit(chunk, k).await.map_err(|e| device_error(&e))?;
+            let words = self.submit(chunk, k).await.map_err(|e| self.fail(e))?;
             let first = self.step;
             for (j, row) in words.chunks(HISTORY_WORDS).enumerate() {
                 let step = first + j as u32;
                 let st = self.stats_of(row, step, &chunk[j * per_step..(j + 1) * per_step]);
                 if !st.loss.is_finite() || row[6] != 0 {
                     self.advance_host(j as u32);
-                    return Err(SaeTrainError::Diverged { step });
+                    return Err(SaeTrainError::Diverged { step }.into());
                 }
                 stats.push(st);
             }
@@ -472,7 +498,6 @@ impl GpuSaeTrainer {
 
     /// Encodes `k` steps on `batches`, submits them, and reads back their history rows.
     async fn submit(&mut self, batches: &[f32], k: u32) -> Result<Vec<u32>, GpuError> {
-        self.ctx.health.check()?;
         let cfg = &self.cfg;
         let batch = cfg.batch;
         let mb_cap = self.mb_cap;
@@ -493,20 +518,45 @@ impl GpuSaeTrainer {
             }
         }
         let b = &self.buffers;
-        let q = &self.ctx.queue;
-        q.write_buffer(&b.uniform, 0, &uniforms);
-        q.write_buffer(&b.upload, 0, bytemuck::cast_slice(batches));
         let history_bytes = 4 * (HISTORY_WORDS as u64) * u64::from(k);
-        q.write_buffer(&b.history, 0, &vec![0u8; history_bytes as usize]);
+        let encode = || {
+            let q = &self.ctx.queue;
+            q.write_buffer(&b.uniform, 0, &uniforms);
+            q.write_buffer(&b.upload, 0, bytemuck::cast_slice(batches));
+            q.write_buffer(&b.history, 0, &vec![0u8; history_bytes as usize]);
+            self.encode_steps(k, history_bytes)
+        };
+        let read = submit_and_read(
+            &self.ctx,
+            "training the SAE",
+            encode,
+            &b.stats_staging,
+            history_bytes,
+        )
+        .await;
+        match read {
+            Ok(bytes) => Ok(bytemuck::pod_collect_to_vec::<u8, u32>(&bytes)),
+            Err(e) => {
+                let rows = u64::from(self.mb_cap);
+                let record = |kernel, pass: &mut wgpu::ComputePass<'_>| {
+                    self.dispatch(pass, kernel, 0, rows);
+                };
+                Err(attribute(&self.ctx, e, &self.kernels, record).await)
+            }
+        }
+    }
 
-        let (n, s) = (cfg.n() as u64, cfg.s() as u64);
-        let max_groups = self.ctx.adapter.max_compute_workgroups_per_dimension;
-        let param_threads = 2 * n * s + s + n;
-        let update_groups = n + s + s.div_ceil(u64::from(ROW_WORKGROUP));
-        let firing_groups = s.div_ceil(u64::from(ROW_WORKGROUP)) + 1;
+    /// Records `k` steps (their batches already in the upload buffer) and the copy of their
+    /// statistics into the staging buffer.
+    fn encode_steps(&self, k: u32, history_bytes: u64) -> wgpu::CommandBuffer {
+        let cfg = &self.cfg;
+        let batch = cfg.batch;
+        let mb_cap = self.mb_cap;
+        let chunks = batch.div_ceil(mb_cap);
+        let stride = self.uniform_stride as usize;
+        let b = &self.buffers;
+        let n = cfg.n() as u64;
         let step_bytes = 4 * u64::from(batch) * n;
-        let [enc, act, dec, bwd, grad, upd, fire] = &self.kernels;
-        let [g_enc, g_act, g_dec, g_bwd, g_grad, g_upd, g_fire] = &self.bind_groups;
         let mut encoder = self
             .ctx
             .device
@@ -516,8 +566,7 @@ impl GpuSaeTrainer {
         for j in 0..k {
             for c in 0..chunks {
                 let start = c * mb_cap;
-                let len = mb_cap.min(batch - start);
-                let rows = u64::from(len);
+                let rows = u64::from(mb_cap.min(batch - start));
                 encoder.copy_buffer_to_buffer(
                     &b.upload,
                     u64::from(j) * step_bytes + 4 * u64::from(start) * n,
@@ -530,56 +579,84 @@ impl GpuSaeTrainer {
                     label: Some("sae micro-batch"),
                     timestamp_writes: None,
                 });
-                enc.dispatch(&mut pass, g_enc, offset, rows * s, max_groups);
-                act.dispatch_groups(&mut pass, g_act, offset, rows, max_groups);
-                dec.dispatch_groups(&mut pass, g_dec, offset, rows, max_groups);
-                bwd.dispatch(&mut pass, g_bwd, offset, rows * s, max_groups);
-                grad.dispatch(&mut pass, g_grad, offset, param_threads, max_groups);
+                for kernel in 0..PER_MICRO_BATCH {
+                    self.dispatch(&mut pass, kernel, offset, rows);
+                }
                 if c + 1 == chunks {
                     let offset = ((j * chunks) as usize * stride) as u32;
-                    upd.dispatch_groups(&mut pass, g_upd, offset, update_groups, max_groups);
-                    fire.dispatch_groups(&mut pass, g_fire, offset, firing_groups, max_groups);
+                    for kernel in PER_MICRO_BATCH..self.kernels.len() {
+                        self.dispatch(&mut pass, kernel, offset, rows);
+                    }
                 }
             }
         }
         encoder.copy_buffer_to_buffer(&b.history, 0, &b.stats_staging, 0, history_bytes);
-        self.ctx.queue.submit([encoder.finish()]);
-        let bytes = read_bytes(&self.ctx, &b.stats_staging, history_bytes).await?;
-        Ok(bytemuck::pod_collect_to_vec::<u8, u32>(&bytes))
+        encoder.finish()
+    }
+
+    /// Records kernel `kernel`'s dispatch (in `kernels` order) for a micro-batch of `rows`.
+    fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, kernel: usize, offset: u32, rows: u64) {
+        let (n, s) = (self.cfg.n() as u64, self.cfg.s() as u64);
+        let latent_groups = s.div_ceil(u64::from(ROW_WORKGROUP));
+        let work = match kernel {
+            // sae_encode and sae_backward: one thread per (row, latent).
+            0 | 3 => Work::Threads(rows * s),
+            // sae_activate and sae_decode: one workgroup per row.
+            1 | 2 => Work::Groups(rows),
+            // sae_grad: one thread per parameter.
+            4 => Work::Threads(2 * n * s + s + n),
+            // sae_update: one workgroup per W_enc row and per W_dec row, then the biases.
+            5 => Work::Groups(n + s + latent_groups),
+            // sae_firing: the latents, then one workgroup summing the row statistics.
+            _ => Work::Groups(latent_groups + 1),
+        };
+        let max_groups = self.ctx.adapter.max_compute_workgroups_per_dimension;
+        self.kernels[kernel].dispatch(pass, &self.bind_groups[kernel], offset, work, max_groups);
     }
 
     /// Reads the current state back (asynchronously), equal to what the CPU trainer holds
     /// after the same steps.
-    pub async fn read_state(&self) -> Result<SaeState, SaeTrainError> {
-        self.read_state_inner().await.map_err(|e| device_error(&e))
+    pub async fn read_state(&mut self) -> Result<SaeState, GpuError> {
+        self.usable().await?;
+        let read = self.read_state_inner().await;
+        read.map_err(|e| self.fail(e))
     }
 
     async fn read_state_inner(&self) -> Result<SaeState, GpuError> {
-        self.ctx.health.check()?;
         let p = 4 * self.cfg.param_count() as u64;
         let s = 4 * self.cfg.s() as u64;
         let total = 3 * p + 3 * s;
-        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sae state staging"),
-            size: total,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
+        let device = &self.ctx.device;
+        let (staging, created) = capture(device, "reading the SAE state back", || {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sae state staging"),
+                size: total,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
         });
+        created.check(&self.ctx).await?;
         let b = &self.buffers;
-        let mut encoder = self
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+        let encode = || {
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("sae read state"),
             });
-        encoder.copy_buffer_to_buffer(&b.params, 0, &staging, 0, p);
-        encoder.copy_buffer_to_buffer(&b.adam_m, 0, &staging, p, p);
-        encoder.copy_buffer_to_buffer(&b.adam_v, 0, &staging, 2 * p, p);
-        encoder.copy_buffer_to_buffer(&b.last_fired, 0, &staging, 3 * p, s);
-        encoder.copy_buffer_to_buffer(&b.window_fired, 0, &staging, 3 * p + s, s);
-        encoder.copy_buffer_to_buffer(&b.density_counts, 0, &staging, 3 * p + 2 * s, s);
-        self.ctx.queue.submit([encoder.finish()]);
-        let bytes = read_bytes(&self.ctx, &staging, total).await?;
+            encoder.copy_buffer_to_buffer(&b.params, 0, &staging, 0, p);
+            encoder.copy_buffer_to_buffer(&b.adam_m, 0, &staging, p, p);
+            encoder.copy_buffer_to_buffer(&b.adam_v, 0, &staging, 2 * p, p);
+            encoder.copy_buffer_to_buffer(&b.last_fired, 0, &staging, 3 * p, s);
+            encoder.copy_buffer_to_buffer(&b.window_fired, 0, &staging, 3 * p + s, s);
+            encoder.copy_buffer_to_buffer(&b.density_counts, 0, &staging, 3 * p + 2 * s, s);
+            encoder.finish()
+        };
+        let bytes = submit_and_read(
+            &self.ctx,
+            "reading the SAE state back",
+            encode,
+            &staging,
+            total,
+        )
+        .await?;
         let (p, s) = (p as usize, s as usize);
         let u32s = |r: std::ops::Range<usize>| -> Vec<u32> {
             bytemuck::pod_collect_to_vec::<u8, u32>(&bytes[r])
@@ -608,5 +685,47 @@ impl GpuSaeTrainer {
             densities,
             input_scale: self.input_scale,
         })
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use polytope_core::sae::{SaeConfig, SaeTrainer, SyntheticSource, SyntheticSpec, Variant};
+
+    use super::*;
+    use crate::device::{AdapterPreference, request_context};
+    use crate::error::BackendError;
+
+    /// A bind group that binds one buffer as both read-only and read-write storage passes
+    /// creation but fails validation at dispatch, where wgpu's message names the buffer and not
+    /// the pipeline; the error must still name the kernel (nothing runs on the device).
+    #[test]
+    fn an_invalid_dispatch_names_its_kernel() {
+        let ctx = pollster::block_on(request_context(AdapterPreference::SoftwareWithValidation))
+            .expect("lavapipe");
+        let mut cfg = SaeConfig::recommended(Variant::TopK, 16, 64, 10);
+        cfg.batch = 8;
+        let spec = SyntheticSpec::default_for(16, 32);
+        let mut feeder =
+            SaeTrainer::new(cfg.clone(), Box::new(SyntheticSource::new(spec))).unwrap();
+        let mut gpu = GpuSaeTrainer::new(&ctx, cfg, feeder.state()).unwrap();
+        let b = &gpu.buffers;
+        // sae_backward's `dz` (read-write) bound to the `params` buffer it also reads.
+        let broken = gpu.kernels[3].bind(
+            &ctx.device,
+            &[
+                &b.uniform, &b.x, &b.params, &b.x, &b.x, &b.norms, &b.x, &b.params,
+            ],
+        );
+        gpu.bind_groups[3] = broken;
+        feeder.fill_batch(0);
+        let batch = feeder.batch().to_vec();
+        let err = pollster::block_on(gpu.run_steps(&batch, 1)).unwrap_err();
+        let BackendError::Gpu(GpuError::Validation { kernel, message }) = &err else {
+            panic!("{err:?}")
+        };
+        eprintln!("{err}");
+        assert_eq!(*kernel, Some("sae_backward"), "{message}");
+        assert!(!err.is_device_lost() && !err.fails_this_run_only());
     }
 }

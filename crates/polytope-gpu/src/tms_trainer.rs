@@ -5,12 +5,18 @@
 //! the first two run once per chunk. Many steps are encoded into one submission, each with its
 //! own uniform entry (a dynamic offset), and results come back in one asynchronous readback at
 //! the end of [`GpuTrainer::run_steps`], never per step.
+//!
+//! Buffer creation and every submission run inside error scopes ([`crate::readback::capture`]):
+//! an error of this trainer's work comes back from its next call as a typed [`GpuError`], and
+//! every later call returns the same error (drop the trainer and rebuild from the last
+//! snapshot).
 
 use polytope_core::tms::{Snapshot, TmsConfig, TrainError, TrainState, first_non_finite_instance};
 
 use crate::device::{GpuContext, GpuError};
-use crate::kernel::ComputeKernel;
-use crate::readback::{f32s, read_bytes};
+use crate::error::{DeviceLimit, TmsBackendError};
+use crate::kernel::{ComputeKernel, Work, attribute};
+use crate::readback::{Captured, capture, f32s, submit_and_read};
 use crate::tms_common::{STEP_UNIFORM_SIZE, StepUniform};
 use crate::{tms_adam, tms_grad, tms_sample};
 
@@ -42,6 +48,10 @@ pub struct GpuTrainer {
     kernels: [ComputeKernel; 3],
     bind_groups: [wgpu::BindGroup; 3],
     buffers: Buffers,
+    /// The errors of creating the buffers and pipelines, checked by the first submission.
+    created: Option<Captured>,
+    /// The first GPU error: the trainer does no more work after one.
+    failed: Option<GpuError>,
 }
 
 fn storage(ctx: &GpuContext, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
@@ -58,7 +68,8 @@ fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError
         Err(GpuError::TooLarge {
             what,
             needed: bytes,
-            limit,
+            allowed: limit,
+            limit: DeviceLimit::StorageBindingSize,
         })
     } else {
         Ok(())
@@ -66,8 +77,13 @@ fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError
 }
 
 impl GpuTrainer {
-    /// Uploads `state` and prepares buffers and kernels for `cfg`.
-    pub fn new(ctx: &GpuContext, cfg: TmsConfig, state: &TrainState) -> Result<Self, TrainError> {
+    /// Uploads `state` and prepares buffers and kernels for `cfg`. Errors the device reports
+    /// while creating them (out of memory, say) come back from the first [`Self::run_steps`].
+    pub fn new(
+        ctx: &GpuContext,
+        cfg: TmsConfig,
+        state: &TrainState,
+    ) -> Result<Self, TmsBackendError> {
         Self::with_binding_limit(ctx, cfg, state, None)
     }
 
@@ -78,9 +94,22 @@ impl GpuTrainer {
         cfg: TmsConfig,
         state: &TrainState,
         binding_limit: Option<u64>,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, TmsBackendError> {
         cfg.validate()?;
-        Self::build(ctx, cfg, state, binding_limit).map_err(|e| TrainError::Device(e.to_string()))
+        if state.params.len() != cfg.total_params() {
+            return Err(TrainError::StateMismatch {
+                params: state.params.len(),
+                expected: cfg.total_params(),
+            }
+            .into());
+        }
+        ctx.health.check()?;
+        let (built, created) = capture(&ctx.device, "creating the toy-model trainer", || {
+            Self::build(ctx, cfg, state, binding_limit)
+        });
+        let mut trainer = built?;
+        trainer.created = Some(created);
+        Ok(trainer)
     }
 
     fn build(
@@ -180,17 +209,14 @@ impl GpuTrainer {
         let bind_groups = [
             kernels[0].bind(
                 &ctx.device,
-                "tms_sample",
                 &[&uniform, &spec, &params, &xs, &gs, &hu, &sample_loss],
             ),
             kernels[1].bind(
                 &ctx.device,
-                "tms_grad",
                 &[&uniform, &xs, &gs, &hu, &sample_loss, &grad, &loss_acc],
             ),
             kernels[2].bind(
                 &ctx.device,
-                "tms_adam",
                 &[
                     &uniform,
                     &grad,
@@ -220,6 +246,8 @@ impl GpuTrainer {
                 loss_history,
                 staging,
             },
+            created: None,
+            failed: None,
         };
         trainer.upload(state);
         Ok(trainer)
@@ -257,36 +285,47 @@ impl GpuTrainer {
         &self.ctx
     }
 
+    /// The first GPU error of this trainer, and the errors of its creation (once).
+    async fn usable(&mut self) -> Result<(), GpuError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if let Some(created) = self.created.take() {
+            created.check(&self.ctx).await.map_err(|e| self.fail(e))?;
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, e: GpuError) -> GpuError {
+        self.failed.get_or_insert(e).clone()
+    }
+
     /// Runs `steps` steps (in submissions of at most a few hundred) and reads back the state
     /// and the loss of every step once at the end.
-    pub async fn run_steps(&mut self, steps: u32) -> Result<Snapshot, TrainError> {
+    pub async fn run_steps(&mut self, steps: u32) -> Result<Snapshot, TmsBackendError> {
+        self.usable().await?;
         let first_loss_step = self.step;
         let mut losses = Vec::with_capacity(steps as usize * self.cfg.instance_count());
         let mut remaining = steps;
         let mut last = None;
         while remaining > 0 {
             let k = remaining.min(self.steps_per_submit);
-            let snap = self
-                .submit(k)
-                .await
-                .map_err(|e| TrainError::Device(e.to_string()))?;
+            let snap = self.submit(k).await.map_err(|e| self.fail(e))?;
             losses.extend_from_slice(&snap.1);
             last = Some(snap.0);
             remaining -= k;
         }
         let state = match last {
             Some(state) => state,
-            None => self
-                .read_state()
-                .await
-                .map_err(|e| TrainError::Device(e.to_string()))?,
+            None => self.read_state().await?,
         };
         let instances = self.cfg.instance_count();
         if let Some(pos) = losses.iter().position(|l| !l.is_finite()) {
             return Err(TrainError::Diverged {
                 instance: pos % instances,
                 step: first_loss_step + (pos / instances) as u32,
-            });
+            }
+            .into());
         }
         // A ReLU can hide a non-finite weight from the loss; the weights are checked at each
         // readback, so the step reported is the first readback that saw them.
@@ -296,7 +335,8 @@ impl GpuTrainer {
             return Err(TrainError::Diverged {
                 instance,
                 step: first_loss_step,
-            });
+            }
+            .into());
         }
         Ok(Snapshot {
             state,
@@ -307,7 +347,6 @@ impl GpuTrainer {
 
     /// Encodes `k` steps, submits them with a copy of the results, and waits for the readback.
     async fn submit(&mut self, k: u32) -> Result<(TrainState, Vec<f32>), GpuError> {
-        self.ctx.health.check()?;
         let batch = self.cfg.batch_size;
         let chunks = batch.div_ceil(self.chunk_cap);
         let base = StepUniform::for_run(&self.cfg, self.chunk_cap, self.splits);
@@ -325,68 +364,32 @@ impl GpuTrainer {
                     .copy_from_slice(bytemuck::bytes_of(&entry));
             }
         }
-        self.ctx
-            .queue
-            .write_buffer(&self.buffers.uniform, 0, &uniforms);
-
         let instances = self.cfg.instance_count() as u64;
         let param_threads = instances * self.cfg.params_per_instance() as u64;
-        let max_groups = self.ctx.adapter.max_compute_workgroups_per_dimension;
-        let mut encoder = self
-            .ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("tms steps"),
-            });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("tms steps"),
-                timestamp_writes: None,
-            });
-            for s in 0..k {
-                for c in 0..chunks {
-                    let offset = ((s * chunks + c) as usize * stride) as u32;
-                    let len = self.chunk_cap.min(batch - c * self.chunk_cap);
-                    self.kernels[0].dispatch(
-                        &mut pass,
-                        &self.bind_groups[0],
-                        offset,
-                        instances * u64::from(len),
-                        max_groups,
-                    );
-                    self.kernels[1].dispatch(
-                        &mut pass,
-                        &self.bind_groups[1],
-                        offset,
-                        param_threads * u64::from(self.splits),
-                        max_groups,
-                    );
-                }
-                let offset = ((s * chunks) as usize * stride) as u32;
-                self.kernels[2].dispatch(
-                    &mut pass,
-                    &self.bind_groups[2],
-                    offset,
-                    param_threads,
-                    max_groups,
-                );
-            }
-        }
         let param_bytes = 4 * param_threads;
         let history_bytes = 4 * instances * u64::from(k);
         let b = &self.buffers;
-        encoder.copy_buffer_to_buffer(&b.params, 0, &b.staging, 0, param_bytes);
-        encoder.copy_buffer_to_buffer(&b.adam_m, 0, &b.staging, param_bytes, param_bytes);
-        encoder.copy_buffer_to_buffer(&b.adam_v, 0, &b.staging, 2 * param_bytes, param_bytes);
-        encoder.copy_buffer_to_buffer(
-            &b.loss_history,
-            0,
+        let encode = || {
+            self.ctx.queue.write_buffer(&b.uniform, 0, &uniforms);
+            self.encode_steps(k, param_bytes, history_bytes)
+        };
+        let read = submit_and_read(
+            &self.ctx,
+            "training the toy models",
+            encode,
             &b.staging,
-            3 * param_bytes,
-            history_bytes,
-        );
-        self.ctx.queue.submit([encoder.finish()]);
-        let bytes = read_bytes(&self.ctx, &b.staging, 3 * param_bytes + history_bytes).await?;
+            3 * param_bytes + history_bytes,
+        )
+        .await;
+        let bytes = match read {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let record = |kernel, pass: &mut wgpu::ComputePass<'_>| {
+                    self.dispatch(pass, kernel, 0, self.chunk_cap);
+                };
+                return Err(attribute(&self.ctx, e, &self.kernels, record).await);
+            }
+        };
         self.step += k;
         let p = param_bytes as usize;
         let state = TrainState {
@@ -398,22 +401,86 @@ impl GpuTrainer {
         Ok((state, f32s(&bytes[3 * p..])))
     }
 
-    /// Reads the current state without training.
-    pub async fn read_state(&self) -> Result<TrainState, GpuError> {
-        self.ctx.health.check()?;
-        let param_bytes = 4 * self.cfg.total_params() as u64;
-        let b = &self.buffers;
+    /// Records `k` steps and the copy of the results into the staging buffer.
+    fn encode_steps(&self, k: u32, param_bytes: u64, history_bytes: u64) -> wgpu::CommandBuffer {
         let mut encoder = self
             .ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("tms read state"),
+                label: Some("tms steps"),
             });
+        let batch = self.cfg.batch_size;
+        let chunks = batch.div_ceil(self.chunk_cap);
+        let stride = self.uniform_stride as usize;
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("tms steps"),
+                timestamp_writes: None,
+            });
+            for s in 0..k {
+                for c in 0..chunks {
+                    let offset = ((s * chunks + c) as usize * stride) as u32;
+                    let len = self.chunk_cap.min(batch - c * self.chunk_cap);
+                    self.dispatch(&mut pass, 0, offset, len);
+                    self.dispatch(&mut pass, 1, offset, len);
+                }
+                let offset = ((s * chunks) as usize * stride) as u32;
+                self.dispatch(&mut pass, 2, offset, self.chunk_cap);
+            }
+        }
+        let b = &self.buffers;
         encoder.copy_buffer_to_buffer(&b.params, 0, &b.staging, 0, param_bytes);
         encoder.copy_buffer_to_buffer(&b.adam_m, 0, &b.staging, param_bytes, param_bytes);
         encoder.copy_buffer_to_buffer(&b.adam_v, 0, &b.staging, 2 * param_bytes, param_bytes);
-        self.ctx.queue.submit([encoder.finish()]);
-        let bytes = read_bytes(&self.ctx, &b.staging, 3 * param_bytes).await?;
+        encoder.copy_buffer_to_buffer(
+            &b.loss_history,
+            0,
+            &b.staging,
+            3 * param_bytes,
+            history_bytes,
+        );
+        encoder.finish()
+    }
+
+    /// Records kernel `kernel`'s dispatch (sample, grad, adam) for a chunk of `len` samples.
+    fn dispatch(&self, pass: &mut wgpu::ComputePass<'_>, kernel: usize, offset: u32, len: u32) {
+        let instances = self.cfg.instance_count() as u64;
+        let param_threads = instances * self.cfg.params_per_instance() as u64;
+        let work = match kernel {
+            0 => Work::Threads(instances * u64::from(len)),
+            1 => Work::Threads(param_threads * u64::from(self.splits)),
+            _ => Work::Threads(param_threads),
+        };
+        let max_groups = self.ctx.adapter.max_compute_workgroups_per_dimension;
+        self.kernels[kernel].dispatch(pass, &self.bind_groups[kernel], offset, work, max_groups);
+    }
+
+    /// Reads the current state without training.
+    pub async fn read_state(&mut self) -> Result<TrainState, GpuError> {
+        self.usable().await?;
+        let param_bytes = 4 * self.cfg.total_params() as u64;
+        let b = &self.buffers;
+        let encode = || {
+            let mut encoder =
+                self.ctx
+                    .device
+                    .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                        label: Some("tms read state"),
+                    });
+            encoder.copy_buffer_to_buffer(&b.params, 0, &b.staging, 0, param_bytes);
+            encoder.copy_buffer_to_buffer(&b.adam_m, 0, &b.staging, param_bytes, param_bytes);
+            encoder.copy_buffer_to_buffer(&b.adam_v, 0, &b.staging, 2 * param_bytes, param_bytes);
+            encoder.finish()
+        };
+        let read = submit_and_read(
+            &self.ctx,
+            "reading the toy models back",
+            encode,
+            &b.staging,
+            3 * param_bytes,
+        )
+        .await;
+        let bytes = read.map_err(|e| self.fail(e))?;
         let p = param_bytes as usize;
         Ok(TrainState {
             step: self.step,

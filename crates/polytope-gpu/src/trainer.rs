@@ -1,9 +1,14 @@
 //! One training API over both backends.
+//!
+//! Errors are [`TmsBackendError`]s: the training's own (`TrainError`, from the core crate) or
+//! the GPU's ([`crate::GpuError`], with its kind). After a lost device, a caller requests a new
+//! context and calls [`TmsTrainer::new`] with it and the last snapshot's state.
 
 use polytope_core::tms::{CpuTrainer, Snapshot, TmsConfig, TrainError, TrainState};
 use serde::Serialize;
 
 use crate::device::GpuContext;
+use crate::error::TmsBackendError;
 use crate::tms_trainer::GpuTrainer;
 
 /// Where training runs.
@@ -32,12 +37,21 @@ pub enum TmsTrainer {
 }
 
 impl TmsTrainer {
-    /// A trainer on `ctx` when given, else on the CPU, starting from `state`.
+    /// A trainer on `ctx` when given, else on the CPU, starting from `state` (a fresh
+    /// `TrainState::initial`, or the last snapshot's state to resume a run, on a new device
+    /// after a lost one for example).
     pub fn new(
         ctx: Option<&GpuContext>,
         cfg: TmsConfig,
         state: TrainState,
-    ) -> Result<Self, TrainError> {
+    ) -> Result<Self, TmsBackendError> {
+        if state.params.len() != cfg.total_params() {
+            return Err(TrainError::StateMismatch {
+                params: state.params.len(),
+                expected: cfg.total_params(),
+            }
+            .into());
+        }
         Ok(match ctx {
             Some(ctx) => Self::Gpu(GpuTrainer::new(ctx, cfg, &state)?),
             None => Self::Cpu(CpuTrainer::from_state(cfg, state)?),
@@ -73,7 +87,7 @@ impl TmsTrainer {
         &mut self,
         steps: u32,
         cpu_budget_samples: u64,
-    ) -> Result<Option<Snapshot>, TrainError> {
+    ) -> Result<Option<Snapshot>, TmsBackendError> {
         match self {
             Self::Gpu(t) => t.run_steps(steps).await.map(Some),
             Self::Cpu(t) => {
@@ -84,7 +98,7 @@ impl TmsTrainer {
     }
 
     /// Runs exactly `steps` steps to completion and returns the snapshot (CLI and tests).
-    pub async fn run_to_completion(&mut self, steps: u32) -> Result<Snapshot, TrainError> {
+    pub async fn run_to_completion(&mut self, steps: u32) -> Result<Snapshot, TmsBackendError> {
         match self {
             Self::Gpu(t) => t.run_steps(steps).await,
             Self::Cpu(t) => {

@@ -60,7 +60,7 @@ fn chunked_batches_match_unchunked() {
 #[test]
 fn gpu_divergence_names_instance_and_step() {
     use polytope_core::tms::{TrainError, TrainState};
-    use polytope_gpu::GpuTrainer;
+    use polytope_gpu::{BackendError, GpuTrainer};
     let ctx = context();
     let cfg = ParityCase::all().swap_remove(0).cfg;
     let mut state = TrainState::initial(&cfg);
@@ -69,17 +69,17 @@ fn gpu_divergence_names_instance_and_step() {
     let err = pollster::block_on(gpu.run_steps(4)).unwrap_err();
     assert_eq!(
         err,
-        TrainError::Diverged {
+        BackendError::Train(TrainError::Diverged {
             instance: 2,
             step: 0
-        }
+        })
     );
 }
 
 #[test]
 fn lost_device_is_reported_not_panicked() {
-    use polytope_core::tms::{TrainError, TrainState};
-    use polytope_gpu::GpuTrainer;
+    use polytope_core::tms::TrainState;
+    use polytope_gpu::{BackendError, GpuTrainer};
     let ctx = context();
     let cfg = ParityCase::all().swap_remove(0).cfg;
     let state = TrainState::initial(&cfg);
@@ -88,7 +88,8 @@ fn lost_device_is_reported_not_panicked() {
     ctx.health.mark_lost("simulated by the test");
     let err = pollster::block_on(gpu.run_steps(2)).unwrap_err();
     assert!(
-        matches!(&err, TrainError::Device(m) if m.contains("lost")),
+        matches!(&err, BackendError::Gpu(e) if e.is_device_lost()),
         "{err:?}"
     );
+    assert!(err.is_device_lost() && !err.fails_this_run_only());
 }

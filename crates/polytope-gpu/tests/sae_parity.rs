@@ -10,13 +10,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use polytope_core::sae::{SaeTrainError, SaeTrainer, SyntheticSource, SyntheticSpec, Variant};
-use polytope_gpu::BackendKind;
 use polytope_gpu::device::{AdapterPreference, GpuContext, request_context};
 use polytope_gpu::sae::SaeBackendTrainer;
 use polytope_gpu::sae_parity::{
     SaeParityCase, bookkeeping_equal, compare_stats, max_abs_diff, run_sae_case, small_sae_config,
 };
 use polytope_gpu::sae_trainer::GpuSaeTrainer;
+use polytope_gpu::{BackendError, BackendKind};
 
 fn context() -> GpuContext {
     pollster::block_on(request_context(AdapterPreference::SoftwareWithValidation))
@@ -227,8 +227,9 @@ fn sae_backend_trainer_resamples_like_cpu() {
         let (_, source) = t.into_parts();
         SaeTrainer::from_parts(cfg.clone(), source, state).unwrap()
     };
-    let mut cpu = SaeBackendTrainer::from_host(host(&cfg), BackendKind::Cpu, None).unwrap();
-    let mut gpu = SaeBackendTrainer::from_host(host(&cfg), BackendKind::Gpu, Some(&ctx)).unwrap();
+    let mut cpu = SaeBackendTrainer::on_cpu(host(&cfg));
+    let mut gpu = SaeBackendTrainer::on_cpu(host(&cfg));
+    gpu.move_to(Some(&ctx)).unwrap();
     assert_eq!(gpu.backend(), BackendKind::Gpu);
     let (mut cs, mut gs) = (Vec::new(), Vec::new());
     let (mut cr, mut gr) = (Vec::new(), Vec::new());
@@ -264,7 +265,7 @@ fn sae_backend_trainer_resamples_like_cpu() {
     let ec = cpu.evaluate(2);
     let eg = gpu.evaluate(2);
     assert!((ec.mse - eg.mse).abs() <= 1e-3 * (1.0 + ec.mse.abs()));
-    let host = gpu.into_cpu();
+    let host = gpu.into_host();
     assert_eq!(host.state().step, 100);
 }
 
@@ -283,7 +284,10 @@ fn sae_gpu_divergence_names_the_step() {
         batches.extend_from_slice(feeder.batch());
     }
     let err = pollster::block_on(gpu.run_steps(&batches, 3)).unwrap_err();
-    assert_eq!(err, SaeTrainError::Diverged { step: 0 });
+    assert_eq!(
+        err,
+        BackendError::Train(SaeTrainError::Diverged { step: 0 })
+    );
 }
 
 #[test]
@@ -300,7 +304,7 @@ fn sae_lost_device_is_reported_not_panicked() {
     ctx.health.mark_lost("simulated by the test");
     let err = pollster::block_on(gpu.run_steps(&batch, 1)).unwrap_err();
     assert!(
-        matches!(&err, SaeTrainError::Device(m) if m.contains("lost")),
+        matches!(&err, BackendError::Gpu(e) if e.is_device_lost()),
         "{err:?}"
     );
 }

@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use polytope_core::dict::FeatureSummary;
 
 use super::{Fx, TextSearch, href, tokens_label};
+use crate::browser::{now_ms, yield_task};
 use crate::features_data as data;
 use crate::i18n::{Key, use_i18n};
-use crate::run::{now_ms, yield_task};
 use crate::url;
 
 /// Row height in CSS pixels (`.frow` in style/main.css).

@@ -21,10 +21,10 @@ use polytope_core::dict::{DataIndex, DictManifest, FeatureDetail, FeatureSummary
 use serde_json::json;
 
 use crate::automation;
+use crate::browser::now_ms;
 use crate::download;
 use crate::features_data::{self as data, TokenTexts};
 use crate::i18n::{Key, use_i18n};
-use crate::run::now_ms;
 use crate::url;
 use crate::use_app;
 
@@ -259,7 +259,7 @@ async fn prefetch_chunks(fx: Fx, dict: String, chunks: usize) {
             // The panel that needs a broken chunk reports it when it is opened.
             continue;
         }
-        crate::run::yield_task().await;
+        crate::browser::yield_task().await;
     }
     RUNNING.with(|r| r.borrow_mut().remove(&dict));
 }
@@ -345,7 +345,7 @@ pub fn FeaturesPage() -> impl IntoView {
             // Let the tasks above (and the open feature's, waiting for the index) start their
             // fetches before the page renders what the index unlocks: the render then overlaps
             // the network instead of delaying it.
-            crate::run::yield_task().await;
+            crate::browser::yield_task().await;
         }
         fx.index.try_set(Some(result));
     });

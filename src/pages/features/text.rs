@@ -10,9 +10,9 @@ use serde_json::json;
 
 use super::detail::token_view;
 use super::{Fx, href};
+use crate::browser::{now_ms, yield_task};
 use crate::features_data::{self as data, visible};
 use crate::i18n::{Key, use_i18n};
-use crate::run::{now_ms, yield_task};
 
 /// The most tokens one run takes.
 const MAX_TOKENS: usize = 2048;

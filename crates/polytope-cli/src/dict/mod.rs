@@ -1,18 +1,11 @@
-//! `polytope dict ...`: the language-model dictionary pipeline, from registry corpora to the
-//! files the feature browser reads. Every step is reproducible from its seed and flags.
-
-mod activations;
-mod build;
-mod corpus;
-mod model;
-mod pipeline;
-mod sae;
-mod saelens;
-mod tokenizer;
-mod validate;
-mod work;
+//! `polytope dict ...`: the language-model dictionary pipeline (the `polytope-dict` crate),
+//! from registry corpora to the files the feature browser reads. This module only names the
+//! subcommands; their flags are the pipeline steps' own options.
 
 use clap::Subcommand;
+use polytope_dict::{
+    activations, build, corpus, model, pipeline, sae, saelens, tokenizer, validate,
+};
 
 use crate::Failure;
 
@@ -52,5 +45,16 @@ pub fn run(cmd: &DictCommand) -> Result<(), Failure> {
         DictCommand::Validate(a) => validate::run(a),
         DictCommand::ExportSaelens(a) => saelens::run_export(a),
         DictCommand::ImportSaelens(a) => saelens::run_import(a),
+    }
+    .map_err(Failure::from)
+}
+
+impl From<polytope_dict::Error> for Failure {
+    fn from(e: polytope_dict::Error) -> Self {
+        if e.is_usage() {
+            Failure::Usage(e.to_string())
+        } else {
+            Failure::Run(e.to_string())
+        }
     }
 }

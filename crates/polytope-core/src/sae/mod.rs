@@ -21,8 +21,8 @@ pub use metrics::{DENSITY_BINS, density_histogram, greedy_matching, mmcs, normal
 pub use model::{Forward, Layout, SaeParams, encode, forward_backward, reconstruct, top_k_row};
 pub use report::{DensityHistogram, SaeReport};
 pub use settings::{
-    MAX_D_IN, MAX_D_SAE, MAX_FEATURES, MAX_TOY_HIDDEN, SAE_SETTING_NAMES, SaeSettings,
-    SettingError, SourceKind,
+    MAX_D_IN, MAX_D_SAE, MAX_FEATURES, MAX_TOY_HIDDEN, SaeSettings, SettingError, SourceKind,
+    parse_source,
 };
 pub use source::{ActivationSource, FileSource, SyntheticSource, SyntheticSpec, ToySource};
 pub use train::{

@@ -23,8 +23,8 @@ use super::source::{ActivationSource, SyntheticSource, SyntheticSpec, ToySource}
 use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
 use crate::tms::{Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainState};
 
-pub use crate::tms::SettingError;
-use crate::tms::parse_u32;
+pub use crate::settings::SettingError;
+use crate::settings::{Described, Kind, Setting, Width, always, parse_f64, parse_u32};
 
 /// Where the activations come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,12 +72,6 @@ pub struct SaeSettings {
     pub seed: u32,
 }
 
-/// The names of every setting, in the order URLs write them.
-pub const SAE_SETTING_NAMES: [&str; 12] = [
-    "source", "variant", "d_in", "features", "density", "d_sae", "k", "l1", "lr", "batch", "steps",
-    "seed",
-];
-
 /// Limits of the controls (the engine's own limits are wider).
 pub const MAX_D_IN: u32 = 512;
 pub const MAX_D_SAE: u32 = 16_384;
@@ -89,15 +83,225 @@ pub const LM_D_MLP: u32 = 512;
 /// The `lm` source: at most this many latents (the largest shipped dictionary).
 pub const MAX_LM_D_SAE: u32 = 4096;
 
-fn parse_f64(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number"))?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("{s:?} is not a finite number"))
+/// Reads `source`: `synthetic`, `toy`, `lm`, or (only where `allow_files`: the CLI) the
+/// path of an activation file.
+pub fn parse_source(value: &str, allow_files: bool) -> Result<SourceKind, String> {
+    Ok(match value {
+        "synthetic" => SourceKind::Synthetic,
+        "toy" => SourceKind::Toy,
+        "lm" => SourceKind::Lm,
+        "" => return Err("expected synthetic, toy, lm or a file".into()),
+        path if allow_files => SourceKind::File(path.to_owned()),
+        _ => return Err("expected synthetic or toy, or lm".into()),
+    })
+}
+
+/// An optional number: `auto` (or nothing) for the recommended value.
+fn parse_auto(value: &str, min: f64, max: f64) -> Result<Option<f64>, String> {
+    if value == "auto" || value.is_empty() {
+        return Ok(None);
+    }
+    let v = parse_f64(value)?;
+    if !(min..=max).contains(&v) {
+        return Err(format!("must be in [{min}, {max}], got {v}"));
+    }
+    Ok(Some(v))
+}
+
+const SOURCES: &[&str] = &["synthetic", "toy", "lm"];
+const VARIANTS: &[&str] = &["l1-2023", "l1-2024", "topk", "jumprelu"];
+
+/// The description of every SAE setting (URL parameters of `/sae`, flags of `polytope sae`),
+/// in the order URLs write them.
+static SAE_SETTINGS: &[Setting<SaeSettings>] = &[
+    Setting {
+        name: "source",
+        help: "synthetic, toy, lm (the shipped language model's MLP activations on the shipped \
+               text sample, computed from --data), or the path of an activation file \
+               (docs/activation-format.md).",
+        kind: Kind::Choice(SOURCES),
+        width: Width::Full,
+        get: |s| Some(s.source.name().to_owned()),
+        set: |s, v| {
+            s.source = parse_source(v, false)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "variant",
+        help: "l1-2023, l1-2024, topk or jumprelu.",
+        kind: Kind::Choice(VARIANTS),
+        width: Width::Full,
+        get: |s| Some(s.variant.name().to_owned()),
+        set: |s, v| {
+            s.variant = Variant::from_name(v)
+                .ok_or_else(|| "expected l1-2023, l1-2024, topk or jumprelu".to_owned())?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "d_in",
+        help: "Input dimensions (synthetic and toy sources; a file has its own).",
+        kind: Kind::Whole {
+            min: 1,
+            max: MAX_D_IN as u64,
+        },
+        width: Width::Half,
+        get: |s| Some(s.d_in.to_string()),
+        set: |s, v| {
+            s.d_in = parse_u32(v, 1, MAX_D_IN)?;
+            Ok(())
+        },
+        shown: |s| matches!(s.source, SourceKind::Synthetic | SourceKind::Toy),
+    },
+    Setting {
+        name: "features",
+        help: "True features behind synthetic or toy data.",
+        kind: Kind::Whole {
+            min: 1,
+            max: MAX_FEATURES as u64,
+        },
+        width: Width::Half,
+        get: |s| Some(s.features.to_string()),
+        set: |s, v| {
+            s.features = parse_u32(v, 1, MAX_FEATURES)?;
+            Ok(())
+        },
+        shown: |s| matches!(s.source, SourceKind::Synthetic | SourceKind::Toy),
+    },
+    Setting {
+        name: "density",
+        help: "Feature density of the toy model's data.",
+        kind: Kind::Number { min: 0.0, max: 1.0 },
+        width: Width::Full,
+        get: |s| Some(s.density.to_string()),
+        set: |s, v| {
+            let v = parse_f64(v)?;
+            if !(v > 0.0 && v <= 1.0) {
+                return Err(format!("must be in (0, 1], got {v}"));
+            }
+            let single = v as f32;
+            if single <= 0.0 || !single.is_normal() {
+                return Err(format!(
+                    "{v} rounds to {single} in single precision; use at least {:e}",
+                    f32::MIN_POSITIVE
+                ));
+            }
+            s.density = single;
+            Ok(())
+        },
+        shown: |s| s.source == SourceKind::Toy,
+    },
+    Setting {
+        name: "d_sae",
+        help: "Dictionary size (latents).",
+        kind: Kind::Whole {
+            min: 1,
+            max: MAX_D_SAE as u64,
+        },
+        width: Width::Half,
+        get: |s| Some(s.d_sae.to_string()),
+        set: |s, v| {
+            s.d_sae = parse_u32(v, 1, MAX_D_SAE)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "k",
+        help: "Active latents per input (topk).",
+        kind: Kind::Whole {
+            min: 1,
+            max: MAX_D_SAE as u64,
+        },
+        width: Width::Half,
+        get: |s| Some(s.k.to_string()),
+        set: |s, v| {
+            s.k = parse_u32(v, 1, MAX_D_SAE)?;
+            Ok(())
+        },
+        shown: |s| s.variant == Variant::TopK,
+    },
+    Setting {
+        name: "l1",
+        help: "Sparsity coefficient: the L1 weight (the L0 weight for jumprelu); default: the \
+               variant's recommended value.",
+        kind: Kind::Number {
+            min: 0.0,
+            max: 1000.0,
+        },
+        width: Width::Full,
+        get: |s| s.l1.map(|v| v.to_string()),
+        set: |s, v| {
+            s.l1 = parse_auto(v, 0.0, 1e3)?.map(|v| v as f32);
+            Ok(())
+        },
+        shown: |s| s.variant != Variant::TopK,
+    },
+    Setting {
+        name: "lr",
+        help: "Learning rate; default: the variant's recommended value.",
+        kind: Kind::Number {
+            min: 1e-7,
+            max: 1.0,
+        },
+        width: Width::Full,
+        get: |s| s.lr.map(|v| v.to_string()),
+        set: |s, v| {
+            s.lr = parse_auto(v, 1e-7, 1.0)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "batch",
+        help: "Inputs per training step.",
+        kind: Kind::Whole { min: 1, max: 8192 },
+        width: Width::Half,
+        get: |s| Some(s.batch.to_string()),
+        set: |s, v| {
+            s.batch = parse_u32(v, 1, 8192)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "steps",
+        help: "Training steps.",
+        kind: Kind::Whole {
+            min: 1,
+            max: 1_000_000,
+        },
+        width: Width::Half,
+        get: |s| Some(s.steps.to_string()),
+        set: |s, v| {
+            s.steps = parse_u32(v, 1, 1_000_000)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "seed",
+        help: "Random seed of the data and the initial dictionary.",
+        kind: Kind::Whole {
+            min: 0,
+            max: u32::MAX as u64,
+        },
+        width: Width::Full,
+        get: |s| Some(s.seed.to_string()),
+        set: |s, v| {
+            s.seed = parse_u32(v, 0, u32::MAX)?;
+            Ok(())
+        },
+        shown: always,
+    },
+];
+
+impl Described for SaeSettings {
+    fn settings() -> &'static [Setting<Self>] {
+        SAE_SETTINGS
     }
 }
 
@@ -133,98 +337,6 @@ impl SaeSettings {
         }
     }
 
-    /// The value of a setting as the URL writes it (`None`: the recommended default).
-    pub fn get(&self, name: &str) -> Option<String> {
-        match name {
-            "source" => Some(self.source.name().to_owned()),
-            "variant" => Some(self.variant.name().to_owned()),
-            "d_in" => Some(self.d_in.to_string()),
-            "features" => Some(self.features.to_string()),
-            "density" => Some(self.density.to_string()),
-            "d_sae" => Some(self.d_sae.to_string()),
-            "k" => Some(self.k.to_string()),
-            "l1" => self.l1.map(|v| v.to_string()),
-            "lr" => self.lr.map(|v| v.to_string()),
-            "batch" => Some(self.batch.to_string()),
-            "steps" => Some(self.steps.to_string()),
-            "seed" => Some(self.seed.to_string()),
-            _ => None,
-        }
-    }
-
-    /// Sets one setting from its written form. `allow_files`: whether `source` may name a
-    /// file (the CLI) or only `synthetic` / `toy` / `lm` (URLs).
-    pub fn set(&mut self, name: &str, value: &str, allow_files: bool) -> Result<(), SettingError> {
-        let err = |reason: String| SettingError {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            reason,
-        };
-        match name {
-            "source" => {
-                self.source = match value {
-                    "synthetic" => SourceKind::Synthetic,
-                    "toy" => SourceKind::Toy,
-                    "lm" => SourceKind::Lm,
-                    "" => return Err(err("expected synthetic, toy, lm or a file".into())),
-                    path if allow_files => SourceKind::File(path.to_owned()),
-                    _ => return Err(err("expected synthetic or toy, or lm".into())),
-                };
-            }
-            "variant" => {
-                self.variant = Variant::from_name(value)
-                    .ok_or_else(|| err("expected l1-2023, l1-2024, topk or jumprelu".into()))?;
-            }
-            "d_in" => self.d_in = parse_u32(value, 1, MAX_D_IN).map_err(err)?,
-            "features" => self.features = parse_u32(value, 1, MAX_FEATURES).map_err(err)?,
-            "density" => {
-                let v = parse_f64(value).map_err(err)?;
-                if !(v > 0.0 && v <= 1.0) {
-                    return Err(err(format!("must be in (0, 1], got {v}")));
-                }
-                // Densities are f32 in the data source: one that rounds to 0 (or to a
-                // subnormal, which loses its digits) would mean a feature that never fires.
-                if (v as f32) < f32::MIN_POSITIVE {
-                    return Err(err(format!(
-                        "{v} rounds to {} in f32; the smallest density is {:e}",
-                        v as f32,
-                        f32::MIN_POSITIVE
-                    )));
-                }
-                self.density = v as f32;
-            }
-            "d_sae" => self.d_sae = parse_u32(value, 1, MAX_D_SAE).map_err(err)?,
-            "k" => self.k = parse_u32(value, 1, MAX_D_SAE).map_err(err)?,
-            "l1" => {
-                if value == "auto" {
-                    self.l1 = None;
-                } else {
-                    let v = parse_f64(value).map_err(err)?;
-                    if !(0.0..=1e3).contains(&v) {
-                        return Err(err(format!("must be in [0, 1000], got {v}")));
-                    }
-                    self.l1 = Some(v as f32);
-                }
-            }
-            "lr" => {
-                if value == "auto" {
-                    self.lr = None;
-                } else {
-                    let v = parse_f64(value).map_err(err)?;
-                    if !(1e-7..=1.0).contains(&v) {
-                        return Err(err(format!("must be in [1e-7, 1], got {v}")));
-                    }
-                    self.lr = Some(v);
-                }
-            }
-            "batch" => self.batch = parse_u32(value, 1, 8192).map_err(err)?,
-            "steps" => self.steps = parse_u32(value, 1, 1_000_000).map_err(err)?,
-            "seed" => self.seed = parse_u32(value, 0, u32::MAX).map_err(err)?,
-            _ => return Err(err("no such setting".into())),
-        }
-        Ok(())
-    }
-
     /// Reads settings from name/value pairs: the source's defaults first, then every other
     /// setting over them. Unknown names are ignored; bad values are reported and skipped; a
     /// combination that cannot run (for example `k` above `d_sae`) is reported and the
@@ -236,16 +348,20 @@ impl SaeSettings {
         let mut errors = Vec::new();
         let mut settings = Self::default();
         if let Some((_, v)) = pairs.clone().into_iter().find(|(k, _)| *k == "source") {
-            match settings.set("source", v, allow_files) {
-                Ok(()) => settings = Self::for_source(settings.source.clone()),
-                Err(e) => errors.push(e),
+            match parse_source(v, allow_files) {
+                Ok(source) => settings = Self::for_source(source),
+                Err(reason) => errors.push(SettingError {
+                    name: "source".into(),
+                    value: v.into(),
+                    reason,
+                }),
             }
         }
         for (name, value) in pairs {
-            if name == "source" || !SAE_SETTING_NAMES.contains(&name) {
+            if name == "source" || !Self::is_setting(name) {
                 continue;
             }
-            if let Err(e) = settings.set(name, value, allow_files) {
+            if let Err(e) = settings.set(name, value) {
                 errors.push(e);
             }
         }
@@ -323,14 +439,10 @@ impl SaeSettings {
     /// order, `source` and `variant` always: what a shareable URL holds.
     pub fn to_pairs(&self) -> Vec<(String, String)> {
         let base = Self::for_source(self.source.clone());
-        SAE_SETTING_NAMES
-            .iter()
-            .filter_map(|name| {
-                let value = self.get(name)?;
-                let always = matches!(*name, "source" | "variant");
-                (always || base.get(name).as_deref() != Some(value.as_str()))
-                    .then(|| ((*name).to_owned(), value))
-            })
+        self.pairs_against(Some(&base), &["source", "variant"])
+            .into_iter()
+            // An optional setting left at its recommended value is not written as `none`.
+            .filter(|(_, v)| v != "none")
             .collect()
     }
 
@@ -459,7 +571,7 @@ mod tests {
 
     #[test]
     fn a_density_that_rounds_to_zero_in_f32_is_refused() {
-        for tiny in ["1e-50", "1e-40"] {
+        for tiny in ["1e-50", "1e-46", "1e-40"] {
             let (s, errors) =
                 SaeSettings::from_pairs([("source", "toy"), ("density", tiny)], false);
             assert_eq!(errors.len(), 1, "{errors:?}");

@@ -23,8 +23,15 @@ pub enum SaeTrainError {
     DimensionMismatch { data: usize, config: usize },
     #[error("training diverged: the loss is not finite at step {step}; lower the learning rate")]
     Diverged { step: u32 },
-    #[error("the GPU failed: {0}")]
-    Device(String),
+    #[error(
+        "the state has {params} parameters and {latents} latents; the configuration needs {expected_params} and {expected_latents}"
+    )]
+    StateMismatch {
+        params: usize,
+        latents: usize,
+        expected_params: usize,
+        expected_latents: usize,
+    },
 }
 
 /// Everything needed to continue a run.
@@ -50,6 +57,27 @@ impl SaeState {
     /// variant, of the GPU's firing kernel and of the lab's plots).
     pub fn is_dead(&self, i: usize, window: u32) -> bool {
         self.step.saturating_sub(self.last_fired[i]) >= window
+    }
+
+    /// Whether the state's sizes are those of `cfg` (a checkpoint of another run is refused).
+    pub fn check_matches(&self, cfg: &SaeConfig) -> Result<(), SaeTrainError> {
+        let (p, s) = (cfg.param_count(), cfg.s());
+        let sizes_match = self.params.len() == p
+            && self.adam_m.len() == p
+            && self.adam_v.len() == p
+            && self.last_fired.len() == s
+            && self.window_fired.len() == s
+            && (self.densities.is_empty() || self.densities.len() == s);
+        if sizes_match {
+            Ok(())
+        } else {
+            Err(SaeTrainError::StateMismatch {
+                params: self.params.len(),
+                latents: self.last_fired.len(),
+                expected_params: p,
+                expected_latents: s,
+            })
+        }
     }
 }
 
@@ -212,6 +240,7 @@ impl SaeTrainer {
                 config: cfg.n(),
             });
         }
+        state.check_matches(&cfg)?;
         let len = state.params.len();
         Ok(Self {
             batch: vec![0.0; cfg.batch as usize * cfg.n()],

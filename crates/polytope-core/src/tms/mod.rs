@@ -7,10 +7,10 @@ mod dense;
 mod metrics;
 mod model;
 mod phase;
+mod phase_settings;
 mod presets;
 mod report;
 mod settings;
-pub(crate) use settings::parse_u32;
 mod train;
 
 pub use config::{
@@ -24,10 +24,11 @@ pub use model::{SampleScratch, accumulate_param_grads, forward_backward_sample, 
 pub use phase::{
     PhaseCell, PhaseSpec, Regime, classify, superposition_threshold_2_1, theory_regime,
 };
+pub use phase_settings::{MAX_PHASE_MODELS, MAX_PHASE_RESOLUTION, PhaseSettings};
 pub use presets::{PRESET_NAMES, Preset, preset, preset_settings};
 pub use report::{InstanceReport, RunReport};
 pub use settings::{
-    DensitySpec, ImportanceRule, MAX_TOY_INSTANCES, Perturb, SETTING_NAMES, SettingError,
+    DensitySpec, ImportanceRule, MAX_TOY_FEATURES, MAX_TOY_INSTANCES, Perturb, SettingError,
     TmsSettings,
 };
 pub use train::{CpuTrainer, Snapshot, TrainError, TrainState, first_non_finite_instance};

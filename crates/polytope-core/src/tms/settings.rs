@@ -5,13 +5,15 @@
 //! `correlation`, `optimizer`, `lr`, `schedule`, `batch`, `steps`, `seed`). These names and
 //! their value formats are a public interface: links and scripts depend on them.
 
-use std::fmt::Write as _;
-
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use super::config::{Correlation, InstanceSpec, MAX_HIDDEN, ModelKind, TmsConfig};
+use super::presets::{PRESET_NAMES, preset_settings};
 use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
+pub use crate::settings::SettingError;
+use crate::settings::{
+    Described, Kind, Setting, Width, always, fmt_f32 as fmt_num, parse_f32, parse_u32,
+};
 
 /// How feature importance falls with the feature index `i` (0-based).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -111,20 +113,16 @@ impl DensitySpec {
         let check = |p: f32| {
             if p > 0.0 && p <= 1.0 {
                 Ok(p)
+            } else if p == 0.0 {
+                Err("densities must be above 0 (this one rounds to 0 in single precision)".into())
             } else {
                 Err(format!("densities must be in (0, 1], got {p}"))
             }
         };
-        // The count is checked before any list is built: a URL may ask for billions.
-        let check_count = |count: u64| {
-            if count == 0 || count > u64::from(MAX_TOY_INSTANCES) {
-                Err(format!(
-                    "between 1 and {MAX_TOY_INSTANCES} densities (one per instance), got {count}"
-                ))
-            } else {
-                Ok(())
-            }
+        let too_many = |count: u64| {
+            format!("between 1 and {MAX_TOY_INSTANCES} densities (one per instance), got {count}")
         };
+        // Counted before anything is allocated: a link may ask for billions.
         if let Some(rest) = s.strip_prefix("sweep:") {
             let parts: Vec<&str> = rest.split(':').collect();
             if parts.len() != 3 {
@@ -132,17 +130,23 @@ impl DensitySpec {
                     "a density sweep is written sweep:FROM:TO:COUNT, got {s:?}"
                 ));
             }
-            let count: u32 = parts[2]
+            let count: u64 = parts[2]
+                .trim()
                 .parse()
                 .map_err(|_| format!("sweep count {:?} is not a whole number", parts[2]))?;
-            check_count(u64::from(count))?;
+            if count == 0 || count > u64::from(MAX_TOY_INSTANCES) {
+                return Err(too_many(count));
+            }
             Ok(Self::Sweep {
                 from: check(parse_f32(parts[0])?)?,
                 to: check(parse_f32(parts[1])?)?,
-                count,
+                count: count as u32,
             })
         } else {
-            check_count(s.split(',').count() as u64)?;
+            let count = s.split(',').count() as u64;
+            if count > u64::from(MAX_TOY_INSTANCES) {
+                return Err(too_many(count));
+            }
             let values = s
                 .split(',')
                 .map(|v| parse_f32(v).and_then(check))
@@ -180,62 +184,8 @@ pub struct TmsSettings {
     pub seed: u32,
 }
 
-/// A setting that could not be used, with the reason; the value from the preset stays.
-#[derive(Clone, Debug, Error, PartialEq, Eq, Serialize)]
-#[error("{name}={value:?}: {reason}")]
-pub struct SettingError {
-    pub name: String,
-    pub value: String,
-    pub reason: String,
-}
-
-/// The names of every setting, in the order URLs write them.
-pub const SETTING_NAMES: [&str; 14] = [
-    "preset",
-    "model",
-    "n",
-    "m",
-    "importance",
-    "density",
-    "perturb",
-    "correlation",
-    "optimizer",
-    "lr",
-    "schedule",
-    "batch",
-    "steps",
-    "seed",
-];
-
-fn parse_f32(s: &str) -> Result<f32, String> {
-    let v: f32 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number"))?;
-    if v.is_finite() {
-        Ok(v)
-    } else {
-        Err(format!("{s:?} is not a finite number"))
-    }
-}
-
-pub(crate) fn parse_u32(s: &str, min: u32, max: u32) -> Result<u32, String> {
-    let v: u64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a whole number"))?;
-    if v < u64::from(min) || v > u64::from(max) {
-        return Err(format!("must be between {min} and {max}, got {v}"));
-    }
-    Ok(v as u32)
-}
-
-/// Shortest decimal that reads back as the same `f32`.
-fn fmt_num(v: f32) -> String {
-    let mut s = String::new();
-    let _ = write!(s, "{v}");
-    s
-}
+/// Most features a toy model may have.
+pub const MAX_TOY_FEATURES: u32 = 4096;
 
 fn write_correlation(c: Correlation) -> String {
     match c {
@@ -247,13 +197,242 @@ fn write_correlation(c: Correlation) -> String {
 
 fn parse_correlation(s: &str) -> Result<Correlation, String> {
     let (kind, size) = s.split_once(':').unwrap_or((s, "2"));
-    let set_size = parse_u32(size, 1, 4096)?;
+    let set_size = parse_u32(size, 1, MAX_TOY_FEATURES)?;
     match kind {
         "independent" => Ok(Correlation::Independent),
         "correlated" => Ok(Correlation::Correlated { set_size }),
         "anticorrelated" if set_size >= 2 => Ok(Correlation::Anticorrelated { set_size }),
         "anticorrelated" => Err("anticorrelated sets need at least 2 features".into()),
         _ => Err("expected independent, correlated:K or anticorrelated:K".into()),
+    }
+}
+
+fn parse_perturb(value: &str) -> Result<Option<Perturb>, String> {
+    if value.is_empty() || value == "none" {
+        return Ok(None);
+    }
+    let (f, k) = value
+        .split_once(':')
+        .ok_or_else(|| "written FEATURE:FACTOR, for example 0:4".to_owned())?;
+    let feature = parse_u32(f, 0, MAX_TOY_FEATURES - 1)?;
+    let max_factor = parse_f32(k)?;
+    if !(1.0..=100.0).contains(&max_factor) {
+        return Err("the factor must be in [1, 100]".into());
+    }
+    Ok(Some(Perturb {
+        feature,
+        max_factor,
+    }))
+}
+
+const MODELS: &[&str] = &["relu", "linear", "privileged", "abs"];
+const OPTIMIZERS: &[&str] = &["adamw", "adam"];
+const SCHEDULES: &[&str] = &["constant", "linear", "cosine"];
+
+/// The description of every toy-model setting (URL parameters of `/toy` and `/geometry`,
+/// flags of `polytope tms`), in the order URLs write them.
+static TMS_SETTINGS: &[Setting<TmsSettings>] = &[
+    Setting {
+        name: "preset",
+        help: "A paper figure's settings (the other settings change them).",
+        kind: Kind::Choice(&PRESET_NAMES),
+        width: Width::Full,
+        get: |s| s.preset.clone(),
+        set: |s, v| {
+            *s = preset_settings(v).ok_or_else(|| {
+                format!("no such preset; choose one of {}", PRESET_NAMES.join(", "))
+            })?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "model",
+        help: "Model: relu, linear, privileged or abs.",
+        kind: Kind::Choice(MODELS),
+        width: Width::Full,
+        get: |s| Some(s.model.name().into()),
+        set: |s, v| {
+            s.model = ModelKind::from_name(v)
+                .ok_or_else(|| "expected relu, linear, privileged or abs".to_owned())?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "n",
+        help: "Number of features.",
+        kind: Kind::Whole {
+            min: 1,
+            max: MAX_TOY_FEATURES as u64,
+        },
+        width: Width::Half,
+        get: |s| Some(s.n.to_string()),
+        set: |s, v| {
+            s.n = parse_u32(v, 1, MAX_TOY_FEATURES)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "m",
+        help: "Number of hidden dimensions (at most 64).",
+        kind: Kind::Whole {
+            min: 1,
+            max: MAX_HIDDEN as u64,
+        },
+        width: Width::Half,
+        get: |s| Some(s.m.to_string()),
+        set: |s, v| {
+            s.m = parse_u32(v, 1, MAX_HIDDEN)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "importance",
+        help: "Feature importance: a ratio R (I_i = R^i) or span:S (from 1 down to 1/S).",
+        kind: Kind::Text,
+        width: Width::Full,
+        get: |s| Some(s.importance.write()),
+        set: |s, v| {
+            s.importance = ImportanceRule::parse(v)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "density",
+        help: "Feature densities, one instance each: 1,0.3,0.1 or sweep:FROM:TO:COUNT.",
+        kind: Kind::Text,
+        width: Width::Full,
+        get: |s| Some(s.density.write()),
+        set: |s, v| {
+            s.density = DensitySpec::parse(v)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "perturb",
+        help: "Vary one feature's density across instances: FEATURE:MAX_FACTOR, or none.",
+        kind: Kind::Text,
+        width: Width::Full,
+        get: |s| {
+            s.perturb
+                .map(|p| format!("{}:{}", p.feature, fmt_num(p.max_factor)))
+        },
+        set: |s, v| {
+            s.perturb = parse_perturb(v)?;
+            Ok(())
+        },
+        // Shown only where a preset perturbs (the form keeps it out of the way otherwise).
+        shown: |s| s.perturb.is_some(),
+    },
+    Setting {
+        name: "correlation",
+        help: "independent, correlated:K or anticorrelated:K (sets of K features).",
+        kind: Kind::Text,
+        width: Width::Full,
+        get: |s| Some(write_correlation(s.correlation)),
+        set: |s, v| {
+            s.correlation = parse_correlation(v)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "optimizer",
+        help: "adamw or adam.",
+        kind: Kind::Choice(OPTIMIZERS),
+        width: Width::Half,
+        get: |s| Some(s.optimizer.name().into()),
+        set: |s, v| {
+            s.optimizer =
+                OptimizerKind::from_name(v).ok_or_else(|| "expected adamw or adam".to_owned())?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "lr",
+        help: "Learning rate.",
+        kind: Kind::Number { min: 0.0, max: 1.0 },
+        width: Width::Half,
+        get: |s| Some(s.learning_rate.to_string()),
+        set: |s, v| {
+            let lr: f64 = v.trim().parse().map_err(|_| "not a number".to_owned())?;
+            if !(lr > 0.0 && lr <= 1.0) {
+                return Err("the learning rate must be in (0, 1]".into());
+            }
+            s.learning_rate = lr;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "schedule",
+        help: "constant, linear or cosine.",
+        kind: Kind::Choice(SCHEDULES),
+        width: Width::Full,
+        get: |s| Some(s.schedule.name().into()),
+        set: |s, v| {
+            s.schedule = Schedule::from_name(v)
+                .ok_or_else(|| "expected constant, linear or cosine".to_owned())?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "batch",
+        help: "Batch size.",
+        kind: Kind::Whole {
+            min: 1,
+            max: 65_536,
+        },
+        width: Width::Half,
+        get: |s| Some(s.batch.to_string()),
+        set: |s, v| {
+            s.batch = parse_u32(v, 1, 65_536)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "steps",
+        help: "Steps to train (the learning-rate schedule spans them).",
+        kind: Kind::Whole {
+            min: 1,
+            max: 10_000_000,
+        },
+        width: Width::Half,
+        get: |s| Some(s.steps.to_string()),
+        set: |s, v| {
+            s.steps = parse_u32(v, 1, 10_000_000)?;
+            Ok(())
+        },
+        shown: always,
+    },
+    Setting {
+        name: "seed",
+        help: "Random seed of the weights and the data.",
+        kind: Kind::Whole {
+            min: 0,
+            max: u32::MAX as u64,
+        },
+        width: Width::Full,
+        get: |s| Some(s.seed.to_string()),
+        set: |s, v| {
+            s.seed = parse_u32(v, 0, u32::MAX)?;
+            Ok(())
+        },
+        shown: always,
+    },
+];
+
+impl Described for TmsSettings {
+    fn settings() -> &'static [Setting<Self>] {
+        TMS_SETTINGS
     }
 }
 
@@ -302,89 +481,6 @@ impl TmsSettings {
         }
     }
 
-    /// The value of one setting as written in URLs and on the command line.
-    pub fn get(&self, name: &str) -> Option<String> {
-        Some(match name {
-            "preset" => self.preset.clone()?,
-            "model" => self.model.name().into(),
-            "n" => self.n.to_string(),
-            "m" => self.m.to_string(),
-            "importance" => self.importance.write(),
-            "density" => self.density.write(),
-            "perturb" => {
-                let p = self.perturb?;
-                format!("{}:{}", p.feature, fmt_num(p.max_factor))
-            }
-            "correlation" => write_correlation(self.correlation),
-            "optimizer" => self.optimizer.name().into(),
-            "lr" => self.learning_rate.to_string(),
-            "schedule" => self.schedule.name().into(),
-            "batch" => self.batch.to_string(),
-            "steps" => self.steps.to_string(),
-            "seed" => self.seed.to_string(),
-            _ => return None,
-        })
-    }
-
-    /// Sets one setting from its written form, validating it.
-    pub fn set(&mut self, name: &str, value: &str) -> Result<(), SettingError> {
-        let err = |reason: String| SettingError {
-            name: name.into(),
-            value: value.into(),
-            reason,
-        };
-        match name {
-            "model" => {
-                self.model = ModelKind::from_name(value)
-                    .ok_or_else(|| err("expected relu, linear, privileged or abs".into()))?;
-            }
-            "n" => self.n = parse_u32(value, 1, 4096).map_err(err)?,
-            "m" => self.m = parse_u32(value, 1, MAX_HIDDEN).map_err(err)?,
-            "importance" => self.importance = ImportanceRule::parse(value).map_err(err)?,
-            "density" => self.density = DensitySpec::parse(value).map_err(err)?,
-            "perturb" => {
-                self.perturb = if value.is_empty() || value == "none" {
-                    None
-                } else {
-                    let (f, k) = value
-                        .split_once(':')
-                        .ok_or_else(|| err("written FEATURE:FACTOR, for example 0:4".into()))?;
-                    let feature = parse_u32(f, 0, 4095).map_err(err)?;
-                    let max_factor = parse_f32(k).map_err(err)?;
-                    if !(1.0..=100.0).contains(&max_factor) {
-                        return Err(err("the factor must be in [1, 100]".into()));
-                    }
-                    Some(Perturb {
-                        feature,
-                        max_factor,
-                    })
-                };
-            }
-            "correlation" => self.correlation = parse_correlation(value).map_err(err)?,
-            "optimizer" => {
-                self.optimizer = OptimizerKind::from_name(value)
-                    .ok_or_else(|| err("expected adamw or adam".into()))?;
-            }
-            "lr" => {
-                let lr: f64 = value.parse().map_err(|_| err("not a number".into()))?;
-                if !(lr > 0.0 && lr <= 1.0) {
-                    return Err(err("the learning rate must be in (0, 1]".into()));
-                }
-                self.learning_rate = lr;
-            }
-            "schedule" => {
-                self.schedule = Schedule::from_name(value)
-                    .ok_or_else(|| err("expected constant, linear or cosine".into()))?;
-            }
-            "batch" => self.batch = parse_u32(value, 1, 65_536).map_err(err)?,
-            "steps" => self.steps = parse_u32(value, 1, 10_000_000).map_err(err)?,
-            "seed" => self.seed = parse_u32(value, 0, u32::MAX).map_err(err)?,
-            "preset" => return Err(err("set the preset with TmsSettings::from_pairs".into())),
-            _ => return Err(err("unknown setting".into())),
-        }
-        Ok(())
-    }
-
     /// Reads settings from name/value pairs (a URL query or CLI flags): the preset first
     /// (`intro` when absent), then every other setting over it. Unknown names are ignored
     /// (pages share the query with other parameters); bad values are reported and skipped,
@@ -393,28 +489,17 @@ impl TmsSettings {
         pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
     ) -> (Self, Vec<SettingError>) {
         let mut errors = Vec::new();
-        let preset_name = pairs
-            .clone()
-            .into_iter()
-            .find(|(k, _)| *k == "preset")
-            .map(|(_, v)| v);
-        let mut settings = match preset_name {
-            Some(name) => super::presets::preset_settings(name).unwrap_or_else(|| {
-                errors.push(SettingError {
-                    name: "preset".into(),
-                    value: name.into(),
-                    reason: format!(
-                        "no such preset; choose one of {}",
-                        super::presets::PRESET_NAMES.join(", ")
-                    ),
-                });
-                super::presets::preset_settings("intro").expect("intro exists")
-            }),
-            None => super::presets::preset_settings("intro").expect("intro exists"),
-        };
+        let intro = || preset_settings("intro").expect("intro exists");
+        let mut settings = intro();
+        if let Some((_, name)) = pairs.clone().into_iter().find(|(k, _)| *k == "preset")
+            && let Err(e) = settings.set("preset", name)
+        {
+            errors.push(e);
+            settings = intro();
+        }
         let base = settings.clone();
         for (name, value) in pairs {
-            if name == "preset" || !SETTING_NAMES.contains(&name) {
+            if name == "preset" || !Self::is_setting(name) {
                 continue;
             }
             if let Err(e) = settings.set(name, value) {
@@ -435,33 +520,14 @@ impl TmsSettings {
     /// The settings that differ from the preset (or all of them without a preset), as
     /// name/value pairs in a fixed order, preset first: what a shareable URL holds.
     pub fn to_pairs(&self) -> Vec<(String, String)> {
-        let base = self
-            .preset
-            .as_deref()
-            .and_then(super::presets::preset_settings);
-        SETTING_NAMES
-            .iter()
-            .filter_map(|name| {
-                let value = self.get(name);
-                let same = base
-                    .as_ref()
-                    .is_some_and(|b| *name != "preset" && b.get(name) == value);
-                match (value, same) {
-                    (Some(v), false) => Some(((*name).to_owned(), v)),
-                    (None, false) if base.as_ref().and_then(|b| b.get(name)).is_some() => {
-                        Some(((*name).to_owned(), "none".to_owned()))
-                    }
-                    _ => None,
-                }
-            })
-            .collect()
+        let base = self.preset.as_deref().and_then(preset_settings);
+        self.pairs_against(base.as_ref(), &["preset"])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tms::presets::{PRESET_NAMES, preset_settings};
 
     #[test]
     fn every_preset_round_trips_through_pairs() {

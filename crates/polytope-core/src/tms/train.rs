@@ -69,8 +69,8 @@ pub enum TrainError {
         "training diverged: instance {instance} has a non-finite loss or weights at step {step}; lower the learning rate or change the settings"
     )]
     Diverged { instance: usize, step: u32 },
-    #[error("the GPU failed: {0}")]
-    Device(String),
+    #[error("the state has {params} parameters; the configuration needs {expected}")]
+    StateMismatch { params: usize, expected: usize },
 }
 
 /// Per-worker buffers, reused across samples and steps.

@@ -5,10 +5,9 @@
 //! `from_pairs` returns can run (its configuration validates), and writing it back with
 //! `to_pairs` reads back to the same settings without errors.
 
-use polytope_core::sae::{
-    MAX_D_SAE, SAE_SETTING_NAMES, SaeSettings, SettingError, SourceKind, Variant,
-};
-use polytope_core::tms::{PRESET_NAMES, SETTING_NAMES, TmsSettings, preset_settings};
+use polytope_core::sae::{SaeSettings, SourceKind};
+use polytope_core::settings::{Described, Kind, SettingError};
+use polytope_core::tms::{PRESET_NAMES, PhaseSettings, TmsSettings, preset_settings};
 
 use crate::alloc::unmeasured;
 use crate::check::{Bound, Target};
@@ -105,7 +104,7 @@ fn run_tms(input: &[u8]) -> Result<String, String> {
 
 fn verify_tms(
     s: &TmsSettings,
-    errors: &[polytope_core::tms::SettingError],
+    errors: &[SettingError],
     cfg: &polytope_core::tms::TmsConfig,
 ) -> Result<String, String> {
     cfg.validate()
@@ -162,13 +161,9 @@ fn density_text(rng: &mut Rng) -> String {
     }
 }
 
-fn tms_value(rng: &mut Rng, name: &str) -> String {
-    if rng.chance(1, 10) {
-        return (*rng.pick(&mutation::ODD_TEXT)).to_owned();
-    }
+/// A value for a setting written as text (lists, sweeps, `FEATURE:FACTOR`, paths).
+fn text_value(rng: &mut Rng, name: &str) -> String {
     match name {
-        "preset" => (*rng.pick(&PRESET_NAMES)).to_owned(),
-        "model" => (*rng.pick(&["relu", "linear", "privileged", "abs", "ReLU", "tanh"])).to_owned(),
         "importance" => {
             if rng.chance(1, 2) {
                 format!("span:{}", number_text(rng))
@@ -190,47 +185,75 @@ fn tms_value(rng: &mut Rng, name: &str) -> String {
                 format!("{kind}:{}", number_text(rng))
             }
         }
-        "optimizer" => (*rng.pick(&["adamw", "adam", "sgd"])).to_owned(),
-        "schedule" => (*rng.pick(&["constant", "linear", "cosine", "step"])).to_owned(),
-        "n" | "m" | "batch" | "steps" | "seed" if rng.chance(1, 2) => {
-            rng.range(1, 5000).to_string()
+        "source" => {
+            (*rng.pick(&["synthetic", "toy", "lm", "acts.bin", "/dev/zero", "Toy", ""])).to_owned()
         }
         _ => number_text(rng),
     }
 }
 
-fn generate_tms(rng: &mut Rng) -> Vec<u8> {
-    let preset = *rng.pick(&PRESET_NAMES);
-    let mut pairs = vec![("preset".to_owned(), preset.to_owned())];
-    if rng.chance(1, 8) {
-        // Every setting written out, as a link without a preset holds them.
-        if let Some(s) = preset_settings(preset) {
-            pairs = SETTING_NAMES
-                .iter()
-                .filter_map(|n| s.get(n).map(|v| ((*n).to_owned(), v)))
-                .collect();
-        }
+/// A value for setting `name` of `S`, from its description: the ends of its range and just
+/// past them, its choices, or text in its format; sometimes an odd spelling.
+fn value_for<S: Described>(rng: &mut Rng, name: &str) -> String {
+    if rng.chance(1, 10) {
+        return (*rng.pick(&mutation::ODD_TEXT)).to_owned();
     }
+    match S::setting(name).map(|s| s.kind) {
+        Some(Kind::Whole { min, max }) => match rng.below(6) {
+            0 => min.to_string(),
+            1 => max.to_string(),
+            2 => min.checked_sub(1).map_or("-1".into(), |v| v.to_string()),
+            3 => max.saturating_add(1).to_string(),
+            4 => number_text(rng),
+            _ => (min + rng.u64() % (max - min).saturating_add(1)).to_string(),
+        },
+        Some(Kind::Number { min, max }) => match rng.below(7) {
+            0 => min.to_string(),
+            1 => max.to_string(),
+            2 => (min - f64::EPSILON.max(min.abs() * 1e-9)).to_string(),
+            3 => (max * (1.0 + 1e-9)).to_string(),
+            4 => "auto".into(),
+            5 => number_text(rng),
+            _ => (min + rng.unit() * (max - min)).to_string(),
+        },
+        Some(Kind::Choice(values)) => match rng.below(6) {
+            0 => rng.pick(values).to_uppercase(),
+            1 => number_text(rng),
+            _ => (*rng.pick(values)).to_owned(),
+        },
+        Some(Kind::Text) | None => text_value(rng, name),
+    }
+}
+
+fn generate_pairs<S: Described>(rng: &mut Rng, mut pairs: Vec<(String, String)>) -> Vec<u8> {
+    let names = S::names();
     for _ in 0..rng.small(6) {
-        let name = *rng.pick(&SETTING_NAMES);
-        pairs.push((name.to_owned(), tms_value(rng, name)));
+        let name = *rng.pick(&names);
+        pairs.push((name.to_owned(), value_for::<S>(rng, name)));
     }
     encode_query(&pairs)
 }
 
-fn mutate_pairs(
-    rng: &mut Rng,
-    input: &mut Vec<u8>,
-    pool: &[Vec<u8>],
-    names: &[&str],
-    value: fn(&mut Rng, &str) -> String,
-) {
+fn generate_tms(rng: &mut Rng) -> Vec<u8> {
+    let preset = *rng.pick(&PRESET_NAMES);
+    let mut pairs = vec![("preset".to_owned(), preset.to_owned())];
+    if rng.chance(1, 8)
+        && let Some(s) = preset_settings(preset)
+    {
+        // Every setting written out, as a link without a preset holds them.
+        pairs = s.pairs_against(None, &[]);
+    }
+    generate_pairs::<TmsSettings>(rng, pairs)
+}
+
+fn mutate_pairs<S: Described>(rng: &mut Rng, input: &mut Vec<u8>, pool: &[Vec<u8>]) {
+    let names = S::names();
     let mut pairs = decode_query(input);
     let i = rng.below(pairs.len());
     match rng.below(9) {
         0..=2 => {
-            let name = (*rng.pick(names)).to_owned();
-            let v = value(rng, &name);
+            let name = (*rng.pick(&names)).to_owned();
+            let v = value_for::<S>(rng, &name);
             if pairs.is_empty() || rng.chance(1, 3) {
                 pairs.push((name, v));
             } else {
@@ -277,7 +300,7 @@ fn mutate_pairs(
 }
 
 fn mutate_tms(rng: &mut Rng, input: &mut Vec<u8>, pool: &[Vec<u8>]) {
-    mutate_pairs(rng, input, pool, &SETTING_NAMES, tms_value);
+    mutate_pairs::<TmsSettings>(rng, input, pool);
 }
 
 pub const TMS: Target = Target {
@@ -286,12 +309,13 @@ pub const TMS: Target = Target {
     about: "toy-model settings from name/value pairs (TmsSettings::from_pairs, to_config, \
             to_pairs)",
     // A run at the settings' own limits (4096 features x 4096 instances) holds 2 x 4096 x
-    // 4096 f32 in its configuration: 128 MiB. Single vectors stay small.
+    // 4096 f32 in its configuration: 128 MiB. Single vectors stay small. Per input byte: the
+    // list of pairs and one error (about 100 bytes) per refused 3-byte pair.
     bound: Bound {
         single_fixed: 1 << 20,
-        single_per_byte: 0,
+        single_per_byte: 64,
         live_fixed: 136 << 20,
-        live_per_byte: 0,
+        live_per_byte: 64,
         millis: 1500.0,
     },
     max_len: 16 << 10,
@@ -343,40 +367,12 @@ fn run_sae(input: &[u8]) -> Result<String, String> {
     Ok(format!("{url}/{cli}"))
 }
 
-fn sae_value(rng: &mut Rng, name: &str) -> String {
-    if rng.chance(1, 10) {
-        return (*rng.pick(&mutation::ODD_TEXT)).to_owned();
-    }
-    match name {
-        "source" => {
-            (*rng.pick(&["synthetic", "toy", "lm", "acts.bin", "/dev/zero", "Toy", ""])).to_owned()
-        }
-        "variant" => {
-            if rng.chance(3, 4) {
-                Variant::ALL[rng.below(4)].name().to_owned()
-            } else {
-                "relu".into()
-            }
-        }
-        "l1" | "lr" if rng.chance(1, 4) => "auto".into(),
-        "d_in" | "features" | "d_sae" | "k" | "batch" | "steps" | "seed" if rng.chance(1, 2) => {
-            rng.range(1, MAX_D_SAE as usize + 2).to_string()
-        }
-        _ => number_text(rng),
-    }
-}
-
 fn generate_sae(rng: &mut Rng) -> Vec<u8> {
-    let mut pairs = Vec::new();
-    for _ in 0..rng.small(6) {
-        let name = *rng.pick(&SAE_SETTING_NAMES);
-        pairs.push((name.to_owned(), sae_value(rng, name)));
-    }
-    encode_query(&pairs)
+    generate_pairs::<SaeSettings>(rng, Vec::new())
 }
 
 fn mutate_sae(rng: &mut Rng, input: &mut Vec<u8>, pool: &[Vec<u8>]) {
-    mutate_pairs(rng, input, pool, &SAE_SETTING_NAMES, sae_value);
+    mutate_pairs::<SaeSettings>(rng, input, pool);
 }
 
 pub const SAE: Target = Target {
@@ -386,14 +382,77 @@ pub const SAE: Target = Target {
             (SaeSettings::from_pairs, to_config, toy_config, to_pairs)",
     bound: Bound {
         single_fixed: 64 << 10,
-        single_per_byte: 0,
+        single_per_byte: 64,
         live_fixed: 1 << 20,
-        live_per_byte: 0,
+        live_per_byte: 64,
         millis: 250.0,
     },
     max_len: 16 << 10,
     run: run_sae,
     generate: generate_sae,
     mutate: mutate_sae,
+    data_seeds: &[],
+};
+
+// ---- phase diagrams ----------------------------------------------------------------------
+
+fn run_phase(input: &[u8]) -> Result<String, String> {
+    let pairs = decode_query(input);
+    // What /phase does with its URL: read the grid and build the run of all its models.
+    let (s, errors) = PhaseSettings::from_pairs(borrowed(&pairs).iter().copied());
+    let cfg = s.config();
+    unmeasured(|| verify_phase(&s, &errors, &cfg))
+}
+
+fn verify_phase(
+    s: &PhaseSettings,
+    errors: &[SettingError],
+    cfg: &polytope_core::tms::TmsConfig,
+) -> Result<String, String> {
+    s.validate()
+        .map_err(|e| format!("from_pairs returned a grid that does not validate: {e}"))?;
+    let cells = (s.resolution * s.resolution * s.models) as usize;
+    if cfg.instances.len() != cells {
+        return Err(format!(
+            "{} instances for {cells} models",
+            cfg.instances.len()
+        ));
+    }
+    let written = s.to_pairs();
+    let (back, back_errors) = PhaseSettings::from_pairs(borrowed(&written).iter().copied());
+    if !back_errors.is_empty() || back != *s {
+        return Err(format!(
+            "to_pairs does not read back: {written:?} gives {back_errors:?}"
+        ));
+    }
+    Ok(class_of_errors(errors.iter().map(|e| e.name.as_str())))
+}
+
+fn generate_phase(rng: &mut Rng) -> Vec<u8> {
+    generate_pairs::<PhaseSettings>(rng, Vec::new())
+}
+
+fn mutate_phase(rng: &mut Rng, input: &mut Vec<u8>, pool: &[Vec<u8>]) {
+    mutate_pairs::<PhaseSettings>(rng, input, pool);
+}
+
+pub const PHASE: Target = Target {
+    name: "phase_settings",
+    ext: "txt",
+    about: "phase-diagram settings from name/value pairs (PhaseSettings::from_pairs, config, \
+            to_pairs)",
+    // The largest grid (64 x 64 cells x 32 models, n = 3) holds 131072 instances of two
+    // 3-value vectors: about 15 MiB with the allocator's headers.
+    bound: Bound {
+        single_fixed: 8 << 20,
+        single_per_byte: 64,
+        live_fixed: 24 << 20,
+        live_per_byte: 64,
+        millis: 1500.0,
+    },
+    max_len: 16 << 10,
+    run: run_phase,
+    generate: generate_phase,
+    mutate: mutate_phase,
     data_seeds: &[],
 };

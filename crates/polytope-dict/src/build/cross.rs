@@ -1,0 +1,145 @@
+//! Step 4: statistics across dictionaries and models: each dictionary's best match in the
+//! other model's dictionary of the same size (universality), the same measure for the models'
+//! neurons (the paper's baseline), and split edges to the same model's other dictionaries.
+
+use std::collections::BTreeMap;
+
+use polytope_core::dict::SplitEdge;
+use polytope_core::lm::analysis::{
+    best_correlations, cooccurrence, masked_cosine, median, push_top,
+};
+
+use super::encode::{Dict, activations};
+use super::inputs::Inputs;
+
+/// The other model's dictionary a dictionary is matched against, and each feature's best match.
+pub type Match = (usize, Vec<Option<(u32, f32)>>);
+
+/// Masked activation cosine above which a split edge is kept besides the best one (the paper's
+/// threshold).
+const SPLIT_THRESHOLD: f32 = 0.4;
+
+/// Each dictionary against the other model's dictionary of the same size: every feature's best
+/// Pearson correlation, by dictionary index, and one universality summary per pair (the median
+/// over live features).
+pub fn matches(dicts: &[Dict], n_eval: usize) -> (BTreeMap<usize, Match>, Vec<serde_json::Value>) {
+    let mut matches: BTreeMap<usize, Match> = BTreeMap::new();
+    let mut universality = Vec::new();
+    for i in 0..dicts.len() {
+        for j in 0..dicts.len() {
+            if i != j
+                && dicts[i].model != dicts[j].model
+                && dicts[i].weights.d_sae == dicts[j].weights.d_sae
+                && !matches.contains_key(&i)
+            {
+                let (dot, _, _) = cooccurrence(&dicts[i].codes, &dicts[j].codes, false);
+                let best =
+                    best_correlations(&dot, &dicts[i].totals, &dicts[j].totals, n_eval as u64);
+                let mut values: Vec<f32> = best
+                    .iter()
+                    .zip(&dicts[i].totals)
+                    .filter(|(_, t)| t.count > 0)
+                    .filter_map(|(b, _)| b.map(|x| x.1))
+                    .collect();
+                let med = median(&mut values);
+                eprintln!(
+                    "build: {} vs {}: median best activation correlation {med:.3} over {} live features",
+                    dicts[i].id,
+                    dicts[j].id,
+                    values.len()
+                );
+                universality.push(serde_json::json!({
+                    "from": dicts[i].id, "to": dicts[j].id, "median_best_correlation": med,
+                    "features": values.len(),
+                }));
+                matches.insert(i, (j, best));
+            }
+        }
+    }
+    (matches, universality)
+}
+
+/// Split edges of dictionary `i` to the same model's other dictionaries: the indices of those
+/// (`related`, which `SplitEdge::dict` indexes) and each feature's edges, by masked cosine of
+/// activations (the best edge always, the others above [`SPLIT_THRESHOLD`]).
+pub fn split_edges(dicts: &[Dict], i: usize) -> (Vec<usize>, Vec<Vec<SplitEdge>>) {
+    let d = &dicts[i];
+    let related: Vec<usize> = (0..dicts.len())
+        .filter(|j| *j != i && dicts[*j].model == d.model)
+        .collect();
+    let sum_sq: Vec<f64> = d.totals.iter().map(|t| t.sum_sq).collect();
+    let mut splits: Vec<Vec<SplitEdge>> = vec![Vec::new(); d.weights.d_sae as usize];
+    for (r, j) in related.iter().enumerate() {
+        let o = &dicts[*j];
+        let (dot, qa, qb) = cooccurrence(&d.codes, &o.codes, true);
+        let o_sq: Vec<f64> = o.totals.iter().map(|t| t.sum_sq).collect();
+        let so = o.weights.d_sae as usize;
+        for (f, edges) in splits.iter_mut().enumerate() {
+            let mut best: Vec<(u32, f32)> = Vec::new();
+            for g in 0..so {
+                if dot[f * so + g] > 0.0 {
+                    let c = masked_cosine(&dot, &qa, &qb, &sum_sq, &o_sq, f, g);
+                    push_top(&mut best, (g as u32, c), 6);
+                }
+            }
+            for (k, (g, c)) in best.into_iter().enumerate() {
+                if k == 0 || c >= SPLIT_THRESHOLD {
+                    edges.push(SplitEdge {
+                        dict: r as u8,
+                        feature: g,
+                        similarity: c,
+                    });
+                }
+            }
+        }
+    }
+    (related, splits)
+}
+
+/// The median over model A's neurons of the best Pearson correlation with any of model B's
+/// neurons over the evaluation tokens (the paper's baseline for feature universality).
+pub fn neuron_universality(inputs: &Inputs) -> Option<f32> {
+    let (a, b) = (&inputs.models.get("A")?.lm, &inputs.models.get("B")?.lm);
+    let eval = inputs.eval();
+    let n = 65_536.min(eval.len() / a.config.ctx * a.config.ctx);
+    let ha = activations(a, &eval[..n]);
+    let hb = activations(b, &eval[..n]);
+    let d = a.config.d_mlp;
+    let stats = |h: &[f32]| {
+        let mut s = vec![(0.0f64, 0.0f64); d];
+        for row in h.chunks_exact(d) {
+            for (acc, v) in s.iter_mut().zip(row) {
+                acc.0 += f64::from(*v);
+                acc.1 += f64::from(*v) * f64::from(*v);
+            }
+        }
+        s
+    };
+    let (sa, sb) = (stats(&ha), stats(&hb));
+    let mut dot = vec![0.0f64; d * d];
+    for (ra, rb) in ha.chunks_exact(d).zip(hb.chunks_exact(d)) {
+        for (i, x) in ra.iter().enumerate() {
+            if *x == 0.0 {
+                continue;
+            }
+            let row = &mut dot[i * d..(i + 1) * d];
+            for (o, y) in row.iter_mut().zip(rb) {
+                *o += f64::from(*x) * f64::from(*y);
+            }
+        }
+    }
+    let nf = n as f64;
+    let sd = |s: &(f64, f64)| (nf * s.1 - s.0 * s.0).max(0.0).sqrt();
+    let mut best: Vec<f32> = (0..d)
+        .filter(|i| sd(&sa[*i]) > 0.0)
+        .map(|i| {
+            (0..d)
+                .filter(|j| sd(&sb[*j]) > 0.0)
+                .map(|j| {
+                    ((nf * dot[i * d + j] - sa[i].0 * sb[j].0) / (sd(&sa[i]) * sd(&sb[j]))) as f32
+                })
+                .fold(f32::NEG_INFINITY, f32::max)
+        })
+        .collect();
+    Some(median(&mut best))
+}

@@ -1,0 +1,375 @@
+//! What each plot shows, as pure functions of a run's view: no DOM, no signals, so they are
+//! tested natively. Pages wrap them in memos; `polytope_plots` draws the specs.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use polytope_core::tms::geometry_graph;
+use polytope_plots::{Curve, InstancePoint, LossSeries, PlotSpec};
+
+use crate::engine::sae::{SaeHistory, SaeView};
+use crate::engine::tms::{EnergyLog, LossLog, View};
+
+/// The spec shown before a run has a view.
+pub fn waiting() -> PlotSpec {
+    PlotSpec::Empty {
+        message: "…".into(),
+    }
+}
+
+/// The instance a page shows: the selected one, clamped to the run.
+pub fn instance(view: &View, selected: usize) -> usize {
+    selected.min(view.cfg.instance_count().saturating_sub(1))
+}
+
+/// Feature directions of instance `i`: a plane for `m <= 2`, a rotatable 3-D view for
+/// `m = 3`, the geometry graph beyond.
+pub fn vectors(view: &View, i: usize, highlight: Option<usize>, rotation: (f64, f64)) -> PlotSpec {
+    let (m, n) = (view.cfg.m(), view.cfg.n());
+    let w = Arc::new(view.w(i).to_vec());
+    match m {
+        1 => {
+            // One hidden dimension: drawn as the x axis of the plane.
+            let mut padded = w.as_ref().clone();
+            padded.extend(std::iter::repeat_n(0.0, n));
+            PlotSpec::Vectors2d {
+                w: Arc::new(padded),
+                n,
+                highlight,
+            }
+        }
+        2 => PlotSpec::Vectors2d { w, n, highlight },
+        3 => PlotSpec::Vectors3d {
+            w,
+            n,
+            rotation,
+            highlight,
+        },
+        _ => PlotSpec::Graph {
+            graph: Arc::new(geometry_graph(&w, m, n, 0.1)),
+            n,
+            highlight,
+        },
+    }
+}
+
+/// `WᵀW` with the bias of instance `i`.
+pub fn gram(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
+    PlotSpec::Gram {
+        w: Arc::new(view.w(i).to_vec()),
+        m: view.cfg.m(),
+        n: view.cfg.n(),
+        b: Arc::new(view.b(i).to_vec()),
+        highlight,
+    }
+}
+
+/// Feature norms coloured by superposition, of instance `i`.
+pub fn norms(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
+    PlotSpec::Norms {
+        norms: Arc::new(view.metrics[i].norms.clone()),
+        superposition: Arc::new(view.metrics[i].superposition.clone()),
+        highlight,
+    }
+}
+
+/// The loss of every instance, the selected one highlighted.
+pub fn loss(log: &LossLog, selected: usize) -> PlotSpec {
+    let series = (0..log.instances)
+        .map(|i| LossSeries {
+            instance: i,
+            points: log.series(i),
+        })
+        .collect();
+    PlotSpec::Loss {
+        series: Arc::new(series),
+        instances: log.instances,
+        highlight: Some(selected),
+    }
+}
+
+/// Small multiples of every instance, titled by density.
+pub fn multiples(view: &View, selected: usize, highlight: Option<usize>) -> PlotSpec {
+    let panels = (0..view.cfg.instance_count())
+        .map(|i| {
+            (
+                i,
+                format!("p = {:.3}", view.density(i)),
+                Arc::new(view.w(i).to_vec()),
+                Arc::new(view.b(i).to_vec()),
+            )
+        })
+        .collect();
+    PlotSpec::Multiples {
+        panels: Arc::new(panels),
+        m: view.cfg.m(),
+        n: view.cfg.n(),
+        selected: Some(selected),
+        highlight,
+    }
+}
+
+/// Per-neuron weight bars of instance `i` (privileged basis and `|x|` models).
+pub fn neurons(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
+    PlotSpec::Neurons {
+        w: Arc::new(view.w(i).to_vec()),
+        m: view.cfg.m(),
+        n: view.cfg.n(),
+        highlight,
+    }
+}
+
+/// Dimensions per feature of every instance against `1/(1-S)`.
+pub fn dims_per_feature(view: &View, selected: usize, labels: [&'static str; 6]) -> PlotSpec {
+    let points = view
+        .metrics
+        .iter()
+        .enumerate()
+        .map(|(i, met)| InstancePoint {
+            instance: i,
+            inverse_density: 1.0 / f64::from(view.density(i).max(1e-9)),
+            dims_per_feature: met.dims_per_feature,
+            dimensionality: met.dimensionality.clone(),
+        })
+        .collect();
+    PlotSpec::DimsPerFeature {
+        points: Arc::new(points),
+        highlight: Some(selected),
+        labels,
+    }
+}
+
+/// The feature geometry graph of instance `i`.
+pub fn graph(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
+    let (m, n) = (view.cfg.m(), view.cfg.n());
+    PlotSpec::Graph {
+        graph: Arc::new(geometry_graph(view.w(i), m, n, 0.1)),
+        n,
+        highlight,
+    }
+}
+
+/// `D_i` of instance `selected` over training.
+pub fn energy(
+    log: &EnergyLog,
+    selected: usize,
+    highlight: Option<usize>,
+    labels: [&'static str; 6],
+) -> PlotSpec {
+    match log
+        .per_instance
+        .get(selected)
+        .or_else(|| log.per_instance.last())
+    {
+        Some(h) => PlotSpec::Energy {
+            history: Arc::new(h.clone()),
+            highlight,
+            labels,
+        },
+        None => waiting(),
+    }
+}
+
+/// The names of the SAE curves in the interface language.
+pub struct SaeCurveNames {
+    pub recon: String,
+    pub sparsity: String,
+    pub explained_variance: String,
+    pub dead: String,
+    pub mmcs: String,
+    pub mmcs_reverse: String,
+    pub shipped: String,
+    pub shipped_reverse: String,
+}
+
+fn events(h: &SaeHistory) -> Arc<Vec<(f64, u32)>> {
+    Arc::new(
+        h.resamples
+            .iter()
+            .map(|(s, c)| (f64::from(*s), *c))
+            .collect(),
+    )
+}
+
+/// The SAE's loss terms over steps (log scale), resampling events marked.
+pub fn sae_loss(h: &SaeHistory, names: &SaeCurveNames) -> PlotSpec {
+    let mut curves = vec![Curve {
+        name: names.recon.clone(),
+        color: 0,
+        points: h.series(|s| s.recon),
+    }];
+    if h.any(|s| s.sparsity) {
+        curves.push(Curve {
+            name: names.sparsity.clone(),
+            color: 1,
+            points: h.series(|s| s.sparsity),
+        });
+    }
+    if h.any(|s| s.aux) {
+        curves.push(Curve {
+            name: "AuxK".into(),
+            color: 3,
+            points: h.series(|s| s.aux),
+        });
+    }
+    PlotSpec::Curves {
+        curves: Arc::new(curves),
+        events: events(h),
+        log_y: true,
+        y_range: None,
+    }
+}
+
+/// Explained variance, dead fraction and MMCS (both ways, and against a shipped dictionary).
+pub fn sae_quality(h: &SaeHistory, names: &SaeCurveNames) -> PlotSpec {
+    let mut curves = vec![
+        Curve {
+            name: names.explained_variance.clone(),
+            color: 0,
+            points: h.series(|s| s.explained_variance),
+        },
+        Curve {
+            name: names.dead.clone(),
+            color: 3,
+            points: h.series(|s| s.dead_fraction),
+        },
+    ];
+    let pairs = |v: &[(f64, f64, f64)], second: bool| -> Vec<(f64, f64)> {
+        v.iter()
+            .map(|(s, a, b)| (*s, if second { *b } else { *a }))
+            .collect()
+    };
+    if !h.mmcs.is_empty() {
+        curves.push(Curve {
+            name: names.mmcs.clone(),
+            color: 2,
+            points: pairs(&h.mmcs, false),
+        });
+        curves.push(Curve {
+            name: names.mmcs_reverse.clone(),
+            color: 4,
+            points: pairs(&h.mmcs, true),
+        });
+    }
+    if !h.shipped.is_empty() {
+        curves.push(Curve {
+            name: names.shipped.clone(),
+            color: 2,
+            points: pairs(&h.shipped, false),
+        });
+        curves.push(Curve {
+            name: names.shipped_reverse.clone(),
+            color: 4,
+            points: pairs(&h.shipped, true),
+        });
+    }
+    PlotSpec::Curves {
+        curves: Arc::new(curves),
+        events: events(h),
+        log_y: false,
+        y_range: Some((0.0, 1.02)),
+    }
+}
+
+/// L0 over steps.
+pub fn sae_l0(h: &SaeHistory) -> PlotSpec {
+    PlotSpec::Curves {
+        curves: Arc::new(vec![Curve {
+            name: "L0".into(),
+            color: 1,
+            points: h.series(|s| s.l0),
+        }]),
+        events: events(h),
+        log_y: false,
+        y_range: None,
+    }
+}
+
+/// Latents per log10-density bin, and the dead ones.
+pub fn sae_density(view: &SaeView) -> PlotSpec {
+    PlotSpec::Density {
+        counts: Arc::new(view.histogram.get(1..).unwrap_or_default().to_vec()),
+        first_edge: -7.0,
+        dead: view.histogram.first().copied().unwrap_or(0),
+    }
+}
+
+/// The learned decoder directions over the true ones, for 2-D and 3-D toy data.
+pub fn sae_directions(
+    view: &SaeView,
+    rotation: (f64, f64),
+    highlight: Option<usize>,
+    unavailable: &str,
+) -> PlotSpec {
+    let n = view.cfg.n();
+    match (&view.truth, n) {
+        (Some(truth), 2 | 3) => {
+            let mut matched = vec![None; view.learned.len() / n];
+            for (t, l, c) in view.matching.iter() {
+                if *c > 0.5 {
+                    matched[*l] = Some(*t);
+                }
+            }
+            PlotSpec::Dictionary {
+                truth: Arc::clone(truth),
+                learned: Arc::clone(&view.learned),
+                dim: n,
+                matched: Arc::new(matched),
+                alive: Arc::clone(&view.alive),
+                rotation,
+                highlight,
+            }
+        }
+        _ => PlotSpec::Empty {
+            message: unavailable.into(),
+        },
+    }
+}
+
+/// The most true features and latents the cosine matrix shows (4,096 cells draw in about
+/// 15 ms in the browser; 16,384 took 50-100 ms, a long task).
+pub const COSINE_ROWS_MAX: usize = 32;
+pub const COSINE_COLS_MAX: usize = 128;
+
+/// The cosine matrix: the first true features (at most 32) against their matched latents in
+/// the order of the true features, then other latents, at most 128 columns in all.
+pub fn sae_cosine(view: &SaeView, highlight: Option<usize>, no_truth: &str) -> PlotSpec {
+    let Some(truth) = &view.truth else {
+        return PlotSpec::Empty {
+            message: no_truth.into(),
+        };
+    };
+    let n = view.cfg.n();
+    let rows = (truth.len() / n).min(COSINE_ROWS_MAX);
+    let latents_total = view.learned.len() / n;
+    let mut by_truth: Vec<(usize, usize)> = view
+        .matching
+        .iter()
+        .filter(|(t, _, _)| *t < rows)
+        .map(|(t, l, _)| (*t, *l))
+        .collect();
+    by_truth.sort_unstable();
+    let mut latents: Vec<usize> = by_truth.iter().map(|(_, l)| *l).collect();
+    let used: HashSet<usize> = latents.iter().copied().collect();
+    latents.extend(
+        (0..latents_total)
+            .filter(|c| !used.contains(c))
+            .take(COSINE_COLS_MAX.saturating_sub(latents.len())),
+    );
+    latents.truncate(COSINE_COLS_MAX);
+    let cols = latents.len();
+    let mut cos = vec![0.0f32; rows * cols];
+    for (r, t) in truth.chunks(n).take(rows).enumerate() {
+        for (c, l) in latents.iter().enumerate() {
+            let learned = &view.learned[l * n..(l + 1) * n];
+            cos[r * cols + c] = t.iter().zip(learned).map(|(a, b)| a * b).sum();
+        }
+    }
+    PlotSpec::Cosine {
+        cos: Arc::new(cos),
+        rows,
+        cols,
+        latents: Arc::new(latents),
+        highlight,
+    }
+}

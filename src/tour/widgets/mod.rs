@@ -1,0 +1,86 @@
+//! One live widget per tour step, each computing in the page (training a model or running
+//! one) and saying when it has made its step's point.
+
+mod interference;
+mod lm;
+mod phase;
+mod sae;
+mod scaling;
+mod toy;
+
+use leptos::prelude::*;
+use polytope_core::tms::TmsSettings;
+
+use super::StepCtx;
+use crate::components::share_bar::EmbedSpec;
+use crate::engine::tms::TmsRun;
+use crate::use_app;
+
+/// The widget of the step called `slug`.
+pub fn widget(slug: &'static str) -> AnyView {
+    match slug {
+        "five-in-two" => view! { <toy::FiveInTwo /> }.into_any(),
+        "interference" => view! { <interference::Interference /> }.into_any(),
+        "sparsity" => view! { <toy::Sparsity /> }.into_any(),
+        "dims-per-feature" => view! { <toy::DimsPerFeature /> }.into_any(),
+        "shapes" => view! { <toy::Shapes /> }.into_any(),
+        "phase-change" => view! { <phase::PhaseChange /> }.into_any(),
+        "computation" => view! { <toy::Computation /> }.into_any(),
+        "decoding" => view! { <sae::Decoding /> }.into_any(),
+        "scaling" => view! { <scaling::Scaling /> }.into_any(),
+        other => view! { <lm::LanguageModel slug=other /> }.into_any(),
+    }
+}
+
+/// The page a step's "explore on your own" link opens, with the step's settings.
+pub fn explore_href(slug: &str) -> String {
+    let path = match slug {
+        "five-in-two" => format!("/toy?{}", toy::FIVE_IN_TWO),
+        "interference" => format!("/toy?{}", interference::SETTINGS),
+        "sparsity" => format!("/toy?{}", toy::SPARSITY),
+        "dims-per-feature" => format!("/geometry?{}", toy::DIMS_CPU),
+        "shapes" => "/toy?preset=antiprism".to_owned(),
+        "phase-change" => format!("/phase?{}", phase::SETTINGS),
+        "computation" => format!("/toy?{}", toy::COMPUTATION),
+        "decoding" => format!("/sae?{}", sae::SETTINGS),
+        "scaling" => "/sae?source=lm".to_owned(),
+        "polysemantic" | "real-model" | "god-feature" | "splitting" | "neurons-vs-features"
+        | "universality" => lm::explore_href(slug),
+        _ => "/".to_owned(),
+    };
+    let lang = crate::url::param("lang")
+        .filter(|l| l == "zh")
+        .map_or(String::new(), |l| format!("lang={l}"));
+    if lang.is_empty() {
+        path
+    } else if path.contains('?') {
+        format!("{path}&{lang}")
+    } else {
+        format!("{path}?{lang}")
+    }
+}
+
+/// What the tour's "copy embed code" gives: the step alone.
+pub fn embed_spec() -> EmbedSpec {
+    EmbedSpec {
+        panels: &[],
+        default: &[],
+        title: "Polytope: a step of the guided tour",
+    }
+}
+
+/// The step's context.
+fn step() -> StepCtx {
+    expect_context::<StepCtx>()
+}
+
+/// A toy-model run of `query` (URL-style settings) that starts training as soon as the
+/// backend is known.
+fn toy_run(query: &str) -> TmsRun {
+    let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+    let (settings, errors) = TmsSettings::from_pairs(pairs);
+    debug_assert!(errors.is_empty(), "{query}: {errors:?}");
+    let run = TmsRun::for_settings(settings, errors, use_app().prefer_cpu);
+    run.start_when_ready(true);
+    run
+}
