@@ -28,6 +28,9 @@ pub fn replay() -> Replay {
     let start = now_ms();
     let mut failures = Vec::new();
     for entry in CORPUS {
+        if cfg!(target_arch = "wasm32") && targets::NATIVE_ONLY.contains(&entry.target) {
+            continue;
+        }
         let Some(target) = targets::find(entry.target) else {
             failures.push(format!("{}/{}: no such target", entry.target, entry.name));
             continue;

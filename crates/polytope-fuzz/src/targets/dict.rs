@@ -384,7 +384,7 @@ fn verify_weights(input: &[u8], w: &SaeWeights) -> Result<String, String> {
     Ok("ok".into())
 }
 
-fn generate_weights(rng: &mut Rng) -> Vec<u8> {
+pub(crate) fn generate_weights(rng: &mut Rng) -> Vec<u8> {
     let (n, s) = (rng.range(1, 16), rng.range(1, 48));
     let variant = Variant::ALL[rng.below(4)];
     let mut values = |len: usize, scale: f64| -> Vec<f32> {
