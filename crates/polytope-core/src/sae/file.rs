@@ -310,7 +310,8 @@ mod tests {
         // count * d_in * 2 = 2^32 + the real data length: equal to it once wrapped.
         let mut wrap = good.clone();
         wrap[24..28].copy_from_slice(&1u32.to_le_bytes());
-        wrap[16..24].copy_from_slice(&(((1u64 << 32) + data_len as u64) / 2).to_le_bytes());
+        let (rows_bytes, f16_bytes) = ((1u64 << 32) + data_len as u64, 2);
+        wrap[16..24].copy_from_slice(&(rows_bytes / f16_bytes).to_le_bytes());
         assert!(matches!(
             ActivationFile::parse(&wrap),
             Err(ActivationFileError::WrongLength { .. })
