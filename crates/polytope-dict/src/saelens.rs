@@ -223,20 +223,29 @@ fn cfg_u32(cfg: &Value, key: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("cfg.json: {key} is {v}, not a positive integer"))
 }
 
-/// Reads a SAELens directory: the weights (f32, f16 or bf16; shapes checked against
-/// `cfg.json`) and `cfg.json` itself, with `"polytope_import_notes"` added when something was
-/// adapted. Standard SAEs become `l1-2023` (with `apply_b_dec_to_input`) or `l1-2024`
-/// (without); a TopK SAE without, or a JumpReLU SAE with, `apply_b_dec_to_input` gets the
-/// pre-encoder bias folded into `b_enc` (`b_enc -/+ W_enc b_dec`), which computes the same
-/// features.
+/// Reads a SAELens directory (`cfg.json` and `sae_weights.safetensors`, see
+/// [`parse_saelens`]).
 pub fn read_saelens(dir: &Path) -> Result<(SaeWeights, Value), String> {
-    let cfg_path = dir.join("cfg.json");
-    let text =
-        std::fs::read(&cfg_path).map_err(|e| format!("cannot read {}: {e}", cfg_path.display()))?;
-    let mut cfg: Value = serde_json::from_slice(&text)
-        .map_err(|e| format!("{}: not valid JSON: {e}", cfg_path.display()))?;
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let cfg = read("cfg.json")?;
+    let weights = read("sae_weights.safetensors")?;
+    parse_saelens(&cfg, &weights)
+}
+
+/// Decodes a SAELens SAE: the weights (f32, f16 or bf16; shapes checked against `cfg.json`)
+/// and `cfg.json` itself, with `"polytope_import_notes"` added when something was adapted.
+/// Standard SAEs become `l1-2023` (with `apply_b_dec_to_input`) or `l1-2024` (without); a TopK
+/// SAE without, or a JumpReLU SAE with, `apply_b_dec_to_input` gets the pre-encoder bias
+/// folded into `b_enc` (`b_enc -/+ W_enc b_dec`), which computes the same features. Bytes in,
+/// so the fuzz harness (`polytope-fuzz`) runs it without files.
+pub fn parse_saelens(cfg_json: &[u8], safetensors: &[u8]) -> Result<(SaeWeights, Value), String> {
+    let mut cfg: Value =
+        serde_json::from_slice(cfg_json).map_err(|e| format!("cfg.json: not valid JSON: {e}"))?;
     if !cfg.is_object() {
-        return Err(format!("{}: not a JSON object", cfg_path.display()));
+        return Err("cfg.json: not a JSON object".into());
     }
     let d_in = cfg_u32(&cfg, "d_in")?;
     let d_sae = cfg_u32(&cfg, "d_sae")?;
@@ -298,11 +307,8 @@ pub fn read_saelens(dir: &Path) -> Result<(SaeWeights, Value), String> {
             ));
         }
     }
-    let st_path = dir.join("sae_weights.safetensors");
-    let bytes =
-        std::fs::read(&st_path).map_err(|e| format!("cannot read {}: {e}", st_path.display()))?;
-    let st = SafeTensors::deserialize(&bytes)
-        .map_err(|e| format!("{}: not a safetensors file: {e}", st_path.display()))?;
+    let st = SafeTensors::deserialize(safetensors)
+        .map_err(|e| format!("sae_weights.safetensors: not a safetensors file: {e}"))?;
     let (n, s) = (d_in as usize, d_sae as usize);
     let w_enc_t = tensor_f32(&st, "W_enc", &[n, s])?;
     let w_dec = tensor_f32(&st, "W_dec", &[s, n])?;
@@ -350,6 +356,16 @@ pub fn read_saelens(dir: &Path) -> Result<(SaeWeights, Value), String> {
         }
         notes.push(format!(
             "apply_b_dec_to_input is {apply_b_dec}: W_enc b_dec folded into b_enc"
+        ));
+    }
+    // exp(log_threshold) and the folded bias are computed here: they can overflow f32 even
+    // though every stored value is finite.
+    if let Some(i) = threshold.iter().position(|t| !t.is_finite()) {
+        return Err(format!("threshold[{i}] = exp(log_threshold) overflows f32"));
+    }
+    if let Some(i) = b_enc.iter().position(|b| !b.is_finite()) {
+        return Err(format!(
+            "b_enc[{i}] overflows f32 once W_enc b_dec is folded into it"
         ));
     }
     let weights = SaeWeights {
@@ -515,4 +531,44 @@ pub fn run_import(args: &ImportArgs) -> Result<(), Error> {
         weights.d_sae
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 2 x 3 JumpReLU SAE as SAELens files, its thresholds stored as `log_threshold`.
+    fn jumprelu_files(log_threshold: f32, apply_b_dec: bool, big: f32) -> (String, Vec<u8>) {
+        let (n, s) = (2, 3);
+        let st = serialize(&[
+            ("W_enc", vec![n, s], f32_bytes(&[big; 6])),
+            ("W_dec", vec![s, n], f32_bytes(&[0.5; 6])),
+            ("b_enc", vec![s], f32_bytes(&[0.0; 3])),
+            ("b_dec", vec![n], f32_bytes(&[big; 2])),
+            ("log_threshold", vec![s], f32_bytes(&[log_threshold; 3])),
+        ])
+        .unwrap();
+        let cfg = json!({"architecture": "jumprelu", "d_in": n, "d_sae": s,
+                         "apply_b_dec_to_input": apply_b_dec});
+        (cfg.to_string(), st)
+    }
+
+    #[test]
+    fn values_that_overflow_once_computed_are_refused() {
+        let (cfg, st) = jumprelu_files(-1.0, false, 0.5);
+        let (w, cfg_back) = parse_saelens(cfg.as_bytes(), &st).unwrap();
+        assert!((w.threshold[0] - (-1.0f32).exp()).abs() < 1e-7);
+        assert!(cfg_back["polytope_import_notes"].is_array());
+        // exp(100) is 2.7e43: not an f32.
+        let (cfg, st) = jumprelu_files(100.0, false, 0.5);
+        let err = parse_saelens(cfg.as_bytes(), &st).unwrap_err();
+        assert!(
+            err.contains("threshold[0] = exp(log_threshold) overflows f32"),
+            "{err}"
+        );
+        // W_enc b_dec = 2 x 1e20 x 1e20 folded into b_enc.
+        let (cfg, st) = jumprelu_files(-1.0, true, 1e20);
+        let err = parse_saelens(cfg.as_bytes(), &st).unwrap_err();
+        assert!(err.contains("b_enc[0] overflows f32"), "{err}");
+    }
 }

@@ -95,12 +95,19 @@ impl<'a> Reader<'a> {
     pub fn f16(&mut self, what: &str) -> Result<f32, DictError> {
         finite(f16::from_le_bytes(self.array(what)?).to_f32(), what)
     }
-    /// Unsigned LEB128 of at most 5 bytes that fits in a u32.
+    /// Unsigned LEB128 of at most 5 bytes that fits in a u32, in its shortest form (so that
+    /// every value has one encoding and what decodes re-encodes to the same bytes).
     pub fn varint(&mut self, what: &str) -> Result<u32, DictError> {
         let mut v: u64 = 0;
         for i in 0..5 {
             let b = self.u8(what)?;
             v |= u64::from(b & 0x7f) << (7 * i);
+            if b == 0 && i > 0 {
+                return Err(DictError::Invalid(format!(
+                    "{what}: a variable-length integer ends in a redundant zero byte (it is \
+                     not in its shortest form)"
+                )));
+            }
             if b & 0x80 == 0 {
                 return u32::try_from(v).map_err(|_| {
                     DictError::Invalid(format!("{what}: {v} does not fit in 32 bits"))
@@ -124,4 +131,24 @@ pub(crate) fn finite(v: f32, what: &str) -> Result<f32, DictError> {
 /// The value `v` becomes once stored as f16 and read back.
 pub(crate) fn round_f16(v: f32) -> f32 {
     f16::from_f32(v).to_f32()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_read_back_only_in_their_shortest_form() {
+        for v in [0, 1, 127, 128, 300, 16_384, u32::MAX] {
+            let mut w = Writer::default();
+            w.varint(v);
+            assert_eq!(Reader::new(&w.out).varint("bin").unwrap(), v);
+        }
+        // 0 and 1 written with a redundant continuation byte.
+        for overlong in [&[0x80u8, 0x00][..], &[0x81, 0x80, 0x00]] {
+            let err = Reader::new(overlong).varint("bin 3").unwrap_err();
+            assert!(err.to_string().contains("bin 3: "), "{err}");
+            assert!(err.to_string().contains("shortest form"), "{err}");
+        }
+    }
 }

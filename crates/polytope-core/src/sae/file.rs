@@ -61,6 +61,13 @@ pub enum ActivationFileError {
     },
     #[error("value {col} of row {row} is not finite")]
     NonFinite { row: usize, col: usize },
+    #[error(
+        "the squared norm of row {row} overflows f32 (values must stay well below 1.8e19 in \
+         magnitude)"
+    )]
+    NormOverflow { row: usize },
+    #[error("every row is the same ({count} rows): there is nothing for a dictionary to learn")]
+    IdenticalRows { count: usize },
 }
 
 /// A decoded activation file.
@@ -101,15 +108,17 @@ impl ActivationFile {
         if count == 0 || d_in == 0 {
             return Err(ActivationFileError::Empty);
         }
-        if HEADER_LEN + meta_len > bytes.len() {
-            return Err(ActivationFileError::MetadataTruncated { len: meta_len });
-        }
+        // Sizes from the header are added and multiplied checked: in wasm32 `usize` is 32
+        // bits, and a wrapped sum would pass the length check and slice the wrong bytes.
+        let meta_end = HEADER_LEN
+            .checked_add(meta_len)
+            .filter(|&end| end <= bytes.len())
+            .ok_or(ActivationFileError::MetadataTruncated { len: meta_len })?;
         let metadata = if meta_len == 0 {
             serde_json::Value::Object(serde_json::Map::new())
         } else {
-            let v: serde_json::Value =
-                serde_json::from_slice(&bytes[HEADER_LEN..HEADER_LEN + meta_len])
-                    .map_err(|e| ActivationFileError::BadMetadata(e.to_string()))?;
+            let v: serde_json::Value = serde_json::from_slice(&bytes[HEADER_LEN..meta_end])
+                .map_err(|e| ActivationFileError::BadMetadata(e.to_string()))?;
             if !v.is_object() {
                 return Err(ActivationFileError::BadMetadata(
                     "expected an object".into(),
@@ -117,21 +126,24 @@ impl ActivationFile {
             }
             v
         };
-        let data_at = (HEADER_LEN + meta_len).next_multiple_of(ALIGN);
-        let values = usize::try_from(count)
+        let data_at = meta_end.checked_next_multiple_of(ALIGN);
+        let expected = usize::try_from(count)
             .ok()
-            .and_then(|c| c.checked_mul(d_in as usize));
-        let expected = values
+            .and_then(|c| c.checked_mul(d_in as usize))
             .and_then(|v| v.checked_mul(dtype.bytes()))
-            .map(|b| b + data_at);
-        if expected != Some(bytes.len()) {
-            return Err(ActivationFileError::WrongLength {
-                expected: expected.unwrap_or(usize::MAX),
-                actual: bytes.len(),
-                count,
-                d_in,
-            });
-        }
+            .zip(data_at)
+            .and_then(|(b, at)| b.checked_add(at));
+        let data_at = match data_at {
+            Some(at) if expected == Some(bytes.len()) => at,
+            _ => {
+                return Err(ActivationFileError::WrongLength {
+                    expected: expected.unwrap_or(usize::MAX),
+                    actual: bytes.len(),
+                    count,
+                    d_in,
+                });
+            }
+        };
         let raw = &bytes[data_at..];
         let data: Vec<f32> = match dtype {
             Dtype::F32 => raw
@@ -147,6 +159,21 @@ impl ActivationFile {
             return Err(ActivationFileError::NonFinite {
                 row: i / d_in as usize,
                 col: i % d_in as usize,
+            });
+        }
+        // Finite values can still be meaningless for training: norms that overflow (the
+        // trainers square and sum in f32), or one point repeated.
+        let mut rows = data.chunks_exact(d_in as usize);
+        if let Some(row) = rows
+            .clone()
+            .position(|r| !r.iter().map(|v| v * v).sum::<f32>().is_finite())
+        {
+            return Err(ActivationFileError::NormOverflow { row });
+        }
+        let first = rows.next().unwrap_or(&[]);
+        if rows.all(|r| r == first) {
+            return Err(ActivationFileError::IdenticalRows {
+                count: count as usize,
             });
         }
         Ok(Self {
@@ -266,6 +293,66 @@ mod tests {
         assert_eq!(
             ActivationFile::parse(&zero),
             Err(ActivationFileError::Empty)
+        );
+    }
+
+    #[test]
+    fn header_sizes_that_wrap_around_32_bits_are_refused() {
+        let good = write_activation_file(6, &sample(), Dtype::F16, &serde_json::json!({}));
+        let data_len = good.len() - HEADER_LEN;
+        // 32 + metadata_len wraps to 16 in a 32-bit usize.
+        let mut meta = good.clone();
+        meta[28..32].copy_from_slice(&(u32::MAX - 15).to_le_bytes());
+        assert!(matches!(
+            ActivationFile::parse(&meta),
+            Err(ActivationFileError::MetadataTruncated { .. })
+        ));
+        // count * d_in * 2 = 2^32 + the real data length: equal to it once wrapped.
+        let mut wrap = good.clone();
+        wrap[24..28].copy_from_slice(&1u32.to_le_bytes());
+        let (rows_bytes, f16_bytes) = ((1u64 << 32) + data_len as u64, 2);
+        wrap[16..24].copy_from_slice(&(rows_bytes / f16_bytes).to_le_bytes());
+        assert!(matches!(
+            ActivationFile::parse(&wrap),
+            Err(ActivationFileError::WrongLength { .. })
+        ));
+        // The rows' bytes just below 2^32 (or 2^64): adding the header's 32 wraps.
+        for top in [1u64 << 32, u64::MAX] {
+            let mut near = good.clone();
+            near[24..28].copy_from_slice(&1u32.to_le_bytes());
+            near[16..24].copy_from_slice(&((top - 8) / 2).to_le_bytes());
+            assert!(matches!(
+                ActivationFile::parse(&near),
+                Err(ActivationFileError::WrongLength { .. })
+            ));
+        }
+    }
+
+    #[test]
+    fn meaningless_values_are_refused() {
+        let rows: Vec<f32> = [1.0, -2.0, 0.5].repeat(4);
+        let same = write_activation_file(3, &rows, Dtype::F32, &serde_json::json!({}));
+        assert_eq!(
+            ActivationFile::parse(&same),
+            Err(ActivationFileError::IdenticalRows { count: 4 })
+        );
+        let one = write_activation_file(3, &rows[..3], Dtype::F32, &serde_json::json!({}));
+        assert_eq!(
+            ActivationFile::parse(&one),
+            Err(ActivationFileError::IdenticalRows { count: 1 })
+        );
+        // Rows of +-3e38: finite, but their squares are not.
+        let mut huge = sample();
+        huge[13] = 3e38;
+        let bytes = write_activation_file(6, &huge, Dtype::F32, &serde_json::json!({}));
+        assert_eq!(
+            ActivationFile::parse(&bytes),
+            Err(ActivationFileError::NormOverflow { row: 2 })
+        );
+        let msg = ActivationFileError::NormOverflow { row: 2 }.to_string();
+        assert!(
+            msg.contains("row 2") && msg.contains("overflows f32"),
+            "{msg}"
         );
     }
 }

@@ -570,6 +570,24 @@ mod tests {
     }
 
     #[test]
+    fn a_density_that_rounds_to_zero_in_f32_is_refused() {
+        for tiny in ["1e-50", "1e-46", "1e-40"] {
+            let (s, errors) =
+                SaeSettings::from_pairs([("source", "toy"), ("density", tiny)], false);
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert!(
+                errors[0].reason.contains("rounds to"),
+                "{}",
+                errors[0].reason
+            );
+            assert_eq!(s.density, 0.05, "the default stays");
+        }
+        let (s, errors) = SaeSettings::from_pairs([("density", "1e-30")], false);
+        assert!(errors.is_empty());
+        assert_eq!(s.density, 1e-30);
+    }
+
+    #[test]
     fn files_only_where_allowed() {
         let (s, errors) = SaeSettings::from_pairs([("source", "acts.bin")], true);
         assert!(errors.is_empty());

@@ -591,4 +591,19 @@ mod tests {
         let (_, errors) = TmsSettings::from_pairs([("preset", "nope")]);
         assert_eq!(errors[0].name, "preset");
     }
+
+    #[test]
+    fn a_huge_density_count_is_refused_before_any_list_is_built() {
+        // 4e9 densities would be 16 GB of f32 (a capacity overflow in 32-bit wasm).
+        for density in ["sweep:1:0.5:600000000", "sweep:1:0.5:4000000000"] {
+            let err = DensitySpec::parse(density).unwrap_err();
+            assert!(err.contains("between 1 and 4096 densities"), "{err}");
+        }
+        let list = vec!["0.5"; 4097].join(",");
+        let err = DensitySpec::parse(&list).unwrap_err();
+        assert!(err.contains("got 4097"), "{err}");
+        assert!(DensitySpec::parse("sweep:1:0.5:0").is_err());
+        let spec = DensitySpec::parse("sweep:1:0.01:4096").unwrap();
+        assert_eq!(spec.values().len(), 4096);
+    }
 }
