@@ -59,6 +59,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
     } else {
         None
     };
+    crate::check_cpu_memory(&cfg)?;
     let mut trainer = TmsTrainer::new(ctx.as_ref(), cfg.clone(), TrainState::initial(&cfg))
         .map_err(|e| Failure::Run(e.to_string()))?;
     let started = std::time::Instant::now();

@@ -18,6 +18,7 @@
 
 pub mod dict;
 pub mod lm;
+pub mod memory;
 pub mod optim;
 pub mod rng;
 pub mod sae;

@@ -1,5 +1,6 @@
 //! The SAE trainer on the backend the flags chose.
 
+use polytope_core::memory::Budget;
 use polytope_core::sae::{ActivationSource, SaeConfig, SaeEval, SaeSnapshot, SaeState, SaeTrainer};
 use polytope_gpu::{AdapterPreference, BackendError, SaeBackendTrainer, request_context};
 
@@ -44,6 +45,11 @@ impl Trainer {
             BackendError::Train(_) => Error::Usage(e.to_string()),
             BackendError::Gpu(_) => Error::Run(e.to_string()),
         };
+        // Refused before anything is allocated: the data is already loaded, the run's own
+        // memory is not.
+        polytope_core::memory::sae_cpu(&cfg, 0)
+            .check(Budget::Native)
+            .map_err(|e| Error::Usage(e.to_string()))?;
         let mut host = SaeTrainer::new(cfg, source).map_err(|e| Error::Usage(e.to_string()))?;
         if let Some(state) = state {
             state

@@ -20,6 +20,7 @@
 pub mod device;
 pub mod error;
 mod kernel;
+pub mod memory;
 pub mod parity;
 pub mod readback;
 pub mod sae;

@@ -3,10 +3,15 @@
 
 use crate::kernel::{Binding, ComputeKernel};
 use crate::sae_common::SAE_UNIFORM_SIZE;
-use crate::shaders::SAE_COMMON;
+use crate::shaders::{SAE_COMMON, WORKGROUP_REDUCE};
 
 pub fn source() -> String {
-    [SAE_COMMON, include_str!("sae_firing.wgsl")].concat()
+    [
+        SAE_COMMON,
+        WORKGROUP_REDUCE,
+        include_str!("sae_firing.wgsl"),
+    ]
+    .concat()
 }
 
 pub(crate) const BINDINGS: [Binding; 8] = [

@@ -18,22 +18,6 @@
 
 var<workgroup> dead_here: atomic<u32>;
 var<workgroup> dead_next: atomic<u32>;
-var<workgroup> red: array<f32, 256>;
-
-fn reduce(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var st = 128u; st > 0u; st >>= 1u) {
-        if (lid < st) {
-            red[lid] += red[lid + st];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
-
 @compute @workgroup_size(256)
 fn main(
     @builtin(local_invocation_id) lid3: vec3<u32>,

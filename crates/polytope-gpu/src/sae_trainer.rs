@@ -25,9 +25,12 @@ use polytope_core::sae::{
     Layout, SaeConfig, SaeState, SaeTrainError, StepStats, Variant, step_scalars,
 };
 
-use crate::device::{GpuContext, GpuError};
+use polytope_core::memory::{Part, sae_param_count};
+
+use crate::device::{AdapterSummary, GpuContext, GpuError};
 use crate::error::{DeviceLimit, SaeBackendError};
 use crate::kernel::{ComputeKernel, Work, attribute};
+use crate::memory::{BufferKind, BufferPlan};
 use crate::readback::{Captured, capture, f32s, submit_and_read};
 use crate::sae_common::{HISTORY_WORDS, ROW_STATS, ROW_WORKGROUP, SAE_UNIFORM_SIZE, SaeUniform};
 use crate::{sae_activate, sae_backward, sae_decode, sae_encode, sae_firing, sae_grad, sae_update};
@@ -56,6 +59,7 @@ struct Buffers {
     flags: wgpu::Buffer,
     history: wgpu::Buffer,
     stats_staging: wgpu::Buffer,
+    state_staging: wgpu::Buffer,
 }
 
 /// GPU trainer for one [`SaeConfig`].
@@ -82,26 +86,14 @@ pub struct GpuSaeTrainer {
     failed: Option<GpuError>,
 }
 
-fn storage(ctx: &GpuContext, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
-    ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: bytes.max(16).next_multiple_of(4),
-        usage: wgpu::BufferUsages::STORAGE | extra,
-        mapped_at_creation: false,
-    })
-}
-
-fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError> {
-    if bytes > limit {
-        Err(GpuError::TooLarge {
-            what,
-            needed: bytes,
-            allowed: limit,
-            limit: DeviceLimit::StorageBindingSize,
-        })
-    } else {
-        Ok(())
-    }
+/// How an SAE run is laid out on a device ([`GpuSaeTrainer::plan`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaePlan {
+    /// Rows per micro-batch: the whole batch unless the binding limit forces micro-batches.
+    pub micro_batch: u32,
+    pub steps_per_submit: u32,
+    pub uniform_stride: u64,
+    pub buffers: BufferPlan,
 }
 
 /// `sum ||x - mean(x)||^2` over a batch (the CPU's explained-variance denominator).
@@ -172,78 +164,176 @@ impl GpuSaeTrainer {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn build(
-        ctx: &GpuContext,
-        cfg: SaeConfig,
+    /// How `cfg` is laid out on a device with `adapter`'s limits (and a binding limit when
+    /// given): the micro-batches and every buffer, checked against the limits without touching
+    /// the device. [`Self::new`] allocates exactly these buffers.
+    pub fn plan(
+        adapter: &AdapterSummary,
+        cfg: &SaeConfig,
         binding_limit: Option<u64>,
-    ) -> Result<Self, GpuError> {
-        let limit = ctx
-            .adapter
-            .max_storage_buffer_binding_size
-            .min(ctx.adapter.max_buffer_size)
-            .min(binding_limit.unwrap_or(u64::MAX));
-        let (n, s, b) = (cfg.n() as u64, cfg.s() as u64, u64::from(cfg.batch));
-        let param_bytes = 4 * cfg.param_count() as u64;
-        check_fits("the SAE parameters", param_bytes, limit)?;
-        check_fits("one row of latents", 4 * s, limit)?;
-        check_fits("one row of inputs", 8 * n, limit)?;
-        check_fits("the per-row statistics", 4 * ROW_STATS * b, limit)?;
+    ) -> Result<SaePlan, GpuError> {
+        let mut buffers = BufferPlan::new(adapter, binding_limit);
+        let limit = buffers.binding_limit();
+        let (n, s, b) = (
+            u64::from(cfg.d_in),
+            u64::from(cfg.d_sae),
+            u64::from(cfg.batch),
+        );
+        let param_bytes = sae_param_count(cfg).saturating_mul(4);
+        buffers.check_binding("the SAE parameters", param_bytes)?;
+        buffers.check_binding("one row of latents", 4 * s)?;
+        buffers.check_binding("one row of inputs", 8 * n)?;
+        buffers.check_binding("the per-row statistics", 4 * ROW_STATS * b)?;
         // At least 1: the checks above guarantee that one row fits.
         let mb_cap = (limit / (4 * s))
             .min(limit / (8 * n))
             .min(b)
             .min(MAX_MICRO_BATCH);
         let step_bytes = 4 * b * n;
-        let max_upload = ctx
-            .adapter
+        if step_bytes > adapter.max_buffer_size {
+            return Err(GpuError::TooLarge {
+                what: "one step's batch",
+                needed: step_bytes,
+                allowed: adapter.max_buffer_size,
+                limit: DeviceLimit::BufferSize,
+            });
+        }
+        let max_upload = adapter
             .max_buffer_size
             .min(UPLOAD_TARGET_BYTES.max(step_bytes));
-        check_fits("one step's batch", step_bytes, ctx.adapter.max_buffer_size)?;
         let steps_per_submit =
             (max_upload / step_bytes).clamp(1, u64::from(MAX_STEPS_PER_SUBMIT)) as u32;
         let chunks = b.div_ceil(mb_cap);
         let uniform_stride = SAE_UNIFORM_SIZE
-            .next_multiple_of(u64::from(ctx.adapter.min_uniform_buffer_offset_alignment));
-
-        let copy = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
-        let none = wgpu::BufferUsages::empty();
-        let uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sae uniforms"),
-            size: uniform_stride * u64::from(steps_per_submit) * chunks,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let upload = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sae batches"),
-            size: step_bytes * u64::from(steps_per_submit),
-            usage: copy,
-            mapped_at_creation: false,
-        });
-        let x = storage(ctx, "sae x", 4 * mb_cap * n, wgpu::BufferUsages::COPY_DST);
-        let params = storage(ctx, "sae params", param_bytes, copy);
-        let adam_m = storage(ctx, "sae adam m", param_bytes, copy);
-        let adam_v = storage(ctx, "sae adam v", param_bytes, copy);
-        let grad = storage(ctx, "sae grad", param_bytes, none);
-        let z = storage(ctx, "sae z", 4 * mb_cap * s, none);
-        let f = storage(ctx, "sae f", 4 * mb_cap * s, none);
-        let side = storage(ctx, "sae side", 4 * mb_cap * s, none);
-        let dz = storage(ctx, "sae dz", 4 * mb_cap * s, none);
-        let dx = storage(ctx, "sae dx", 8 * mb_cap * n, none);
-        let row_stats = storage(ctx, "sae row stats", 4 * ROW_STATS * b, none);
-        let col = storage(ctx, "sae col", 8 * s, none);
-        let norms = storage(ctx, "sae norms", 4 * s, copy);
-        let last_fired = storage(ctx, "sae last fired", 4 * s, copy);
-        let window_fired = storage(ctx, "sae window fired", 4 * s, copy);
-        let density_counts = storage(ctx, "sae density counts", 4 * s, copy);
-        let flags = storage(ctx, "sae flags", 16, copy);
+            .next_multiple_of(u64::from(adapter.min_uniform_buffer_offset_alignment));
         let history_bytes = 4 * HISTORY_WORDS as u64 * u64::from(steps_per_submit);
-        let history = storage(ctx, "sae history", history_bytes, copy);
-        let stats_staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("sae stats staging"),
-            size: history_bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let latents = "a value per latent";
+        let act = "the [batch, d_sae] values of one micro-batch";
+        let act_bytes = 4 * mb_cap * s;
+        buffers.add_uniforms(
+            "sae uniforms",
+            uniform_stride,
+            u64::from(steps_per_submit) * chunks,
+        )?;
+        buffers.add(
+            "sae batches",
+            "the batches of one submission",
+            Part::Batch,
+            step_bytes * u64::from(steps_per_submit),
+            BufferKind::Upload,
+            false,
+        )?;
+        buffers.add_state(
+            ["sae params", "sae adam m", "sae adam v"],
+            "the SAE parameters",
+            param_bytes,
+        )?;
+        buffers.add_storage(&[
+            (
+                "sae x",
+                "the inputs of one micro-batch",
+                Part::Batch,
+                4 * mb_cap * n,
+                true,
+            ),
+            (
+                "sae grad",
+                "the gradient",
+                Part::Gradients,
+                param_bytes,
+                false,
+            ),
+            ("sae z", act, Part::Activations, act_bytes, false),
+            ("sae f", act, Part::Activations, act_bytes, false),
+            ("sae side", act, Part::Activations, act_bytes, false),
+            ("sae dz", act, Part::Activations, act_bytes, false),
+            (
+                "sae dx",
+                "the reconstruction gradients of one micro-batch",
+                Part::Batch,
+                8 * mb_cap * n,
+                false,
+            ),
+            (
+                "sae row stats",
+                "the per-row statistics",
+                Part::Batch,
+                4 * ROW_STATS * b,
+                false,
+            ),
+            ("sae col", latents, Part::Activations, 8 * s, false),
+            ("sae norms", latents, Part::Other, 4 * s, true),
+            ("sae last fired", latents, Part::Other, 4 * s, true),
+            ("sae window fired", latents, Part::Other, 4 * s, true),
+            ("sae density counts", latents, Part::Other, 4 * s, true),
+            ("sae flags", "the flags", Part::Other, 16, true),
+            (
+                "sae history",
+                "the statistics of one submission",
+                Part::Staging,
+                history_bytes,
+                true,
+            ),
+        ])?;
+        buffers.add(
+            "sae stats staging",
+            "the readback of one submission's statistics",
+            Part::Staging,
+            history_bytes,
+            BufferKind::Staging,
+            false,
+        )?;
+        buffers.add(
+            "sae state staging",
+            "the readback of the state",
+            Part::Staging,
+            param_bytes.saturating_mul(3).saturating_add(12 * s),
+            BufferKind::Staging,
+            false,
+        )?;
+        Ok(SaePlan {
+            micro_batch: mb_cap as u32,
+            steps_per_submit,
+            uniform_stride,
+            buffers,
+        })
+    }
+
+    fn build(
+        ctx: &GpuContext,
+        cfg: SaeConfig,
+        binding_limit: Option<u64>,
+    ) -> Result<Self, GpuError> {
+        let plan = Self::plan(&ctx.adapter, &cfg, binding_limit)?;
+        let create = |label| plan.buffers.create(ctx, label);
+        let uniform = create("sae uniforms");
+        let upload = create("sae batches");
+        let x = create("sae x");
+        let params = create("sae params");
+        let adam_m = create("sae adam m");
+        let adam_v = create("sae adam v");
+        let grad = create("sae grad");
+        let z = create("sae z");
+        let f = create("sae f");
+        let side = create("sae side");
+        let dz = create("sae dz");
+        let dx = create("sae dx");
+        let row_stats = create("sae row stats");
+        let col = create("sae col");
+        let norms = create("sae norms");
+        let last_fired = create("sae last fired");
+        let window_fired = create("sae window fired");
+        let density_counts = create("sae density counts");
+        let flags = create("sae flags");
+        let history = create("sae history");
+        let stats_staging = create("sae stats staging");
+        let state_staging = create("sae state staging");
+        let SaePlan {
+            micro_batch: mb_cap,
+            steps_per_submit,
+            uniform_stride,
+            ..
+        } = plan;
 
         let d = &ctx.device;
         let kernels = [
@@ -293,7 +383,7 @@ impl GpuSaeTrainer {
             window_inputs: 0,
             densities: Vec::new(),
             density_inputs: None,
-            mb_cap: mb_cap as u32,
+            mb_cap,
             steps_per_submit,
             uniform_stride,
             kernels,
@@ -312,6 +402,7 @@ impl GpuSaeTrainer {
                 flags,
                 history,
                 stats_staging,
+                state_staging,
             },
             pending: Vec::new(),
             failed: None,
@@ -627,33 +718,25 @@ impl GpuSaeTrainer {
         let s = 4 * self.cfg.s() as u64;
         let total = 3 * p + 3 * s;
         let device = &self.ctx.device;
-        let (staging, created) = capture(device, "reading the SAE state back", || {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("sae state staging"),
-                size: total,
-                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-                mapped_at_creation: false,
-            })
-        });
-        created.check(&self.ctx).await?;
         let b = &self.buffers;
+        let staging = &b.state_staging;
         let encode = || {
             let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("sae read state"),
             });
-            encoder.copy_buffer_to_buffer(&b.params, 0, &staging, 0, p);
-            encoder.copy_buffer_to_buffer(&b.adam_m, 0, &staging, p, p);
-            encoder.copy_buffer_to_buffer(&b.adam_v, 0, &staging, 2 * p, p);
-            encoder.copy_buffer_to_buffer(&b.last_fired, 0, &staging, 3 * p, s);
-            encoder.copy_buffer_to_buffer(&b.window_fired, 0, &staging, 3 * p + s, s);
-            encoder.copy_buffer_to_buffer(&b.density_counts, 0, &staging, 3 * p + 2 * s, s);
+            encoder.copy_buffer_to_buffer(&b.params, 0, staging, 0, p);
+            encoder.copy_buffer_to_buffer(&b.adam_m, 0, staging, p, p);
+            encoder.copy_buffer_to_buffer(&b.adam_v, 0, staging, 2 * p, p);
+            encoder.copy_buffer_to_buffer(&b.last_fired, 0, staging, 3 * p, s);
+            encoder.copy_buffer_to_buffer(&b.window_fired, 0, staging, 3 * p + s, s);
+            encoder.copy_buffer_to_buffer(&b.density_counts, 0, staging, 3 * p + 2 * s, s);
             encoder.finish()
         };
         let bytes = submit_and_read(
             &self.ctx,
             "reading the SAE state back",
             encode,
-            &staging,
+            staging,
             total,
         )
         .await?;

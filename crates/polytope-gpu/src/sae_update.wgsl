@@ -18,22 +18,6 @@
 // [steps, HISTORY_WORDS]
 @group(0) @binding(8) var<storage, read_write> history: array<atomic<u32>>;
 
-var<workgroup> red: array<f32, 256>;
-
-fn reduce(lid: u32, v: f32) -> f32 {
-    red[lid] = v;
-    workgroupBarrier();
-    for (var st = 128u; st > 0u; st >>= 1u) {
-        if (lid < st) {
-            red[lid] += red[lid + st];
-        }
-        workgroupBarrier();
-    }
-    let total = red[0];
-    workgroupBarrier();
-    return total;
-}
-
 fn non_finite(g: f32) -> bool {
     return (bitcast<u32>(g) & 0x7f800000u) == 0x7f800000u;
 }

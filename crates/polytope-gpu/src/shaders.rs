@@ -7,6 +7,8 @@ pub const RNG: &str = include_str!("rng.wgsl");
 pub const TMS_COMMON: &str = include_str!("tms_common.wgsl");
 /// The uniform layout and helpers of the SAE training kernels.
 pub const SAE_COMMON: &str = include_str!("sae_common.wgsl");
+/// The workgroup sum of the 256-thread SAE kernels.
+pub const WORKGROUP_REDUCE: &str = include_str!("workgroup_reduce.wgsl");
 
 /// A named, complete shader module source and the `.wgsl` files it is made of.
 pub struct ShaderSource {
@@ -59,12 +61,20 @@ pub const ALL: &[ShaderSource] = &[
     },
     ShaderSource {
         name: "sae_update",
-        files: &["sae_common.wgsl", "sae_update.wgsl"],
+        files: &[
+            "sae_common.wgsl",
+            "workgroup_reduce.wgsl",
+            "sae_update.wgsl",
+        ],
         source: crate::sae_update::source,
     },
     ShaderSource {
         name: "sae_firing",
-        files: &["sae_common.wgsl", "sae_firing.wgsl"],
+        files: &[
+            "sae_common.wgsl",
+            "workgroup_reduce.wgsl",
+            "sae_firing.wgsl",
+        ],
         source: crate::sae_firing::source,
     },
 ];

@@ -13,9 +13,12 @@
 
 use polytope_core::tms::{Snapshot, TmsConfig, TrainError, TrainState, first_non_finite_instance};
 
-use crate::device::{GpuContext, GpuError};
-use crate::error::{DeviceLimit, TmsBackendError};
+use polytope_core::memory::{Part, tms_params_per_instance};
+
+use crate::device::{AdapterSummary, GpuContext, GpuError};
+use crate::error::TmsBackendError;
 use crate::kernel::{ComputeKernel, Work, attribute};
+use crate::memory::{BufferKind, BufferPlan};
 use crate::readback::{Captured, capture, f32s, submit_and_read};
 use crate::tms_common::{STEP_UNIFORM_SIZE, StepUniform};
 use crate::{tms_adam, tms_grad, tms_sample};
@@ -54,26 +57,29 @@ pub struct GpuTrainer {
     failed: Option<GpuError>,
 }
 
-fn storage(ctx: &GpuContext, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
-    ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: bytes.max(4),
-        usage: wgpu::BufferUsages::STORAGE | extra,
-        mapped_at_creation: false,
-    })
+/// Whether `state` holds the parameters of `cfg` (sizes in u64: no overflow on wasm32).
+pub(crate) fn check_state(cfg: &TmsConfig, state: &TrainState) -> Result<(), TrainError> {
+    let expected = (cfg.instances.len() as u64).saturating_mul(tms_params_per_instance(cfg));
+    if state.params.len() as u64 == expected {
+        Ok(())
+    } else {
+        Err(TrainError::StateMismatch {
+            params: state.params.len(),
+            expected: usize::try_from(expected).unwrap_or(usize::MAX),
+        })
+    }
 }
 
-fn check_fits(what: &'static str, bytes: u64, limit: u64) -> Result<(), GpuError> {
-    if bytes > limit {
-        Err(GpuError::TooLarge {
-            what,
-            needed: bytes,
-            allowed: limit,
-            limit: DeviceLimit::StorageBindingSize,
-        })
-    } else {
-        Ok(())
-    }
+/// How a toy-model run is laid out on a device ([`GpuTrainer::plan`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TmsPlan {
+    /// Samples per chunk: the whole batch unless the binding limit forces chunks.
+    pub chunk_cap: u32,
+    /// Sample ranges the gradient kernel sums in parallel.
+    pub splits: u32,
+    pub steps_per_submit: u32,
+    pub uniform_stride: u64,
+    pub buffers: BufferPlan,
 }
 
 impl GpuTrainer {
@@ -96,13 +102,7 @@ impl GpuTrainer {
         binding_limit: Option<u64>,
     ) -> Result<Self, TmsBackendError> {
         cfg.validate()?;
-        if state.params.len() != cfg.total_params() {
-            return Err(TrainError::StateMismatch {
-                params: state.params.len(),
-                expected: cfg.total_params(),
-            }
-            .into());
-        }
+        check_state(&cfg, state)?;
         ctx.health.check()?;
         let (built, created) = capture(&ctx.device, "creating the toy-model trainer", || {
             Self::build(ctx, cfg, state, binding_limit)
@@ -112,85 +112,154 @@ impl GpuTrainer {
         Ok(trainer)
     }
 
-    fn build(
-        ctx: &GpuContext,
-        cfg: TmsConfig,
-        state: &TrainState,
+    /// How `cfg` is laid out on a device with `adapter`'s limits (and a binding limit when
+    /// given): the batch's chunking and every buffer, checked against the limits without
+    /// touching the device. [`Self::new`] allocates exactly these buffers.
+    pub fn plan(
+        adapter: &AdapterSummary,
+        cfg: &TmsConfig,
         binding_limit: Option<u64>,
-    ) -> Result<Self, GpuError> {
-        let limit = ctx
-            .adapter
-            .max_storage_buffer_binding_size
-            .min(ctx.adapter.max_buffer_size)
-            .min(binding_limit.unwrap_or(u64::MAX));
-        let instances = cfg.instance_count() as u64;
+    ) -> Result<TmsPlan, GpuError> {
+        let mut buffers = BufferPlan::new(adapter, binding_limit);
+        let limit = buffers.binding_limit();
+        let instances = cfg.instances.len() as u64;
         let (n, m) = (u64::from(cfg.n_features), u64::from(cfg.n_hidden));
-        let param_bytes = 4 * instances * cfg.params_per_instance() as u64;
-        check_fits("the parameters of all instances", param_bytes, limit)?;
+        let param_count = instances.saturating_mul(tms_params_per_instance(cfg));
+        let param_bytes = param_count.saturating_mul(4);
+        buffers.check_binding("the parameters of all instances", param_bytes)?;
         // The widest per-sample scratch row decides how many samples fit one binding.
         let row_bytes = 4 * instances * n.max(2 * m);
-        check_fits("one sample of every instance", row_bytes, limit)?;
+        buffers.check_binding("one sample of every instance", row_bytes)?;
         let chunk_cap = (limit / row_bytes).min(u64::from(cfg.batch_size)) as u32;
-        let chunks = cfg.batch_size.div_ceil(chunk_cap);
-        let param_count = instances * cfg.params_per_instance() as u64;
+        let chunks = u64::from(cfg.batch_size.div_ceil(chunk_cap));
         let splits = TARGET_GRAD_THREADS
             .div_ceil(param_count)
             .min(MAX_SPLITS)
             .min(u64::from(chunk_cap))
-            .min(limit / (4 * param_count))
+            .min(limit / param_bytes)
             .max(1) as u32;
         let history_row_bytes = 4 * instances;
         let steps_per_submit = (limit / history_row_bytes)
             .min(u64::from(MAX_STEPS_PER_SUBMIT))
             .max(1) as u32;
         let uniform_stride = STEP_UNIFORM_SIZE
-            .next_multiple_of(u64::from(ctx.adapter.min_uniform_buffer_offset_alignment));
-
-        let copy = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
+            .next_multiple_of(u64::from(adapter.min_uniform_buffer_offset_alignment));
         let rows = u64::from(chunk_cap) * instances;
-        let uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("tms uniforms"),
-            size: uniform_stride * u64::from(steps_per_submit) * u64::from(chunks),
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let spec = storage(ctx, "tms spec", 8 * instances * n, copy);
-        let params = storage(ctx, "tms params", param_bytes, copy);
-        let adam_m = storage(ctx, "tms adam m", param_bytes, copy);
-        let adam_v = storage(ctx, "tms adam v", param_bytes, copy);
-        let xs = storage(ctx, "tms xs", 4 * rows * n, wgpu::BufferUsages::empty());
-        let gs = storage(ctx, "tms gs", 4 * rows * n, wgpu::BufferUsages::empty());
-        let hu = storage(ctx, "tms hu", 8 * rows * m, wgpu::BufferUsages::empty());
-        let sample_loss = storage(
-            ctx,
-            "tms sample loss",
-            4 * rows,
-            wgpu::BufferUsages::empty(),
-        );
-        let grad = storage(
-            ctx,
-            "tms grad partials",
-            param_bytes * u64::from(splits),
-            wgpu::BufferUsages::empty(),
-        );
-        let loss_acc = storage(
-            ctx,
-            "tms loss partials",
-            4 * instances * u64::from(splits),
-            wgpu::BufferUsages::empty(),
-        );
-        let loss_history = storage(
-            ctx,
-            "tms loss history",
-            history_row_bytes * u64::from(steps_per_submit),
-            copy,
-        );
-        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("tms staging"),
-            size: 3 * param_bytes + history_row_bytes * u64::from(steps_per_submit),
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let history_bytes = history_row_bytes * u64::from(steps_per_submit);
+        buffers.add_uniforms(
+            "tms uniforms",
+            uniform_stride,
+            u64::from(steps_per_submit) * chunks,
+        )?;
+        buffers.add_state(
+            ["tms params", "tms adam m", "tms adam v"],
+            "the parameters of all instances",
+            param_bytes,
+        )?;
+        let split_bytes = param_bytes.saturating_mul(u64::from(splits));
+        buffers.add_storage(&[
+            (
+                "tms spec",
+                "the feature probabilities and importances",
+                Part::Data,
+                8 * instances * n,
+                true,
+            ),
+            (
+                "tms xs",
+                "the inputs of a chunk of samples",
+                Part::Batch,
+                4 * rows * n,
+                false,
+            ),
+            (
+                "tms gs",
+                "the output gradients of a chunk of samples",
+                Part::Batch,
+                4 * rows * n,
+                false,
+            ),
+            (
+                "tms hu",
+                "the hidden values of a chunk of samples",
+                Part::Activations,
+                8 * rows * m,
+                false,
+            ),
+            (
+                "tms sample loss",
+                "the losses of a chunk of samples",
+                Part::Batch,
+                4 * rows,
+                false,
+            ),
+            (
+                "tms grad partials",
+                "the gradient partial sums",
+                Part::Gradients,
+                split_bytes,
+                false,
+            ),
+            (
+                "tms loss partials",
+                "the loss partial sums",
+                Part::Gradients,
+                4 * instances * u64::from(splits),
+                false,
+            ),
+            (
+                "tms loss history",
+                "the losses of one submission",
+                Part::Staging,
+                history_bytes,
+                true,
+            ),
+        ])?;
+        buffers.add(
+            "tms staging",
+            "the readback of the state and losses",
+            Part::Staging,
+            param_bytes.saturating_mul(3).saturating_add(history_bytes),
+            BufferKind::Staging,
+            false,
+        )?;
+        Ok(TmsPlan {
+            chunk_cap,
+            splits,
+            steps_per_submit,
+            uniform_stride,
+            buffers,
+        })
+    }
+
+    fn build(
+        ctx: &GpuContext,
+        cfg: TmsConfig,
+        state: &TrainState,
+        binding_limit: Option<u64>,
+    ) -> Result<Self, GpuError> {
+        let plan = Self::plan(&ctx.adapter, &cfg, binding_limit)?;
+        let TmsPlan {
+            chunk_cap,
+            splits,
+            steps_per_submit,
+            uniform_stride,
+            ref buffers,
+        } = plan;
+        let create = |label| buffers.create(ctx, label);
+        let uniform = create("tms uniforms");
+        let spec = create("tms spec");
+        let params = create("tms params");
+        let adam_m = create("tms adam m");
+        let adam_v = create("tms adam v");
+        let xs = create("tms xs");
+        let gs = create("tms gs");
+        let hu = create("tms hu");
+        let sample_loss = create("tms sample loss");
+        let grad = create("tms grad partials");
+        let loss_acc = create("tms loss partials");
+        let loss_history = create("tms loss history");
+        let staging = create("tms staging");
 
         let mut spec_data = Vec::with_capacity(2 * cfg.n() * cfg.instance_count());
         for inst in &cfg.instances {

@@ -4,12 +4,12 @@
 //! the GPU's ([`crate::GpuError`], with its kind). After a lost device, a caller requests a new
 //! context and calls [`TmsTrainer::new`] with it and the last snapshot's state.
 
-use polytope_core::tms::{CpuTrainer, Snapshot, TmsConfig, TrainError, TrainState};
+use polytope_core::tms::{CpuTrainer, Snapshot, TmsConfig, TrainState};
 use serde::Serialize;
 
 use crate::device::GpuContext;
 use crate::error::TmsBackendError;
-use crate::tms_trainer::GpuTrainer;
+use crate::tms_trainer::{GpuTrainer, check_state};
 
 /// Where training runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,13 +45,8 @@ impl TmsTrainer {
         cfg: TmsConfig,
         state: TrainState,
     ) -> Result<Self, TmsBackendError> {
-        if state.params.len() != cfg.total_params() {
-            return Err(TrainError::StateMismatch {
-                params: state.params.len(),
-                expected: cfg.total_params(),
-            }
-            .into());
-        }
+        cfg.validate()?;
+        check_state(&cfg, &state)?;
         Ok(match ctx {
             Some(ctx) => Self::Gpu(GpuTrainer::new(ctx, cfg, &state)?),
             None => Self::Cpu(CpuTrainer::from_state(cfg, state)?),

@@ -400,15 +400,16 @@ impl SaeTrainer {
             self.fill_batch(CALIBRATION_STEP - 1 - k - self.state.step % 1024);
             pool.extend_from_slice(&self.batch);
         }
-        let x_hat = reconstruct(&self.cfg, &self.state.params, &pool);
-        let weights: Vec<f64> = pool
-            .chunks(n)
-            .zip(x_hat.chunks(n))
-            .map(|(x, y)| {
+        // One batch at a time: the encoder's [B, d_sae] activations of the whole pool would be
+        // eight times a step's.
+        let mut weights: Vec<f64> = Vec::with_capacity(pool.len() / n);
+        for batch in pool.chunks(self.batch.len()) {
+            let x_hat = reconstruct(&self.cfg, &self.state.params, batch);
+            weights.extend(batch.chunks(n).zip(x_hat.chunks(n)).map(|(x, y)| {
                 let loss: f64 = x.iter().zip(y).map(|(a, b)| f64::from(a - b).powi(2)).sum();
                 loss * loss
-            })
-            .collect();
+            }));
+        }
         let total: f64 = weights.iter().sum();
         let b_dec = self.state.params[l.b_dec..l.b_dec + n].to_vec();
         let alive_norm = {

@@ -13,8 +13,9 @@ use super::config::{Correlation, ModelKind, TmsConfig, loss_scale};
 use super::data::{RowSampler, feature_value};
 use crate::rng::sample_key;
 
-/// Samples per tile: bounds the scratch to a few hundred kilobytes per worker.
-const TILE: usize = 128;
+/// Samples per tile: bounds the scratch to a few hundred kilobytes per worker (the memory
+/// estimate counts it too).
+pub const TILE: usize = 128;
 
 /// Buffers for one worker, reused across tiles and steps.
 pub struct DenseWork {

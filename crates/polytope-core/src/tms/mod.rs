@@ -17,6 +17,7 @@ pub use config::{
     ConfigError, Correlation, InstanceSpec, MAX_HIDDEN, ModelKind, TmsConfig, loss_scale,
 };
 pub use data::{LANE_CHOICE_BASE, RowSampler, feature_value, sample_features};
+pub use dense::TILE;
 pub use metrics::{
     GeometryGraph, InstanceMetrics, REPRESENTED_NORM, geometry_graph, gram, instance_metrics,
 };
