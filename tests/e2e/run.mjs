@@ -3,6 +3,7 @@
 import { launch, run, serve } from './lib.mjs';
 import { explorerTests } from './explorer.mjs';
 import { featuresTests } from './features.mjs';
+import { hostingTests } from './hosting.mjs';
 import { saeTests } from './sae.mjs';
 import { schemaTests } from './schema.mjs';
 import { shellTests } from './shell.mjs';
@@ -17,6 +18,7 @@ explorerTests(ctx);
 saeTests(ctx);
 featuresTests(ctx);
 schemaTests(ctx);
+hostingTests(ctx);
 
 const failed = await run();
 await gpu.close();
