@@ -6,6 +6,8 @@
 //!                           // page's own section (for example `toy` with step and metrics)
 //! window.polytope.loseDevice()  // destroys the WebGPU device, as a lost GPU would: pages
 //!                               // resume on the CPU from their last snapshot (for tests)
+//! window.polytope.panicForTest(message)  // panics with `message`, as a bug would: the page
+//!                               // shows the crash card (src/panic.rs) (for tests)
 //! ```
 //! The shape is a public interface: fields are added, never renamed or removed.
 
@@ -96,11 +98,24 @@ pub fn install() {
             .is_some();
         JsValue::from(had_device)
     });
+    // A visitor can only crash their own page with it, as the console can anyway.
+    let panic_for_test = Closure::<dyn Fn(JsValue)>::new(|message: JsValue| {
+        let message = message
+            .as_string()
+            .unwrap_or_else(|| "panicForTest".to_owned());
+        panic!("{message}");
+    });
     let _ = js_sys::Reflect::set(&api, &"version".into(), &JsValue::from(API_VERSION));
+    let _ = js_sys::Reflect::set(
+        &api,
+        &"panicForTest".into(),
+        panic_for_test.as_ref().unchecked_ref(),
+    );
     let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref().unchecked_ref());
     let _ = js_sys::Reflect::set(&api, &"loseDevice".into(), lose.as_ref().unchecked_ref());
     // The API lives as long as the page.
     state.forget();
     lose.forget();
+    panic_for_test.forget();
     let _ = js_sys::Reflect::set(&window, &"polytope".into(), &api);
 }

@@ -1,9 +1,10 @@
 //! The feature browser's data: `public/data/` fetched lazily, checked against its references
 //! (length and checksum), decoded by `polytope_core::dict` and kept in memory.
 //!
-//! Every file but the JSON ones is fetched as `/data/PATH?v=CHECKSUM`, so a changed file gets a
-//! new address: the service worker (`public/sw.js`) serves those cache-first, and the page puts
-//! a file into the cache only after it passed its checks (a corrupted download is never kept).
+//! Every file but the JSON ones is fetched as `data/PATH?v=CHECKSUM` under the site's root
+//! ([`crate::url::href`]), so a changed file gets a new address: the service worker
+//! (`public/sw.js`) serves those cache-first, and the page puts a file into the cache only after
+//! it passed its checks (a corrupted download is never kept).
 //! Errors are strings that start with the file's path under `data/`, for example
 //! `dict/a-64/chunk-0000.bin: checksum …, but the reference says …`.
 
@@ -20,10 +21,16 @@ use polytope_core::lm::tokenizer::Tokenizer;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Where the data directory is served.
-pub const DATA_BASE: &str = "/data/";
-/// The Cache API cache shared with the service worker.
-pub const DATA_CACHE: &str = "polytope-data-v1";
+/// The address of `path` in the data directory (`data/` under the site's root).
+fn data_url(path: &str) -> String {
+    crate::url::href(&format!("data/{path}"))
+}
+
+/// The Cache API cache shared with the service worker (`public/sw.js`): one per site root, so
+/// two sites on one origin never read each other's files.
+pub fn data_cache() -> String {
+    format!("polytope-data-v2:{}", crate::url::base())
+}
 
 pub type Loaded<T> = Result<Arc<T>, String>;
 
@@ -161,7 +168,7 @@ fn keep(url: String, response: JsValue) {
         if caches.is_undefined() || caches.is_null() {
             return;
         }
-        let Ok(open) = call_method(&caches, "open", &[JsValue::from_str(DATA_CACHE)]) else {
+        let Ok(open) = call_method(&caches, "open", &[JsValue::from_str(&data_cache())]) else {
             return;
         };
         let Ok(cache) = await_promise(open).await else {
@@ -175,7 +182,7 @@ fn keep(url: String, response: JsValue) {
 
 /// Fetches a JSON file of the data directory (no reference: revalidated every time).
 async fn fetch_json(path: &str) -> Result<(Vec<u8>, JsValue, String), String> {
-    let url = format!("{DATA_BASE}{path}");
+    let url = data_url(path);
     let (bytes, response) = fetch(&url, true)
         .await
         .map_err(|e| format!("{path}: {e}"))?;
@@ -184,7 +191,7 @@ async fn fetch_json(path: &str) -> Result<(Vec<u8>, JsValue, String), String> {
 
 /// Fetches and checks a referenced file; `path` is its path under `data/`.
 async fn fetch_ref(path: &str, file: &FileRef) -> Result<Vec<u8>, String> {
-    let url = format!("{DATA_BASE}{path}?v={}", file.checksum);
+    let url = format!("{}?v={}", data_url(path), file.checksum);
     let (bytes, response) = fetch(&url, false)
         .await
         .map_err(|e| format!("{path}: {e}"))?;
@@ -461,26 +468,4 @@ pub async fn weights(dict: &str) -> Loaded<SaeWeights> {
         c.weights.insert(dict.to_owned(), Arc::clone(&w));
     });
     Ok(w)
-}
-
-/// Registers the service worker (`/sw.js`) that keeps the app and the data fetched so far
-/// available offline. Does nothing where service workers are unavailable.
-pub fn register_service_worker() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let navigator: JsValue = window.navigator().into();
-    let Ok(container) = js_sys::Reflect::get(&navigator, &"serviceWorker".into()) else {
-        return;
-    };
-    if container.is_undefined() || container.is_null() {
-        return;
-    }
-    wasm_bindgen_futures::spawn_local(async move {
-        if let Ok(p) = call_method(&container, "register", &[JsValue::from_str("/sw.js")])
-            && let Err(e) = await_promise(p).await
-        {
-            web_sys::console::warn_1(&format!("service worker not registered: {e}").into());
-        }
-    });
 }

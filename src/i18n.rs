@@ -393,6 +393,25 @@ strings! {
     TourConcentrationNote => "Score: of a unit's 20 strongest activations on this text, the share on its most common token. 1: it fires on one token only; near 0: on many unrelated tokens.", "得分：某单元在这段文本上最强的 20 次激活中，落在它最常见那个词元上的比例。1 表示只在一个词元上激活；接近 0 表示分散在许多无关词元上。";
     TourPairCorrelation => "Correlation of the feature with its match in model B, on this text:", "该特征与模型 B 中匹配特征在这段文本上的相关性：";
     SaeNoGroundTruth => "No ground truth for this source.", "这个数据来源没有真实特征可比较。";
+    // Document titles, link previews (src/site.rs), the crash card (src/panic.rs) and the
+    // new-version banner (src/offline.rs).
+    TitleFeature => "Feature {0}", "字典特征 {0}";
+    TitleTour => "Guided tour", "导览";
+    DescHome => "Watch neural networks put many features into few neurons: toy models of superposition and sparse autoencoders, trained live in your browser.", "看神经网络如何把许多特征放进少数神经元：在浏览器中实时训练叠加的玩具模型和稀疏自编码器。";
+    DescToy => "Train toy models of superposition live on your GPU and watch features arrange themselves as digons, triangles and pentagons.", "在你的 GPU 上实时训练叠加的玩具模型，看特征排列成二边形（对跖对）、三角形和五边形。";
+    DescGeometry => "Dimensions per feature against sparsity: watch the features of a training toy model settle at the fractions of the polytopes.", "每特征维数与稀疏度：看训练中的玩具模型的特征如何落在各个多胞形对应的分数上。";
+    DescPhase => "Phase diagrams of superposition: when does an extra feature get its own dimension, share one, or get dropped?", "叠加的相图：额外的特征何时独占一个维度、与其他特征共享一个维度，或被丢弃？";
+    DescSae => "Train a sparse autoencoder in your browser and watch it recover known features: four recipes, live metrics.", "在浏览器中训练稀疏自编码器，看它找回已知的特征：四种训练方法，实时指标。";
+    DescFeatures => "Browse the features that sparse autoencoders found in two small language models: top activations, logit effects, feature splitting.", "浏览稀疏自编码器在两个小型语言模型中找到的特征：最强激活样例、logit 效应、特征分裂。";
+    DescCompute => "What your browser's GPU can do for Polytope: the WebGPU adapter, the limits that matter, and a self-check against the CPU.", "你的浏览器 GPU 能为 Polytope 做什么：WebGPU 适配器、关键限制，以及与 CPU 对照的自检。";
+    DescTour => "A guided tour of superposition and sparse autoencoders, one live experiment per step.", "叠加与稀疏自编码器的导览：每一步都有一个实时实验。";
+    CrashTitle => "Polytope stopped because of an error", "Polytope 因为一个错误而停止运行";
+    CrashBody => "Something went wrong inside the app, and this page cannot go on. Nothing was sent anywhere.", "应用内部出了问题，这个页面无法继续运行。没有任何内容被发送出去。";
+    CrashReload => "Reload with default settings", "以默认设置重新加载";
+    CrashReport => "To report the problem, copy this message into a bug report:", "如需报告这个问题，请把下面的信息复制到错误报告中：";
+    UpdateAvailable => "A new version of Polytope is available.", "Polytope 有新版本了。";
+    UpdateReload => "Reload", "重新加载";
+    UpdateDismiss => "Later", "稍后";
 }
 
 /// Reactive translation: reads the language signal provided by the app.

@@ -13,9 +13,12 @@ pub mod engine;
 pub mod features_data;
 pub mod i18n;
 pub mod limits;
+pub mod offline;
 pub mod page;
 pub mod pages;
+pub mod panic;
 pub mod plot;
+pub mod site;
 pub mod specs;
 pub mod state;
 pub mod tour;
@@ -51,8 +54,9 @@ fn flag(name: &str) -> bool {
 
 /// Mounts the app on `<body>` and installs `window.polytope`.
 pub fn start() {
+    panic::install();
     automation::install();
-    features_data::register_service_worker();
+    offline::register_service_worker();
     if let Some(boot) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("boot"))
@@ -101,7 +105,8 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Router>
+        // Under any root path (`/`, or `/REPO/` on a GitHub Pages project site): see `url::base`.
+        <Router base=url::router_base()>
             <Show when=move || !app.embed>
                 <components::header::Header />
             </Show>
@@ -121,6 +126,7 @@ pub fn App() -> impl IntoView {
             </main>
             <Show when=move || !app.embed>
                 <components::footer::Footer />
+                <offline::UpdateBanner />
             </Show>
         </Router>
     }

@@ -1,6 +1,6 @@
 //! Mounts the app; everything else lives in the library so tests can import it.
 
 fn main() {
-    console_error_panic_hook::set_once();
+    // Installs the panic hook (the crash card) before anything else runs.
     polytope_app::start();
 }

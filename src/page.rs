@@ -2,15 +2,18 @@
 //! the run pages (`panels`, `hide`, `autoplay`, `instance`, `speed`). App-wide parameters
 //! (`lang`, `projector`, `embed`, `backend`, `theme`) are read once by `lib.rs` into
 //! [`crate::AppState`]; each page's run settings by its settings description
-//! (`polytope_core::settings::Described`).
+//! (`polytope_core::settings::Described`). And what every page says about itself: its name in
+//! `state().page` and its document title ([`set_page`], [`set_title`]).
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
 use crate::engine::{Run, SPEEDS, Workload};
-use crate::url;
+use crate::i18n::{I18n, Key, Lang, text};
+use crate::{site, url};
 
 /// The page controls of a run page.
 pub struct PageParams {
@@ -71,9 +74,44 @@ impl PageParams {
     }
 }
 
-/// Names the current page in `window.polytope.state().page` and the document.
+/// Names the current page in `window.polytope.state().page` and titles the document in the
+/// visitor's language from [`site::ROUTES`] (`Toy models · Polytope`). Call it in the page's
+/// component; a page that names what it shows calls [`set_title`] after it.
 pub fn set_page(name: &'static str) {
     crate::state::set_page(name);
+    let key = match name {
+        "not-found" => Some(Key::NotFoundTitle),
+        _ => site::route(name).and_then(|r| r.title),
+    };
+    set_title(move |lang| key.map(|k| text(lang, k).to_owned()).into_iter().collect());
+}
+
+thread_local! {
+    /// Which `set_title` call owns the title: the latest one.
+    static TITLE_OWNER: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Titles the document from `parts`, most specific first, in the visitor's language:
+/// `|lang| vec![format!("Feature {id}"), dict]` gives `Feature 718 · a-4096 · Polytope`. The
+/// title follows the language and any signal `parts` reads, for as long as the calling
+/// component lives; the latest call wins. Tour steps use [`site::tour_step_title`]'s parts
+/// (`[step title, TitleTour]`).
+pub fn set_title(parts: impl Fn(Lang) -> Vec<String> + 'static) {
+    let owner = TITLE_OWNER.with(|o| {
+        o.set(o.get() + 1);
+        o.get()
+    });
+    let lang = use_context::<I18n>().map(|i| i.lang);
+    Effect::new(move |_| {
+        let lang = lang.map_or(Lang::En, |l| l.get());
+        let title = site::document_title(&parts(lang));
+        if TITLE_OWNER.with(Cell::get) != owner {
+            return;
+        }
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            document.set_title(&title);
+        }
+    });
 }
 
 /// Sets the document's title (the tab, bookmarks, shared links).

@@ -1,10 +1,14 @@
 // A small static server for dist/: files by path with correct MIME types (application/wasm
-// included). An unknown page path (no file extension) gets index.html with status 200, like a
-// host with an SPA rewrite rule; with --no-spa it gets 404.html with status 404, exactly as
-// GitHub Pages serves it (the app then routes on the URL either way). Unknown assets get 404.
+// included), looked up as GitHub Pages does: the file itself, else NAME.html (the static route
+// entries: /toy is toy.html), else a directory's index.html (a directory without its trailing
+// slash is redirected to it). An unknown page path (no file extension) gets index.html with
+// status 200, like a host with an SPA rewrite rule; with --no-spa it gets 404.html with status
+// 404, exactly as GitHub Pages serves it (the app then routes on the URL either way). Unknown
+// assets get 404. With --prefix /PATH/ the site lives under that path, as on a GitHub Pages
+// project site (https://USER.github.io/REPO/): addresses outside it get a plain 404.
 // Used by `./dev serve` and the end-to-end tests.
 //
-//   node tools/serve.mjs [--dir dist] [--port 8080] [--host 127.0.0.1] [--no-spa]
+//   node tools/serve.mjs [--dir dist] [--port 8080] [--host 127.0.0.1] [--no-spa] [--prefix /PATH/]
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -24,8 +28,11 @@ const MIME = {
   '.webmanifest': 'application/manifest+json',
 };
 
-export function startServer({ dir = 'dist', port = 8080, host = '127.0.0.1', spa = true, override } = {}) {
+const isFile = async (f) => (await stat(f).catch(() => null))?.isFile() ?? false;
+
+export function startServer({ dir = 'dist', port = 8080, host = '127.0.0.1', spa = true, prefix = '/', override } = {}) {
   const root = resolve(dir);
+  const site = `/${prefix.replace(/^\/+|\/+$/g, '')}/`.replace('//', '/');
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://localhost');
@@ -33,12 +40,30 @@ export function startServer({ dir = 'dist', port = 8080, host = '127.0.0.1', spa
         const handled = await override(url, res);
         if (handled) return;
       }
-      let path = normalize(decodeURIComponent(url.pathname));
+      if (`${url.pathname}/` === site) {
+        res.writeHead(301, { Location: site + url.search });
+        res.end();
+        return;
+      }
+      if (!url.pathname.startsWith(site)) {
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end(`not found: the site is served under ${site}`);
+        return;
+      }
+      let path = normalize(decodeURIComponent(`/${url.pathname.slice(site.length)}`));
       if (path.includes('\0')) throw new Error('bad path');
       let file = join(root, path);
       if (!file.startsWith(root)) throw new Error('outside root');
       let info = await stat(file).catch(() => null);
-      if (info && info.isDirectory()) {
+      if (!info?.isFile() && !path.endsWith('/') && (await isFile(`${file}.html`))) {
+        file = `${file}.html`;
+        info = await stat(file);
+      } else if (info && info.isDirectory()) {
+        if (!url.pathname.endsWith('/')) {
+          res.writeHead(301, { Location: `${url.pathname}/${url.search}` });
+          res.end();
+          return;
+        }
         file = join(file, 'index.html');
         info = await stat(file).catch(() => null);
       }
@@ -77,7 +102,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     port: Number(opt('port', 8080)),
     host: opt('host', '127.0.0.1'),
     spa: !args.includes('--no-spa'),
+    prefix: opt('prefix', '/'),
   });
   const { address, port } = server.address();
-  console.log(`Polytope is served at http://${address}:${port}/ (Ctrl-C to stop)`);
+  const prefix = `/${opt('prefix', '/').replace(/^\/+|\/+$/g, '')}/`.replace('//', '/');
+  console.log(`Polytope is served at http://${address}:${port}${prefix} (Ctrl-C to stop)`);
 }

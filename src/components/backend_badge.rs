@@ -28,7 +28,7 @@ pub fn BackendBadge() -> impl IntoView {
         ComputeStatus::Cpu { .. } => "badge badge-cpu",
     };
     view! {
-        <A href="/compute" attr:class=class attr:data-testid="backend-badge">
+        <A href=crate::url::href("compute") attr:class=class attr:data-testid="backend-badge">
             {label}
         </A>
     }

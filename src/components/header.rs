@@ -26,17 +26,17 @@ pub fn Header() -> impl IntoView {
     };
     view! {
         <header class="site-header">
-            <A href="/" attr:class="brand">
-                <img src="/favicon.svg" alt="" class="brand-mark" width="28" height="28" />
+            <A href=url::href("") attr:class="brand">
+                <img src=url::href("favicon.svg") alt="" class="brand-mark" width="28" height="28" />
                 <span>{i18n.tr(Key::AppName)}</span>
             </A>
             <nav class="site-nav" aria-label="main">
-                <A href="/toy">{i18n.tr(Key::NavToy)}</A>
-                <A href="/geometry">{i18n.tr(Key::NavGeometry)}</A>
-                <A href="/phase">{i18n.tr(Key::NavPhase)}</A>
-                <A href="/sae">{i18n.tr(Key::NavSae)}</A>
-                <A href="/features">{i18n.tr(Key::NavFeatures)}</A>
-                <A href="/compute">{i18n.tr(Key::NavCompute)}</A>
+                <A href=url::href("toy")>{i18n.tr(Key::NavToy)}</A>
+                <A href=url::href("geometry")>{i18n.tr(Key::NavGeometry)}</A>
+                <A href=url::href("phase")>{i18n.tr(Key::NavPhase)}</A>
+                <A href=url::href("sae")>{i18n.tr(Key::NavSae)}</A>
+                <A href=url::href("features")>{i18n.tr(Key::NavFeatures)}</A>
+                <A href=url::href("compute")>{i18n.tr(Key::NavCompute)}</A>
             </nav>
             <div class="header-tools">
                 <BackendBadge />

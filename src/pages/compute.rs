@@ -95,7 +95,7 @@ fn format_bytes(bytes: u64) -> String {
 pub fn ComputePage() -> impl IntoView {
     let i18n = use_i18n();
     let app = use_app();
-    automation::set_common("page", json!("compute"));
+    crate::page::set_page("compute");
     let check = RwSignal::new(None::<Result<SelfCheck, String>>);
     let running = RwSignal::new(false);
 

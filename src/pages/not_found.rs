@@ -1,12 +1,12 @@
 use leptos::prelude::*;
 
-use crate::automation;
 use crate::i18n::{Key, use_i18n};
+use crate::page;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
-    automation::set_common("page", serde_json::json!("not-found"));
+    page::set_page("not-found");
     view! {
         <section class="page narrow">
             <h1>{i18n.tr(Key::NotFoundTitle)}</h1>

@@ -56,9 +56,9 @@ pub fn step_href(i: usize) -> String {
     let query = url::build_query(&keep);
     let slug = STEPS[i.min(STEPS.len() - 1)].slug;
     if query.is_empty() {
-        format!("/tour/{slug}")
+        url::href(&format!("tour/{slug}"))
     } else {
-        format!("/tour/{slug}?{query}")
+        url::href(&format!("tour/{slug}?{query}"))
     }
 }
 
@@ -142,7 +142,10 @@ pub fn TourPage() -> impl IntoView {
     set_page("tour");
     let location = use_location();
     let step_param = url::param("step");
-    let found = Memo::new(move |_| step_index(&location.pathname.get(), step_param.as_deref()));
+    let found = Memo::new(move |_| step_index(
+        &url::route_path(&url::base(), &location.pathname.get()),
+        step_param.as_deref(),
+    ));
     let index = Memo::new(move |_| found.get().unwrap_or(0));
     let navigate = use_navigate();
     let go = Callback::new(move |i: usize| {

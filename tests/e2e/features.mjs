@@ -203,8 +203,9 @@ export function featuresTests(ctx) {
     await page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 20000 });
     // Let the page finish putting the checked files into the cache.
     await page.waitForFunction(async () => {
-      const c = await caches.open('polytope-data-v1');
-      return (await c.keys()).some((r) => r.url.includes('chunk-'));
+      const name = (await caches.keys()).find((n) => n.startsWith('polytope-data-'));
+      const c = name && (await caches.open(name));
+      return !!c && (await c.keys()).some((r) => r.url.includes('chunk-'));
     }, null, { timeout: 20000, polling: 200 });
     server.closeAllConnections();
     await new Promise((r) => server.close(r));

@@ -3,6 +3,7 @@
 import { launch, run, serve } from './lib.mjs';
 import { explorerTests } from './explorer.mjs';
 import { featuresTests } from './features.mjs';
+import { hostingTests } from './hosting.mjs';
 import { saeTests } from './sae.mjs';
 import { schemaTests } from './schema.mjs';
 import { tourTests } from './tour.mjs';
@@ -19,6 +20,7 @@ saeTests(ctx);
 featuresTests(ctx);
 schemaTests(ctx);
 tourTests(ctx);
+hostingTests(ctx);
 
 const failed = await run();
 await gpu.close();

@@ -84,16 +84,20 @@ fn query_suffix() -> String {
     if q.is_empty() { q } else { format!("?{q}") }
 }
 
-/// The address of a feature (or of a dictionary when `feature` is `None`).
+/// The address of a feature (or of a dictionary when `feature` is `None`), under the site's
+/// root path.
 pub fn href(dict: &str, feature: Option<u32>) -> String {
     match feature {
-        Some(f) => format!("/features/{dict}/{f}{}", query_suffix()),
-        None => format!("/features/{dict}{}", query_suffix()),
+        Some(f) => url::href(&format!("features/{dict}/{f}{}", query_suffix())),
+        None => url::href(&format!("features/{dict}{}", query_suffix())),
     }
 }
 
+/// The dictionary and feature of an address path (with the site's root path, as the router
+/// reports it).
 fn parse_path(path: &str) -> (Option<String>, Option<u32>) {
-    let rest = path
+    let route = url::route_path(&url::base(), path);
+    let rest = route
         .strip_prefix("/features")
         .unwrap_or("")
         .trim_matches('/');
@@ -268,7 +272,7 @@ async fn prefetch_chunks(fx: Fx, dict: String, chunks: usize) {
 pub fn FeaturesPage() -> impl IntoView {
     let i18n = use_i18n();
     let app = use_app();
-    automation::set_common("page", json!("features"));
+    crate::page::set_page("features");
     let mut panels = url::list_param("panels");
     if panels.is_empty() {
         panels = FEATURE_PANELS.iter().map(|p| (*p).to_owned()).collect();
@@ -279,6 +283,18 @@ pub fn FeaturesPage() -> impl IntoView {
     let index: RwSignal<Shared<DataIndex>> = RwSignal::new(None);
     let dict = Memo::new(move |_| path.get().0);
     let feature = Memo::new(move |_| path.get().1);
+    // `Feature 718 · a-4096 · Polytope`, `a-4096 · Features · Polytope`.
+    crate::page::set_title(move |lang| {
+        let features = crate::i18n::text(lang, Key::NavFeatures).to_owned();
+        match (dict.get(), feature.get()) {
+            (Some(d), Some(f)) => vec![
+                crate::i18n::text(lang, Key::TitleFeature).replace("{0}", &f.to_string()),
+                d,
+            ],
+            (Some(d), None) => vec![d, features],
+            _ => vec![features],
+        }
+    });
     let navigate = use_navigate();
     let nav: Navigate = Arc::new(move |to: &str, replace: bool| {
         navigate(
@@ -286,6 +302,8 @@ pub fn FeaturesPage() -> impl IntoView {
             NavigateOptions {
                 replace,
                 scroll: false,
+                // `to` is a whole path, root path included (`href`).
+                resolve: false,
                 ..NavigateOptions::default()
             },
         );

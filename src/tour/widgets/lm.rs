@@ -48,8 +48,8 @@ pub fn highlight(index: &DataIndex, tag: &str) -> Result<Unit, String> {
 /// The page a step's "explore" link opens.
 pub fn explore_href(slug: &str) -> String {
     match slug {
-        "polysemantic" | "god-feature" | "splitting" | "universality" => "/features".to_owned(),
-        _ => "/sae?source=lm".to_owned(),
+        "polysemantic" | "god-feature" | "splitting" | "universality" => crate::url::href("features"),
+        _ => crate::url::href("sae?source=lm"),
     }
 }
 
@@ -535,7 +535,7 @@ fn Splitting() -> impl IntoView {
             <ul class="family" data-testid="tour-family">
                 {move || family.get().into_iter().map(|mm| view! {
                     <li>
-                        <a href=format!("/features/{}/{}", mm.dict, mm.feature) translate="no">{format!("{}/{}", mm.dict, mm.feature)}</a>
+                        <a href=crate::url::href(&format!("features/{}/{}", mm.dict, mm.feature)) translate="no">{format!("{}/{}", mm.dict, mm.feature)}</a>
                         {format!(" · cos {:.2} · ", mm.similarity)}
                         {mm.top_tokens.into_iter().map(|t| view! { <span class="token" translate="no">{t}</span> " " }).collect_view()}
                     </li>

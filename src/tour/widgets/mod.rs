@@ -14,7 +14,7 @@ use polytope_core::tms::TmsSettings;
 use super::StepCtx;
 use crate::components::share_bar::EmbedSpec;
 use crate::engine::tms::TmsRun;
-use crate::use_app;
+use crate::{url, use_app};
 
 /// The widget of the step called `slug`.
 pub fn widget(slug: &'static str) -> AnyView {
@@ -35,22 +35,22 @@ pub fn widget(slug: &'static str) -> AnyView {
 /// The page a step's "explore on your own" link opens, with the step's settings.
 pub fn explore_href(slug: &str) -> String {
     let path = match slug {
-        "five-in-two" => format!("/toy?{}", toy::FIVE_IN_TWO),
-        "interference" => format!("/toy?{}", interference::SETTINGS),
-        "sparsity" => format!("/toy?{}", toy::SPARSITY),
-        "dims-per-feature" => format!("/geometry?{}", toy::DIMS_CPU),
-        "shapes" => "/toy?preset=antiprism".to_owned(),
-        "phase-change" => format!("/phase?{}", phase::SETTINGS),
-        "computation" => format!("/toy?{}", toy::COMPUTATION),
-        "decoding" => format!("/sae?{}", sae::SETTINGS),
-        "scaling" => "/sae?source=lm".to_owned(),
+        "five-in-two" => url::href(&format!("toy?{}", toy::FIVE_IN_TWO)),
+        "interference" => url::href(&format!("toy?{}", interference::SETTINGS)),
+        "sparsity" => url::href(&format!("toy?{}", toy::SPARSITY)),
+        "dims-per-feature" => url::href(&format!("geometry?{}", toy::DIMS_CPU)),
+        "shapes" => url::href("toy?preset=antiprism"),
+        "phase-change" => url::href(&format!("phase?{}", phase::SETTINGS)),
+        "computation" => url::href(&format!("toy?{}", toy::COMPUTATION)),
+        "decoding" => url::href(&format!("sae?{}", sae::SETTINGS)),
+        "scaling" => url::href("sae?source=lm"),
         "polysemantic"
         | "real-model"
         | "god-feature"
         | "splitting"
         | "neurons-vs-features"
         | "universality" => lm::explore_href(slug),
-        _ => "/".to_owned(),
+        _ => url::href(""),
     };
     let lang = crate::url::param("lang")
         .filter(|l| l == "zh")
