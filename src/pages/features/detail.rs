@@ -14,14 +14,17 @@ use crate::i18n::{Key, use_i18n};
 
 /// A highlighted token: background intensity from the quantised activation `q` (0-255).
 pub fn token_view(text: String, q: u8, value: f32, hit: bool) -> impl IntoView {
-    let alpha = f32::from(q) / 255.0 * 0.85;
-    let bg = (q > 0).then(|| format!("rgba(255, 122, 0, {alpha:.3})"));
+    let app = crate::use_app();
+    // On a dark page the orange stays dark enough for the light text to keep a contrast of
+    // 4.5:1 (WCAG AA) at full activation.
+    let bg = move || {
+        let top = if app.dark.get() { 0.55 } else { 0.85 };
+        let alpha = f32::from(q) / 255.0 * top;
+        (q > 0).then(|| format!("rgba(255, 122, 0, {alpha:.3})"))
+    };
     let active = q > 0;
-    // Past about 0.6 opacity the orange is bright enough that the dark theme's light text
-    // would lose contrast: such tokens get dark text (style/main.css).
-    let strong = q >= 180;
     view! {
-        <span class="tok" class:hit=hit class:active=active class:strong=strong style:background-color=bg
+        <span class="tok" class:hit=hit class:active=active style:background-color=bg
             title=format!("{value:.3}")>{text}</span>
     }
 }

@@ -305,7 +305,7 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
             .collect_view();
         Some(view! {
             <div class="token-features" data-testid="token-features">
-                <h4>{i18n.tr(Key::FeaturesTopAtToken)} " " <span translate="no">{format!("“{token}”")}</span></h4>
+                <h3>{i18n.tr(Key::FeaturesTopAtToken)} " " <span translate="no">{format!("“{token}”")}</span></h3>
                 <ul class="links">{items}</ul>
             </div>
         })
