@@ -22,6 +22,7 @@ pub mod site;
 pub mod specs;
 pub mod state;
 pub mod tour;
+pub mod theme;
 pub mod url;
 
 use leptos::prelude::*;
@@ -42,6 +43,10 @@ pub struct AppState {
     pub embed: bool,
     /// The visitor asked for the CPU (`?backend=cpu`).
     pub prefer_cpu: bool,
+    /// Light or dark as chosen (`?theme=dark|light`, the header's toggle), else the system's.
+    pub theme: RwSignal<theme::ThemeChoice>,
+    /// Whether the page is dark now (the choice or the system preference).
+    pub dark: Memo<bool>,
 }
 
 pub fn use_app() -> AppState {
@@ -74,11 +79,19 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default(),
     );
     provide_context(I18n { lang });
+    let theme = RwSignal::new(
+        url::param("theme")
+            .and_then(|t| theme::ThemeChoice::from_code(&t))
+            .unwrap_or_default(),
+    );
+    let system_dark = theme::system_dark();
     let app = AppState {
         compute: RwSignal::new(ComputeStatus::Detecting),
         projector: RwSignal::new(flag("projector")),
         embed: flag("embed"),
         prefer_cpu: url::param("backend").is_some_and(|b| b == "cpu"),
+        theme,
+        dark: Memo::new(move |_| theme::is_dark(theme.get(), system_dark.get())),
     };
     provide_context(app);
     compute::init(app.compute, app.prefer_cpu);
@@ -87,6 +100,7 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| {
         let lang = lang.get();
         let projector = app.projector.get();
+        let dark = app.dark.get();
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())
@@ -94,9 +108,11 @@ pub fn App() -> impl IntoView {
             let _ = root.set_attribute("lang", lang.html_lang());
             let _ = root.class_list().toggle_with_force("projector", projector);
             let _ = root.class_list().toggle_with_force("embed", app.embed);
+            let _ = root.class_list().toggle_with_force("dark", dark);
         }
         automation::set_common("lang", json!(lang.code()));
         automation::set_common("projector", json!(projector));
+        automation::set_common("theme", json!(if dark { "dark" } else { "light" }));
         automation::set_common("embed", json!(app.embed));
     });
     Effect::new(move |_| {

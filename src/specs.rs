@@ -1,5 +1,6 @@
 //! What each plot shows, as pure functions of a run's view: no DOM, no signals, so they are
-//! tested natively. Pages wrap them in memos; `polytope_plots` draws the specs.
+//! tested natively. Pages wrap them in memos; `polytope_plots` draws the specs. A page names
+//! features with `PlotSpec::with_names` (drawn instead of their indices).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -36,19 +37,27 @@ pub fn vectors(view: &View, i: usize, highlight: Option<usize>, rotation: (f64, 
                 w: Arc::new(padded),
                 n,
                 highlight,
+                names: None,
             }
         }
-        2 => PlotSpec::Vectors2d { w, n, highlight },
+        2 => PlotSpec::Vectors2d {
+            w,
+            n,
+            highlight,
+            names: None,
+        },
         3 => PlotSpec::Vectors3d {
             w,
             n,
             rotation,
             highlight,
+            names: None,
         },
         _ => PlotSpec::Graph {
             graph: Arc::new(geometry_graph(&w, m, n, 0.1)),
             n,
             highlight,
+            names: None,
         },
     }
 }
@@ -61,6 +70,7 @@ pub fn gram(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
         n: view.cfg.n(),
         b: Arc::new(view.b(i).to_vec()),
         highlight,
+        names: None,
     }
 }
 
@@ -70,6 +80,7 @@ pub fn norms(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
         norms: Arc::new(view.metrics[i].norms.clone()),
         superposition: Arc::new(view.metrics[i].superposition.clone()),
         highlight,
+        names: None,
     }
 }
 
@@ -106,6 +117,7 @@ pub fn multiples(view: &View, selected: usize, highlight: Option<usize>) -> Plot
         n: view.cfg.n(),
         selected: Some(selected),
         highlight,
+        names: None,
     }
 }
 
@@ -116,6 +128,7 @@ pub fn neurons(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
         m: view.cfg.m(),
         n: view.cfg.n(),
         highlight,
+        names: None,
     }
 }
 
@@ -146,6 +159,7 @@ pub fn graph(view: &View, i: usize, highlight: Option<usize>) -> PlotSpec {
         graph: Arc::new(geometry_graph(view.w(i), m, n, 0.1)),
         n,
         highlight,
+        names: None,
     }
 }
 

@@ -91,6 +91,18 @@ fn format_bytes(bytes: u64) -> String {
     }
 }
 
+/// The name of a wgpu device type (`DiscreteGpu`, ...) in the interface language.
+fn device_type_name(device_type: &str) -> Option<Key> {
+    Some(match device_type {
+        "DiscreteGpu" => Key::DeviceDiscrete,
+        "IntegratedGpu" => Key::DeviceIntegrated,
+        "VirtualGpu" => Key::DeviceVirtual,
+        "Cpu" => Key::DeviceCpu,
+        "Other" => Key::DeviceOther,
+        _ => return None,
+    })
+}
+
 #[component]
 pub fn ComputePage() -> impl IntoView {
     let i18n = use_i18n();
@@ -133,20 +145,24 @@ pub fn ComputePage() -> impl IntoView {
     let adapter_rows = move || match app.compute.get() {
         ComputeStatus::Webgpu { adapter } => {
             let name = if adapter.name.is_empty() {
-                "(not disclosed by the browser)".to_owned()
+                view! { <span>{i18n.tr(Key::ComputeNotDisclosed)}</span> }.into_any()
             } else {
-                adapter.name.clone()
+                view! { <span translate="no">{adapter.name.clone()}</span> }.into_any()
             };
+            let device_type = device_type_name(&adapter.device_type);
             Some(view! {
                 <dl class="facts" data-testid="adapter-facts">
                     <dt>{i18n.tr(Key::ComputeAdapter)}</dt>
                     <dd data-testid="adapter-name">{name}</dd>
                     <dt>{i18n.tr(Key::ComputeDeviceType)}</dt>
-                    <dd>{adapter.device_type.clone()}</dd>
+                    <dd>{match device_type {
+                        Some(key) => view! { <span>{i18n.tr(key)}</span> }.into_any(),
+                        None => view! { <span translate="no">{adapter.device_type.clone()}</span> }.into_any(),
+                    }}</dd>
                     <dt>{i18n.tr(Key::ComputeApi)}</dt>
-                    <dd>{adapter.backend.clone()}</dd>
+                    <dd translate="no">{adapter.backend.clone()}</dd>
                     <dt>{i18n.tr(Key::ComputeDriver)}</dt>
-                    <dd>{if adapter.driver.is_empty() { "—".to_owned() } else { adapter.driver.clone() }}</dd>
+                    <dd translate="no">{if adapter.driver.is_empty() { "—".to_owned() } else { adapter.driver.clone() }}</dd>
                 </dl>
                 <h2>{i18n.tr(Key::ComputeLimits)}</h2>
                 <dl class="facts">
@@ -202,7 +218,7 @@ pub fn ComputePage() -> impl IntoView {
                             {diff}
                             <dt>{i18n.tr(Key::SelfCheckLoss)}</dt>
                             <dd data-testid="selfcheck-loss">{format!("{mean_loss:.6}")}</dd>
-                            <dt>"ms"</dt>
+                            <dt>{i18n.tr(Key::ComputeElapsed)}</dt>
                             <dd>{format!("{:.0}", c.elapsed_ms)}</dd>
                         </dl>
                     </div>

@@ -3,6 +3,7 @@
 //! selects on click and exports PNG, SVG and CSV).
 
 pub mod canvas;
+pub mod text;
 
 pub use canvas::PlotCanvas;
 pub use polytope_plots::PlotSpec;

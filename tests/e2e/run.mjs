@@ -1,5 +1,6 @@
 // End-to-end tests against the release build in dist/ (run `trunk build --release` first;
 // `./dev test` does). Usage: node tests/e2e/run.mjs   (E2E_ONLY=substring runs a subset)
+import { a11yTests } from './a11y.mjs';
 import { launch, run, serve } from './lib.mjs';
 import { explorerTests } from './explorer.mjs';
 import { featuresTests } from './features.mjs';
@@ -21,6 +22,7 @@ featuresTests(ctx);
 schemaTests(ctx);
 tourTests(ctx);
 hostingTests(ctx);
+a11yTests(ctx);
 
 const failed = await run();
 await gpu.close();

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use plotters::prelude::*;
 use polytope_core::tms::{PhaseCell, PhaseSettings, PhaseSpec, TrainState};
 use polytope_gpu::{AdapterPreference, TmsTrainer, request_context};
-use polytope_plots::{PhaseDiagram, Theme};
+use polytope_plots::{PhaseDiagram, PlotText, Theme};
 use serde::Serialize;
 
 use crate::Failure;
@@ -105,7 +105,7 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         {
             let root =
                 plotters_svg::SVGBackend::with_string(&mut svg, (720, 640)).into_drawing_area();
-            polytope_plots::phase_diagram(&root, &diagram, &Theme::default())
+            polytope_plots::phase_diagram(&root, &diagram, &Theme::default(), &PlotText::default())
                 .map_err(|e| Failure::Run(format!("drawing the phase diagram: {e}")))?;
             root.present().map_err(|e| Failure::Run(e.to_string()))?;
         }

@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::{DrawResult, GRID, Hit, Hits, MUTED, PAPER, Target, Theme, instance_color};
+use crate::{DrawResult, Hit, Hits, PlotText, Target, Theme, fill, instance_color};
 
 /// One instance's loss over steps.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,8 +23,9 @@ pub fn loss_curves<DB: DrawingBackend>(
     log_steps: bool,
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    area.fill(&theme.colors.paper)?;
     let finite = |v: f64| v.is_finite() && v > 0.0;
     let (mut lo, mut hi, mut xmax) = (f64::INFINITY, 0.0f64, 1.0f64);
     for s in series {
@@ -37,7 +38,7 @@ pub fn loss_curves<DB: DrawingBackend>(
         }
     }
     if !lo.is_finite() {
-        return crate::empty(area, "no steps yet", theme);
+        return crate::empty(area, text.no_steps, theme);
     }
     let xmax = xmax.max(1.0);
     let lo = lo / 1.3;
@@ -52,6 +53,7 @@ pub fn loss_curves<DB: DrawingBackend>(
             true,
             highlight,
             theme,
+            text,
         )
     } else {
         curves_on(
@@ -63,6 +65,7 @@ pub fn loss_curves<DB: DrawingBackend>(
             false,
             highlight,
             theme,
+            text,
         )
     }
 }
@@ -78,34 +81,36 @@ fn curves_on<DB, X>(
     log_steps: bool,
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB>
 where
     DB: DrawingBackend,
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let c = theme.colors;
     let mut chart = ChartBuilder::on(area)
         .margin(theme.px(6.0))
-        .x_label_area_size(theme.px(22.0))
-        .y_label_area_size(theme.px(44.0))
+        .margin_right(theme.text_width("00000", 10.0) / 2)
+        .x_label_area_size(theme.text_h(10.0) + theme.px(10.0))
+        .y_label_area_size(theme.text_width("0e-00", 10.0) + theme.px(10.0))
         .build_cartesian_2d(x_spec, (lo..hi).log_scale())?;
     chart
         .configure_mesh()
-        .light_line_style(GRID.mix(0.4))
-        .bold_line_style(GRID)
-        .axis_style(MUTED)
+        .light_line_style(c.grid.mix(0.4))
+        .bold_line_style(c.grid)
+        .axis_style(c.muted)
         .x_labels(5)
         .y_labels(4)
-        .x_label_style(font(10.0))
-        .y_label_style(font(10.0))
+        .x_label_style(theme.axis_font(10.0))
+        .y_label_style(theme.axis_font(10.0))
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{y:.0e}"))
         .draw()?;
     let mut hits = Vec::new();
     let stroke = theme.px(1.5).max(1) as u32;
     for s in series {
-        let color = instance_color(s.instance, instances);
+        let color = instance_color(s.instance, instances, c.dark);
         let (style, alpha) = match highlight {
             Some(h) if h == s.instance => (stroke * 2, 1.0),
             Some(_) => (stroke, 0.3),
@@ -126,9 +131,13 @@ where
                 y0: p.1 - theme.px(6.0),
                 x1: p.0 + theme.px(6.0),
                 y1: p.1 + theme.px(6.0),
-                label: format!(
-                    "instance {}: loss {:.3e} at step {:.0}",
-                    s.instance, last.1, last.0
+                label: fill(
+                    text.tip_loss,
+                    &[
+                        ("instance", &s.instance),
+                        ("loss", &format!("{:.3e}", last.1)),
+                        ("step", &format!("{:.0}", last.0)),
+                    ],
                 ),
             });
         }

@@ -48,6 +48,7 @@ pub fn tms_figures(report: &RunReport, model: ModelKind, losses: &[f32]) -> Vec<
             n,
             selected: None,
             highlight: None,
+            names: None,
         },
         size: (1200, 560),
     });
@@ -101,23 +102,27 @@ pub fn tms_figures(report: &RunReport, model: ModelKind, losses: &[f32]) -> Vec<
                     w: Arc::new(padded),
                     n,
                     highlight: None,
+                    names: None,
                 }
             }
             2 => PlotSpec::Vectors2d {
                 w: Arc::clone(&w),
                 n,
                 highlight: None,
+                names: None,
             },
             3 => PlotSpec::Vectors3d {
                 w: Arc::clone(&w),
                 n,
                 rotation: (0.6, 0.35),
                 highlight: None,
+                names: None,
             },
             _ => PlotSpec::Graph {
                 graph: Arc::new(geometry_graph(&inst.w, m, n, 0.1)),
                 n,
                 highlight: None,
+                names: None,
             },
         };
         let stem = if m <= 3 { "vectors" } else { "geometry-graph" };
@@ -134,6 +139,7 @@ pub fn tms_figures(report: &RunReport, model: ModelKind, losses: &[f32]) -> Vec<
                 n,
                 b: Arc::new(inst.b.clone()),
                 highlight: None,
+                names: None,
             },
             size: (520, 480),
         });
@@ -143,6 +149,7 @@ pub fn tms_figures(report: &RunReport, model: ModelKind, losses: &[f32]) -> Vec<
                 norms: Arc::new(inst.norms.clone()),
                 superposition: Arc::new(inst.superposition.clone()),
                 highlight: None,
+                names: None,
             },
             size: (480, 400),
         });
@@ -154,6 +161,7 @@ pub fn tms_figures(report: &RunReport, model: ModelKind, losses: &[f32]) -> Vec<
                     m,
                     n,
                     highlight: None,
+                    names: None,
                 },
                 size: (520, 360),
             });

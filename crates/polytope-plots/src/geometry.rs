@@ -7,7 +7,8 @@ use plotters::style::text_anchor::{HPos, VPos};
 use polytope_core::tms::GeometryGraph;
 
 use crate::{
-    DrawResult, GRID, Hit, Hits, INK, MUTED, PAPER, Target, Theme, feature_color, instance_color,
+    DrawResult, Hit, Hits, PlotText, Target, Theme, feature_color, feature_label, fill,
+    instance_color,
 };
 
 /// The values `D_i` sticks to, with the polytope each one means (English names; the app passes
@@ -43,19 +44,33 @@ where
     DB: DrawingBackend,
     X: Ranged<ValueType = f64>,
 {
-    for ((y, _), label) in STICKY_FRACTIONS.iter().zip(labels) {
+    // Labels go above their line; one that would overlap a label already placed is left out
+    // (the lines stay), in this order of importance: 1, 1/2, 2/3, 2/5, 3/4, 3/8.
+    let line_h = theme.font_px(9.5) * 1.05;
+    let mut placed: Vec<f64> = Vec::new();
+    let mut shown = [false; 6];
+    for k in [0, 3, 2, 4, 1, 5] {
+        let y = f64::from(chart.backend_coord(&(x_range.1, STICKY_FRACTIONS[k].0)).1);
+        if placed.iter().all(|p| (p - y).abs() >= line_h) {
+            placed.push(y);
+            shown[k] = true;
+        }
+    }
+    for (((y, _), label), show) in STICKY_FRACTIONS.iter().zip(labels).zip(shown) {
         chart.draw_series(std::iter::once(PathElement::new(
             vec![(x_range.0, *y), (x_range.1, *y)],
-            GRID.stroke_width(theme.px(1.0).max(1) as u32),
+            theme.colors.grid.stroke_width(theme.px(1.0).max(1) as u32),
         )))?;
-        chart.draw_series(std::iter::once(
-            EmptyElement::at((x_range.1, *y))
-                + Text::new(
-                    (*label).to_owned(),
-                    (-theme.px(4.0), -theme.px(2.0)),
-                    theme.text_at(9.5, MUTED, HPos::Right, VPos::Bottom),
-                ),
-        ))?;
+        if show {
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x_range.1, *y))
+                    + Text::new(
+                        (*label).to_owned(),
+                        (-theme.px(4.0), -theme.px(2.0)),
+                        theme.text_at(9.5, theme.colors.muted, HPos::Right, VPos::Bottom),
+                    ),
+            ))?;
+        }
     }
     Ok(())
 }
@@ -68,26 +83,33 @@ pub fn dims_per_feature<DB: DrawingBackend>(
     highlight: Option<usize>,
     labels: &[&str; 6],
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let c = theme.colors;
+    area.fill(&c.paper)?;
     if points.is_empty() {
-        return crate::empty(area, "no instances", theme);
+        return crate::empty(area, text.no_instances, theme);
     }
     let xmax = points
         .iter()
         .map(|p| p.inverse_density)
         .fold(20.0f64, f64::max)
         * 1.2;
-    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let font = |size: f64| theme.axis_font(size);
     let mut chart = ChartBuilder::on(area)
         .margin(theme.px(8.0))
-        .x_label_area_size(theme.px(30.0))
-        .y_label_area_size(theme.px(34.0))
+        .margin_right(
+            theme
+                .px(8.0)
+                .max(theme.text_width("000", 10.0) / 2 + theme.px(2.0)),
+        )
+        .x_label_area_size(2 * theme.text_h(10.0) + theme.px(10.0))
+        .y_label_area_size(theme.text_width("0.0", 10.0) + theme.px(12.0))
         .build_cartesian_2d((0.9..xmax).log_scale(), 0.0..1.12)?;
     chart
         .configure_mesh()
         .disable_mesh()
-        .axis_style(MUTED)
+        .axis_style(c.muted)
         .x_labels(6)
         .y_labels(6)
         .x_label_style(font(10.0))
@@ -109,7 +131,8 @@ pub fn dims_per_feature<DB: DrawingBackend>(
             // A small deterministic spread in x keeps clusters visible.
             let jitter = 1.0 + 0.06 * ((j as f64 + 0.5) / n as f64 - 0.5);
             let at = (p.inverse_density * jitter, f64::from(*d));
-            let color = instance_color(p.instance, count).mix(if faded { 0.15 } else { 0.55 });
+            let color =
+                instance_color(p.instance, count, c.dark).mix(if faded { 0.15 } else { 0.55 });
             chart.draw_series(std::iter::once(Circle::new(at, dot, color.filled())))?;
             if !faded {
                 let c = chart.backend_coord(&at);
@@ -120,7 +143,14 @@ pub fn dims_per_feature<DB: DrawingBackend>(
                     },
                     c,
                     dot + theme.px(1.0),
-                    format!("instance {}, feature {j}: D = {d:.3}", p.instance),
+                    fill(
+                        text.tip_dims_feature,
+                        &[
+                            ("instance", &p.instance),
+                            ("feature", &j),
+                            ("d", &format!("{d:.3}")),
+                        ],
+                    ),
                 ));
             }
         }
@@ -132,7 +162,7 @@ pub fn dims_per_feature<DB: DrawingBackend>(
     line.sort_by(|a, b| a.0.total_cmp(&b.0));
     chart.draw_series(std::iter::once(PathElement::new(
         line,
-        INK.stroke_width(theme.px(2.0).max(1) as u32),
+        c.ink.stroke_width(theme.px(2.0).max(1) as u32),
     )))?;
     for p in points {
         let at = (p.inverse_density, f64::from(p.dims_per_feature));
@@ -141,14 +171,18 @@ pub fn dims_per_feature<DB: DrawingBackend>(
         } else {
             theme.px(4.0)
         };
-        chart.draw_series(std::iter::once(Circle::new(at, big, INK.filled())))?;
+        chart.draw_series(std::iter::once(Circle::new(at, big, c.ink.filled())))?;
         hits.push(Hit::around(
             Target::Instance(p.instance),
             chart.backend_coord(&at),
             big + theme.px(2.0),
-            format!(
-                "instance {}: 1/(1−S) = {:.2}, D* = {:.3}",
-                p.instance, p.inverse_density, p.dims_per_feature
+            fill(
+                text.tip_dims_instance,
+                &[
+                    ("instance", &p.instance),
+                    ("x", &format!("{:.2}", p.inverse_density)),
+                    ("d", &format!("{:.3}", p.dims_per_feature)),
+                ],
             ),
         ));
     }
@@ -173,26 +207,34 @@ pub fn energy_levels<DB: DrawingBackend>(
     highlight: Option<usize>,
     labels: &[&str; 6],
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let c = theme.colors;
+    area.fill(&c.paper)?;
     if history.steps.len() < 2 {
-        return crate::empty(area, "training has not started", theme);
+        return crate::empty(area, text.not_started, theme);
     }
     let (_, height) = area.dim_in_pixel();
     let (top, bottom) = area.split_vertically((f64::from(height) * 0.68) as u32);
     let xmax = history.steps.last().copied().unwrap_or(10.0).max(10.0) * 1.05;
-    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let font = |size: f64| theme.axis_font(size);
+    let y_area = theme.text_width("0e-00", 10.0) + theme.text_h(10.0) + theme.px(12.0);
+    let right = theme
+        .px(8.0)
+        .max(theme.text_width("000", 10.0) / 2 + theme.px(2.0));
     let mut chart = ChartBuilder::on(&top)
         .margin(theme.px(8.0))
+        .margin_right(right)
         .x_label_area_size(theme.px(4.0))
-        .y_label_area_size(theme.px(40.0))
+        .y_label_area_size(y_area)
         .build_cartesian_2d((1.0..xmax).log_scale(), 0.0..1.12)?;
     chart
         .configure_mesh()
         .disable_mesh()
-        .axis_style(MUTED)
+        .axis_style(c.muted)
         .y_labels(6)
         .y_label_style(font(10.0))
+        .x_label_style(font(10.0))
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&|y| format!("{y:.1}"))
         .y_desc("D_i")
@@ -223,13 +265,20 @@ pub fn energy_levels<DB: DrawingBackend>(
         if let Some(last) = pts.last().copied() {
             chart.draw_series(std::iter::once(PathElement::new(
                 pts,
-                feature_color(j, n).mix(alpha).stroke_width(width),
+                feature_color(j, n, c.dark).mix(alpha).stroke_width(width),
             )))?;
             hits.push(Hit::around(
                 Target::Feature(j),
                 chart.backend_coord(&last),
                 theme.px(6.0),
-                format!("feature {j}: D = {:.3} at step {:.0}", last.1, last.0),
+                fill(
+                    text.tip_energy,
+                    &[
+                        ("feature", &j),
+                        ("d", &format!("{:.3}", last.1)),
+                        ("step", &format!("{:.0}", last.0)),
+                    ],
+                ),
             ));
         }
     }
@@ -245,8 +294,9 @@ pub fn energy_levels<DB: DrawingBackend>(
     ) {
         let mut loss_chart = ChartBuilder::on(&bottom)
             .margin(theme.px(8.0))
-            .x_label_area_size(theme.px(26.0))
-            .y_label_area_size(theme.px(40.0))
+            .margin_right(right)
+            .x_label_area_size(2 * theme.text_h(10.0) + theme.px(8.0))
+            .y_label_area_size(y_area)
             .build_cartesian_2d(
                 (1.0..xmax).log_scale(),
                 (lo / 1.2..(hi * 1.2).max(lo * 2.0)).log_scale(),
@@ -254,37 +304,40 @@ pub fn energy_levels<DB: DrawingBackend>(
         loss_chart
             .configure_mesh()
             .disable_mesh()
-            .axis_style(MUTED)
+            .axis_style(c.muted)
             .x_labels(6)
             .y_labels(3)
             .x_label_style(font(10.0))
             .y_label_style(font(10.0))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.0e}"))
-            .x_desc("step")
-            .y_desc("loss")
+            .x_desc(text.step)
+            .y_desc(text.loss)
             .axis_desc_style(font(10.0))
             .draw()?;
         loss_chart.draw_series(std::iter::once(PathElement::new(
             losses,
-            INK.stroke_width(stroke),
+            c.ink.stroke_width(stroke),
         )))?;
     }
     Ok(hits)
 }
 
 /// The feature geometry graph: represented features as nodes grouped by connected component
-/// (tegum factor), edges weighted by `|W_i . W_j|`.
+/// (tegum factor), edges weighted by `|W_i . W_j|`; nodes are named by `names` when given.
 pub fn geometry_graph<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     graph: &GeometryGraph,
     n: usize,
+    names: Option<&[String]>,
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     if graph.components.is_empty() {
-        return crate::empty(area, "no feature is represented", theme);
+        return crate::empty(area, text.no_represented, theme);
     }
     let (width, height) = area.dim_in_pixel();
     let count = graph.components.len();
@@ -315,16 +368,17 @@ pub fn geometry_graph<DB: DrawingBackend>(
         if let (Some(a), Some(b)) = (pos[*i as usize], pos[*j as usize]) {
             let t = f64::from(weight / max_w);
             let faded = highlight.is_some_and(|h| h != *i as usize && h != *j as usize);
-            let color = INK.mix(if faded { 0.1 } else { 0.25 + 0.6 * t });
+            let color = colors.ink.mix(if faded { 0.1 } else { 0.25 + 0.6 * t });
             let stroke = theme.px(1.0 + 3.0 * t).max(1) as u32;
             area.draw(&PathElement::new(vec![a, b], color.stroke_width(stroke)))?;
         }
     }
     let mut hits = Vec::new();
-    let node = theme.px(9.0);
+    // Nodes big enough to hold their number.
+    let node = theme.px(9.0).max((theme.font_px(9.0) * 0.75).ceil() as i32);
     for (f, p) in pos.iter().enumerate() {
         let Some(p) = p else { continue };
-        let color = feature_color(f, n).mix(if highlight.is_some_and(|h| h != f) {
+        let color = feature_color(f, n, colors.dark).mix(if highlight.is_some_and(|h| h != f) {
             0.35
         } else {
             1.0
@@ -334,23 +388,31 @@ pub fn geometry_graph<DB: DrawingBackend>(
             area.draw(&Circle::new(
                 *p,
                 node + theme.px(2.0),
-                INK.stroke_width(theme.px(1.5).max(1) as u32),
+                colors.ink.stroke_width(theme.px(1.5).max(1) as u32),
             ))?;
         }
+        let name = feature_label(names, f);
         if n <= 60 {
-            area.draw(&Text::new(
-                f.to_string(),
-                *p,
-                theme.text_at(9.0, PAPER, HPos::Center, VPos::Center),
-            ))?;
+            // Numbers inside the node (in the page's colour, on the node's); names beside it.
+            let (at, style) = if names.is_some() {
+                (
+                    (p.0, p.1 + node + theme.px(2.0)),
+                    theme.text_at(9.0, colors.muted, HPos::Center, VPos::Top),
+                )
+            } else {
+                (
+                    *p,
+                    theme.text_at(9.0, colors.paper, HPos::Center, VPos::Center),
+                )
+            };
+            area.draw(&Text::new(name.clone(), at, style))?;
         }
         hits.push(Hit::around(
             Target::Feature(f),
             *p,
             node,
-            format!("feature {f}"),
+            fill(text.tip_feature, &[("feature", &name)]),
         ));
     }
-    let _ = GRID;
     Ok(crate::to_backend(area, hits))
 }

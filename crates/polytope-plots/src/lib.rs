@@ -9,7 +9,12 @@
 //!   returns [`Hits`]: the pixel regions of the things drawn (features, instances, cells), so the
 //!   app can show values on hover and select on click without knowing the layout.
 //! - Coordinates are the backend's pixels (the app draws at device-pixel resolution and sets
-//!   [`Theme::scale`] accordingly, so lines and text keep their size on a projector).
+//!   [`Theme::scale`] accordingly; projector mode enlarges text through [`Theme::text_zoom`]
+//!   and [`Theme::min_text`], and layouts leave room for the text they draw).
+//! - Every word a plot draws or returns as a tooltip comes from a [`PlotText`] passed at draw
+//!   time (English by default, the interface language in the app); colours come from the
+//!   [`Theme`] (light, dark, high contrast), categorical ones from the Okabe-Ito palette and
+//!   continuous ones from perceptually uniform ramps.
 //! - Weight matrices are row-major `m x n` as in `polytope_core` (column `j` is feature `j`).
 
 mod bars;
@@ -21,11 +26,16 @@ mod heatmap;
 mod multiples;
 mod phase;
 mod sae;
+pub mod samples;
 mod spec;
+mod summary;
+mod text;
 mod vectors;
 
 pub use bars::{neuron_bars, norm_bars};
-pub use color::{Rgb, diverging, feature_color, instance_color, superposition_color};
+pub use color::{
+    Rgb, density_color, diverging, feature_color, instance_color, superposition_color,
+};
 pub use curves::{LossSeries, loss_curves};
 pub use figures::{Figure, tms_figures};
 pub use geometry::{
@@ -37,7 +47,9 @@ pub use phase::{PhaseCell, PhaseDiagram, Regime, phase_diagram, regime_color};
 pub use sae::{
     Curve, cosine_heatmap, curve_color, density_histogram, dictionary_directions, metric_curves,
 };
-pub use spec::PlotSpec;
+pub use spec::{PlotSpec, SvgRender};
+pub use summary::Summary;
+pub use text::{PlotText, fill};
 pub use vectors::{Rotation, feature_vectors_2d, feature_vectors_3d};
 
 use plotters::coord::Shift;
@@ -100,26 +112,89 @@ pub fn hit_at(hits: &[Hit], x: i32, y: i32) -> Option<&Hit> {
 /// Error type of drawing on backend `DB`.
 pub type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Sizes and fonts. `scale` multiplies every length (device pixel ratio times text zoom).
+/// The colours a plot draws its frame and text with (data colours come from [`color`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Colors {
+    /// Text, axes that matter, outlines of the highlighted thing.
+    pub ink: RGBColor,
+    /// Secondary text: tick labels, feature numbers, empty-state messages.
+    pub muted: RGBColor,
+    /// Grid lines and reference circles.
+    pub grid: RGBColor,
+    /// The background.
+    pub paper: RGBColor,
+    /// A dark background: data colours switch to their dark-theme variants.
+    pub dark: bool,
+}
+
+impl Colors {
+    /// The light theme (the CLI's figures and the app's default).
+    pub const LIGHT: Self = Self {
+        ink: RGBColor(20, 33, 61),
+        muted: RGBColor(88, 96, 112),
+        grid: RGBColor(217, 221, 230),
+        paper: RGBColor(255, 255, 255),
+        dark: false,
+    };
+    /// The dark theme: light text on the page's dark panels.
+    pub const DARK: Self = Self {
+        ink: RGBColor(230, 234, 242),
+        muted: RGBColor(176, 184, 198),
+        grid: RGBColor(64, 73, 92),
+        paper: RGBColor(27, 32, 44),
+        dark: true,
+    };
+    /// Projector mode on a light page: black on white, grid lines that survive a projector.
+    pub const LIGHT_HIGH_CONTRAST: Self = Self {
+        ink: RGBColor(0, 0, 0),
+        muted: RGBColor(0, 0, 0),
+        grid: RGBColor(150, 150, 150),
+        paper: RGBColor(255, 255, 255),
+        dark: false,
+    };
+    /// Projector mode on a dark page: white on black.
+    pub const DARK_HIGH_CONTRAST: Self = Self {
+        ink: RGBColor(255, 255, 255),
+        muted: RGBColor(255, 255, 255),
+        grid: RGBColor(120, 120, 120),
+        paper: RGBColor(0, 0, 0),
+        dark: true,
+    };
+
+    /// The colours for a dark or light page, high-contrast on a projector.
+    pub fn pick(dark: bool, high_contrast: bool) -> Self {
+        match (dark, high_contrast) {
+            (false, false) => Self::LIGHT,
+            (true, false) => Self::DARK,
+            (false, true) => Self::LIGHT_HIGH_CONTRAST,
+            (true, true) => Self::DARK_HIGH_CONTRAST,
+        }
+    }
+}
+
+/// Sizes, fonts and colours. `scale` multiplies every length (the device pixel ratio);
+/// `text_zoom` multiplies text only and `min_text` is the smallest text drawn, in backend
+/// pixels (projector mode: 18 CSS pixels, so that the back of a room can read every label).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Theme {
     pub scale: f64,
+    pub text_zoom: f64,
+    pub min_text: f64,
     pub font: &'static str,
+    pub colors: Colors,
 }
 
 impl Default for Theme {
     fn default() -> Self {
         Self {
             scale: 1.0,
+            text_zoom: 1.0,
+            min_text: 0.0,
             font: "sans-serif",
+            colors: Colors::LIGHT,
         }
     }
 }
-
-pub(crate) const INK: RGBColor = RGBColor(20, 33, 61);
-pub(crate) const GRID: RGBColor = RGBColor(217, 221, 230);
-pub(crate) const MUTED: RGBColor = RGBColor(110, 118, 135);
-pub(crate) const PAPER: RGBColor = RGBColor(255, 255, 255);
 
 impl Theme {
     /// A length in backend pixels.
@@ -127,9 +202,19 @@ impl Theme {
         (v * self.scale).round() as i32
     }
 
+    /// The size in backend pixels of text of nominal size `size` (CSS pixels at zoom 1).
+    pub fn font_px(&self, size: f64) -> f64 {
+        (size * self.scale * self.text_zoom).max(self.min_text)
+    }
+
+    /// [`Self::font_px`] rounded, for layout.
+    pub fn text_h(&self, size: f64) -> i32 {
+        self.font_px(size).ceil() as i32
+    }
+
     pub(crate) fn text(&self, size: f64, color: RGBColor) -> TextStyle<'static> {
         TextStyle {
-            font: (self.font, size * self.scale).into_font(),
+            font: (self.font, self.font_px(size)).into_font(),
             color: color.to_backend_color(),
             pos: Pos::default(),
         }
@@ -144,6 +229,44 @@ impl Theme {
     ) -> TextStyle<'static> {
         self.text(size, color).pos(Pos::new(h, v))
     }
+
+    /// The font of axis labels (plotters' chart API), in the muted colour.
+    pub(crate) fn axis_font(&self, size: f64) -> TextStyle<'static> {
+        (self.font, self.font_px(size))
+            .into_font()
+            .color(&self.colors.muted)
+    }
+
+    /// Roughly how wide `s` is in backend pixels at nominal size `size`: text is never
+    /// measured (plotters measures through the DOM, which the page's CSP forbids), so wide
+    /// (CJK) characters count as one em and others as 0.6.
+    pub fn text_width(&self, s: &str, size: f64) -> i32 {
+        let em = self.font_px(size);
+        let w: f64 = s
+            .chars()
+            .map(|c| if u32::from(c) >= 0x2E80 { 1.0 } else { 0.6 })
+            .sum();
+        (w * em).ceil() as i32
+    }
+
+    /// Every how many slots of `slot` backend pixels a label of nominal size `size` fits
+    /// (1: every slot), so that labels never overlap when text is large.
+    pub(crate) fn label_stride(&self, slot: f64, size: f64) -> usize {
+        let need = self.font_px(size) * 1.15;
+        if slot <= 0.0 {
+            return usize::MAX;
+        }
+        (need / slot).ceil().max(1.0) as usize
+    }
+}
+
+/// The label of feature `j`: its name when the caller gave one, else its index.
+pub fn feature_label(names: Option<&[String]>, j: usize) -> String {
+    names
+        .and_then(|n| n.get(j))
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_else(|| j.to_string())
 }
 
 /// Writes `text` centred at the top of the area and returns the area below it.
@@ -156,11 +279,11 @@ pub(crate) fn titled<DB: DrawingBackend>(
         return Ok(area.clone());
     }
     let (w, _) = area.dim_in_pixel();
-    let height = theme.px(20.0);
+    let height = theme.text_h(13.0) + theme.px(6.0);
     area.draw(&Text::new(
         title.to_owned(),
         (w as i32 / 2, height / 2),
-        theme.text_at(13.0, INK, HPos::Center, VPos::Center),
+        theme.text_at(13.0, theme.colors.ink, HPos::Center, VPos::Center),
     ))?;
     Ok(area.split_vertically(height).1)
 }
@@ -192,12 +315,12 @@ pub fn empty<DB: DrawingBackend>(
     message: &str,
     theme: &Theme,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    area.fill(&theme.colors.paper)?;
     let (w, h) = area.dim_in_pixel();
     area.draw(&Text::new(
         message.to_owned(),
         (w as i32 / 2, h as i32 / 2),
-        theme.text_at(13.0, MUTED, HPos::Center, VPos::Center),
+        theme.text_at(13.0, theme.colors.muted, HPos::Center, VPos::Center),
     ))?;
     Ok(Vec::new())
 }

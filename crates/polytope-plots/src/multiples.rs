@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::{
-    DrawResult, Hit, Hits, INK, PAPER, Rotation, Target, Theme, feature_vectors_2d,
+    DrawResult, Hit, Hits, PlotText, Rotation, Target, Theme, feature_vectors_2d,
     feature_vectors_3d, gram_heatmap, titled,
 };
 
@@ -18,19 +18,22 @@ pub struct Panel<'a> {
     pub b: &'a [f32],
 }
 
-/// What each panel shows: the hidden-space vectors when `m` is 2 or 3, otherwise `W^T W`.
+/// What each panel shows: the hidden-space vectors when `m` is 2 or 3, otherwise `W^T W`;
+/// features are labelled by `names` when given.
 pub fn small_multiples<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panels: &[Panel<'_>],
     m: usize,
     n: usize,
+    names: Option<&[String]>,
     selected: Option<usize>,
     highlight_feature: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    area.fill(&theme.colors.paper)?;
     if panels.is_empty() {
-        return crate::empty(area, "no instances", theme);
+        return crate::empty(area, text.no_instances, theme);
     }
     let (width, height) = area.dim_in_pixel();
     // As many columns as keep panels roughly square.
@@ -44,16 +47,28 @@ pub fn small_multiples<DB: DrawingBackend>(
         let body = titled(cell, &panel.title, theme)?;
         let inner = body.margin(theme.px(2.0), theme.px(2.0), theme.px(2.0), theme.px(2.0));
         match m {
-            2 => feature_vectors_2d(&inner, panel.w, n, highlight_feature, theme)?,
+            2 => feature_vectors_2d(&inner, panel.w, n, names, highlight_feature, theme, text)?,
             3 => feature_vectors_3d(
                 &inner,
                 panel.w,
                 n,
+                names,
                 Rotation::default(),
                 highlight_feature,
                 theme,
+                text,
             )?,
-            _ => gram_heatmap(&inner, panel.w, m, n, panel.b, highlight_feature, theme)?,
+            _ => gram_heatmap(
+                &inner,
+                panel.w,
+                m,
+                n,
+                panel.b,
+                names,
+                highlight_feature,
+                theme,
+                text,
+            )?,
         };
         let (x_range, y_range) = cell.get_pixel_range();
         let (x0, y0) = (x_range.start, y_range.start);
@@ -61,7 +76,7 @@ pub fn small_multiples<DB: DrawingBackend>(
         if selected == Some(panel.instance) {
             cell.draw(&Rectangle::new(
                 [(0, 0), (x1 - x0 - 1, y1 - y0 - 1)],
-                INK.stroke_width(theme.px(2.0).max(1) as u32),
+                theme.colors.ink.stroke_width(theme.px(2.0).max(1) as u32),
             ))?;
         }
         // Panel hits are in the parent area's pixel space.

@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 pub use polytope_core::tms::Regime;
 
-use crate::{DrawResult, Hit, Hits, INK, MUTED, PAPER, Target, Theme};
+use crate::color::okabe_ito;
+use crate::{DrawResult, Hit, Hits, PlotText, Target, Theme, fill};
 
 /// A cell waiting for its models shows as pending.
 pub type PhaseCell = Option<Regime>;
@@ -52,13 +53,15 @@ impl PhaseDiagram {
     }
 }
 
-/// The colour of a regime (also used by the app's legend).
-pub fn regime_color(regime: Regime) -> RGBColor {
+/// The colour of a regime (also used by the app's legend): Okabe-Ito blue, orange and
+/// reddish purple, and a grey that stands apart from the background of either theme.
+pub fn regime_color(regime: Regime, dark: bool) -> RGBColor {
     match regime {
-        Regime::NotLearned => RGBColor(225, 228, 234),
-        Regime::Dedicated => RGBColor(59, 110, 197),
-        Regime::Superposition => RGBColor(232, 126, 4),
-        Regime::Other => RGBColor(150, 110, 170),
+        Regime::NotLearned if dark => RGBColor(88, 96, 112),
+        Regime::NotLearned => RGBColor(215, 219, 227),
+        Regime::Dedicated => okabe_ito(0, dark),
+        Regime::Superposition => okabe_ito(4, dark),
+        Regime::Other => okabe_ito(3, dark),
     }
 }
 
@@ -76,29 +79,76 @@ fn log_edges(values: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The name of a cell's regime in the caller's words, or "pending".
+pub(crate) fn regime_label(
+    diagram: &PhaseDiagram,
+    regime: Option<Regime>,
+    text: &PlotText,
+) -> String {
+    regime.map_or_else(
+        || text.pending.to_owned(),
+        |g| {
+            Regime::ALL
+                .iter()
+                .position(|r| *r == g)
+                .and_then(|k| diagram.regime_labels.get(k))
+                .cloned()
+                .unwrap_or_else(|| g.name().to_owned())
+        },
+    )
+}
+
 /// Draws the grid, a legend, and the boundary.
 pub fn phase_diagram<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     diagram: &PhaseDiagram,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     let cols = diagram.importances.len();
     let rows = diagram.densities.len();
     if cols == 0 || rows == 0 {
-        return crate::empty(area, "empty grid", theme);
+        return crate::empty(area, text.empty_grid, theme);
     }
-    let (_, height) = area.dim_in_pixel();
-    let legend_h = theme.px(24.0);
+    let (width, height) = area.dim_in_pixel();
+    // The legend: five entries (four regimes and the boundary) on as many rows as their
+    // widths need.
+    let sw = theme.px(12.0).max(theme.text_h(10.0) * 2 / 3);
+    let gap = theme.px(14.0);
+    let entry_w = |label: &str| sw + theme.px(4.0) + theme.text_width(label, 10.0) + gap;
+    let mut entries: Vec<(Option<Regime>, &str)> = Regime::ALL
+        .into_iter()
+        .enumerate()
+        .map(|(k, r)| (Some(r), diagram.regime_labels[k].as_str()))
+        .collect();
+    entries.push((None, diagram.boundary_label.as_str()));
+    let mut lines: Vec<Vec<(Option<Regime>, &str, i32)>> = vec![Vec::new()];
+    let mut x = theme.px(8.0);
+    for (regime, label) in entries {
+        let w = entry_w(label) + if regime.is_none() { sw } else { 0 };
+        if x + w > width as i32 && lines.last().is_some_and(|l| !l.is_empty()) {
+            lines.push(Vec::new());
+            x = theme.px(8.0);
+        }
+        if let Some(line) = lines.last_mut() {
+            line.push((regime, label, x));
+        }
+        x += w;
+    }
+    let line_h = theme.text_h(10.0).max(sw) + theme.px(6.0);
+    let legend_h = line_h * lines.len() as i32 + theme.px(4.0);
     let (plot_area, legend) = area.split_vertically(height as i32 - legend_h);
     let xe = log_edges(&diagram.importances);
     let mut ye = log_edges(&diagram.densities);
     ye.reverse(); // increasing densities for the axis
-    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let font = |size: f64| theme.axis_font(size);
     let mut chart = ChartBuilder::on(&plot_area)
         .margin(theme.px(8.0))
-        .x_label_area_size(theme.px(34.0))
-        .y_label_area_size(theme.px(44.0))
+        .margin_right(theme.text_width("0.00", 10.0) / 2 + theme.px(4.0))
+        .x_label_area_size(theme.text_h(10.0) + theme.text_h(10.5) + theme.px(12.0))
+        .y_label_area_size(theme.text_width("0.00", 10.0) + theme.text_h(10.5) + theme.px(12.0))
         .build_cartesian_2d((xe[0]..xe[cols]).log_scale(), (ye[0]..ye[rows]).log_scale())?;
     let edges_x = xe.clone();
     let edges_y = log_edges(&diagram.densities);
@@ -106,7 +156,9 @@ pub fn phase_diagram<DB: DrawingBackend>(
     for r in 0..rows {
         for c in 0..cols {
             let regime = diagram.cells.get(r * cols + c).copied().flatten();
-            let color = regime.map_or(PAPER.mix(1.0), |g| regime_color(g).mix(1.0));
+            let color = regime.map_or(colors.paper.mix(1.0), |g| {
+                regime_color(g, colors.dark).mix(1.0)
+            });
             // Row r spans densities between its two edges (edges_y decreases with r).
             let a = (edges_x[c], edges_y[r]);
             let b = (edges_x[c + 1], edges_y[r + 1]);
@@ -119,11 +171,13 @@ pub fn phase_diagram<DB: DrawingBackend>(
                 y0: pa.1.min(pb.1),
                 x1: pa.0.max(pb.0),
                 y1: pa.1.max(pb.1),
-                label: format!(
-                    "density {:.3}, relative importance {:.2}: {}",
-                    diagram.densities[r],
-                    diagram.importances[c],
-                    regime.map_or("pending", Regime::name)
+                label: fill(
+                    text.tip_phase,
+                    &[
+                        ("density", &format!("{:.3}", diagram.densities[r])),
+                        ("importance", &format!("{:.2}", diagram.importances[c])),
+                        ("regime", &regime_label(diagram, regime, text)),
+                    ],
                 ),
             });
         }
@@ -131,7 +185,7 @@ pub fn phase_diagram<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .disable_mesh()
-        .axis_style(MUTED)
+        .axis_style(colors.muted)
         .x_labels(5)
         .y_labels(5)
         .x_label_style(font(10.0))
@@ -142,7 +196,7 @@ pub fn phase_diagram<DB: DrawingBackend>(
         .y_desc(diagram.y_label.clone())
         .axis_desc_style(font(10.5))
         .draw()?;
-    let dashed = INK.stroke_width(theme.px(2.0).max(1) as u32);
+    let dashed = colors.ink.stroke_width(theme.px(2.0).max(1) as u32);
     for line in &diagram.boundary {
         let inside: Vec<(f64, f64)> = line
             .iter()
@@ -159,30 +213,36 @@ pub fn phase_diagram<DB: DrawingBackend>(
         }
     }
 
-    // Legend: four swatches and the boundary.
-    let (lw, _) = legend.dim_in_pixel();
-    let slots = 5;
-    let slot_w = lw as i32 / slots;
-    let y = legend_h / 2;
-    let sw = theme.px(12.0);
-    for (k, regime) in Regime::ALL.into_iter().enumerate() {
-        let x = k as i32 * slot_w + theme.px(8.0);
-        legend.draw(&Rectangle::new(
-            [(x, y - sw / 2), (x + sw, y + sw / 2)],
-            regime_color(regime).filled(),
-        ))?;
-        legend.draw(&Text::new(
-            diagram.regime_labels[k].clone(),
-            (x + sw + theme.px(4.0), y),
-            theme.text_at(10.0, INK, HPos::Left, VPos::Center),
-        ))?;
+    // The legend: swatches (a dashed line for the boundary) and their labels.
+    for (row, line) in lines.iter().enumerate() {
+        let y = theme.px(2.0) + line_h * row as i32 + line_h / 2;
+        for (regime, label, x) in line {
+            let x = *x;
+            let text_x = match regime {
+                Some(g) => {
+                    legend.draw(&Rectangle::new(
+                        [(x, y - sw / 2), (x + sw, y + sw / 2)],
+                        regime_color(*g, colors.dark).filled(),
+                    ))?;
+                    if *g == Regime::NotLearned {
+                        legend.draw(&Rectangle::new(
+                            [(x, y - sw / 2), (x + sw, y + sw / 2)],
+                            colors.muted.stroke_width(1),
+                        ))?;
+                    }
+                    x + sw + theme.px(4.0)
+                }
+                None => {
+                    legend.draw(&PathElement::new(vec![(x, y), (x + sw * 2, y)], dashed))?;
+                    x + sw * 2 + theme.px(4.0)
+                }
+            };
+            legend.draw(&Text::new(
+                (*label).to_owned(),
+                (text_x, y),
+                theme.text_at(10.0, colors.ink, HPos::Left, VPos::Center),
+            ))?;
+        }
     }
-    let x = 4 * slot_w + theme.px(8.0);
-    legend.draw(&PathElement::new(vec![(x, y), (x + sw * 2, y)], dashed))?;
-    legend.draw(&Text::new(
-        diagram.boundary_label.clone(),
-        (x + sw * 2 + theme.px(4.0), y),
-        theme.text_at(10.0, INK, HPos::Left, VPos::Center),
-    ))?;
     Ok(hits)
 }

@@ -6,9 +6,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
+use crate::color::okabe_ito;
 use crate::{
-    DrawResult, GRID, Hit, Hits, INK, MUTED, PAPER, Rotation, Target, Theme, arrow, diverging,
-    feature_color,
+    DrawResult, Hit, Hits, PlotText, Rotation, Target, Theme, arrow, diverging, feature_color, fill,
 };
 
 /// One metric over steps.
@@ -21,21 +21,18 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(59, 82, 139),
-    RGBColor(217, 95, 2),
-    RGBColor(33, 145, 140),
-    RGBColor(231, 41, 138),
-    RGBColor(117, 112, 179),
-    RGBColor(166, 118, 29),
-];
+/// The curves' Okabe-Ito colours, in palette order: blue, orange, bluish green, reddish
+/// purple, sky blue, black (white on a dark page). Vermillion is kept for resampling and
+/// dead latents.
+const PALETTE: [usize; 6] = [0, 4, 2, 3, 5, 6];
 
 /// Colour `i` of the curve palette.
-pub fn curve_color(i: usize) -> RGBColor {
-    PALETTE[i % PALETTE.len()]
+pub fn curve_color(i: usize, dark: bool) -> RGBColor {
+    okabe_ito(PALETTE[i % PALETTE.len()], dark)
 }
 
-const RESAMPLE: RGBColor = RGBColor(200, 40, 40);
+/// Resampling events and dead latents: Okabe-Ito vermillion.
+const RESAMPLE: RGBColor = RGBColor(213, 94, 0);
 
 /// Curves on shared axes (steps linear; values log when `log_y`, else linear from
 /// `y_range`), a legend, and a dashed vertical line at every resampling step.
@@ -46,8 +43,10 @@ pub fn metric_curves<DB: DrawingBackend>(
     log_y: bool,
     y_range: Option<(f64, f64)>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     let usable = |v: f64| v.is_finite() && (!log_y || v > 0.0);
     let (mut lo, mut hi, mut xmax) = (f64::INFINITY, f64::NEG_INFINITY, 1.0f64);
     for c in curves {
@@ -60,7 +59,7 @@ pub fn metric_curves<DB: DrawingBackend>(
         }
     }
     if !lo.is_finite() {
-        return crate::empty(area, "no steps yet", theme);
+        return crate::empty(area, text.no_steps, theme);
     }
     let (lo, hi) = match y_range {
         Some(r) => r,
@@ -70,15 +69,15 @@ pub fn metric_curves<DB: DrawingBackend>(
             (lo - pad, hi + pad)
         }
     };
-    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let font = |size: f64| theme.axis_font(size);
     let mut hits = Vec::new();
     macro_rules! body {
         ($chart:ident) => {{
             $chart
                 .configure_mesh()
-                .light_line_style(GRID.mix(0.4))
-                .bold_line_style(GRID)
-                .axis_style(MUTED)
+                .light_line_style(colors.grid.mix(0.4))
+                .bold_line_style(colors.grid)
+                .axis_style(colors.muted)
                 .x_labels(5)
                 .y_labels(4)
                 .x_label_style(font(10.0))
@@ -106,7 +105,10 @@ pub fn metric_curves<DB: DrawingBackend>(
                     y0: top.1,
                     x1: top.0 + theme.px(4.0),
                     y1: bottom.1,
-                    label: format!("resampled {count} dead latents at step {step:.0}"),
+                    label: fill(
+                        text.tip_resampled,
+                        &[("count", count), ("step", &format!("{step:.0}"))],
+                    ),
                 });
             }
             let stroke = theme.px(1.6).max(1) as u32;
@@ -117,7 +119,7 @@ pub fn metric_curves<DB: DrawingBackend>(
                     .filter(|(_, y)| usable(*y))
                     .map(|(x, y)| (*x, y.clamp(lo, hi)))
                     .collect();
-                let color = curve_color(c.color);
+                let color = curve_color(c.color, colors.dark);
                 if let Some(last) = pts.last().copied() {
                     $chart.draw_series(LineSeries::new(pts, color.stroke_width(stroke)))?;
                     let p = $chart.backend_coord(&last);
@@ -127,19 +129,39 @@ pub fn metric_curves<DB: DrawingBackend>(
                         y0: p.1 - theme.px(6.0),
                         x1: p.0 + theme.px(6.0),
                         y1: p.1 + theme.px(6.0),
-                        label: format!("{}: {:.4} at step {:.0}", c.name, last.1, last.0),
+                        label: fill(
+                            text.tip_curve,
+                            &[
+                                ("name", &c.name),
+                                ("value", &format!("{:.4}", last.1)),
+                                ("step", &format!("{:.0}", last.0)),
+                            ],
+                        ),
                     });
                 }
             }
         }};
     }
-    // The legend, in a row above the chart, drawn by hand: plotters' own legend measures text
+    // The legend, in rows above the chart, drawn by hand: plotters' own legend measures text
     // through the DOM, which the page's content security policy forbids.
-    let (legend, area) = area.split_vertically(theme.px(18.0));
-    let mut x = theme.px(50.0);
+    let (width, _) = area.dim_in_pixel();
+    let line_h = theme.text_h(10.0) + theme.px(6.0);
+    let mut placed = Vec::with_capacity(curves.len());
+    let (mut x, mut row) = (theme.px(50.0), 0);
     for c in curves {
-        let color = curve_color(c.color);
-        let y = theme.px(9.0);
+        let w = theme.px(18.0) + theme.text_width(&c.name, 10.0) + theme.px(14.0);
+        if x + w > width as i32 && x > theme.px(50.0) {
+            x = theme.px(8.0);
+            row += 1;
+        }
+        placed.push((x, row));
+        x += w;
+    }
+    let rows = placed.last().map_or(1, |p| p.1 + 1);
+    let (legend, area) = area.split_vertically(line_h * rows);
+    for (c, (x, row)) in curves.iter().zip(placed) {
+        let color = curve_color(c.color, colors.dark);
+        let y = line_h * row + line_h / 2;
         legend.draw(&PathElement::new(
             vec![(x, y), (x + theme.px(14.0), y)],
             color.stroke_width(theme.px(3.0).max(1) as u32),
@@ -147,27 +169,27 @@ pub fn metric_curves<DB: DrawingBackend>(
         legend.draw(&Text::new(
             c.name.clone(),
             (x + theme.px(18.0), y),
-            theme.text_at(10.0, INK, HPos::Left, VPos::Center),
+            theme.text_at(10.0, colors.ink, HPos::Left, VPos::Center),
         ))?;
-        // About 6 pixels per character at 10 px: text is never measured here.
-        x += theme.px(18.0 + 6.0 * c.name.chars().count() as f64 + 14.0);
     }
     let area = &area;
     let margin = theme.px(6.0);
+    let x_area = theme.text_h(10.0) + theme.px(10.0);
+    let y_area = theme.text_width("0e-00", 10.0) + theme.px(10.0);
     if log_y {
         let mut chart = ChartBuilder::on(area)
             .margin(margin)
-            .margin_right(theme.px(16.0))
-            .x_label_area_size(theme.px(22.0))
-            .y_label_area_size(theme.px(44.0))
+            .margin_right(theme.px(16.0).max(theme.text_width("00000", 10.0) / 2))
+            .x_label_area_size(x_area)
+            .y_label_area_size(y_area)
             .build_cartesian_2d(0.0..xmax, (lo..hi).log_scale())?;
         body!(chart);
     } else {
         let mut chart = ChartBuilder::on(area)
             .margin(margin)
-            .margin_right(theme.px(16.0))
-            .x_label_area_size(theme.px(22.0))
-            .y_label_area_size(theme.px(44.0))
+            .margin_right(theme.px(16.0).max(theme.text_width("00000", 10.0) / 2))
+            .x_label_area_size(x_area)
+            .y_label_area_size(y_area)
             .build_cartesian_2d(0.0..xmax, lo..hi)?;
         body!(chart);
     }
@@ -182,28 +204,31 @@ pub fn density_histogram<DB: DrawingBackend>(
     first_edge: f64,
     dead: u32,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     let total: u32 = counts.iter().sum::<u32>() + dead;
     if total == 0 {
-        return crate::empty(area, "no densities yet", theme);
+        return crate::empty(area, text.no_densities, theme);
     }
     let ymax = f64::from(counts.iter().copied().max().unwrap_or(0).max(dead).max(1)) * 1.1;
     let width = 0.25;
     let x_lo = first_edge - 1.0;
     let x_hi = first_edge + width * counts.len() as f64;
-    let font = |size: f64| (theme.font, size * theme.scale).into_font().color(&MUTED);
+    let font = |size: f64| theme.axis_font(size);
     let mut chart = ChartBuilder::on(area)
         .margin(theme.px(6.0))
-        .x_label_area_size(theme.px(34.0))
-        .y_label_area_size(theme.px(40.0))
+        .margin_top(theme.px(6.0) + theme.text_h(10.0))
+        .x_label_area_size(theme.text_h(10.0) + theme.px(12.0))
+        .y_label_area_size(theme.text_width("0000", 10.0) + theme.px(10.0))
         .build_cartesian_2d(x_lo..x_hi, 0.0..ymax)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .light_line_style(GRID.mix(0.4))
-        .bold_line_style(GRID)
-        .axis_style(MUTED)
+        .light_line_style(colors.grid.mix(0.4))
+        .bold_line_style(colors.grid)
+        .axis_style(colors.muted)
         .x_labels(8)
         .y_labels(4)
         .x_label_style(font(10.0))
@@ -227,7 +252,7 @@ pub fn density_histogram<DB: DrawingBackend>(
     let p0 = chart.backend_coord(&(x_lo + 0.2, 0.0));
     let p1 = chart.backend_coord(&(x_lo + 0.7, f64::from(dead)));
     chart.draw_series(std::iter::once(Text::new(
-        "dead".to_owned(),
+        text.dead.to_owned(),
         (x_lo + 0.45, f64::from(dead)),
         theme.text_at(10.0, RESAMPLE, HPos::Center, VPos::Bottom),
     )))?;
@@ -237,9 +262,9 @@ pub fn density_histogram<DB: DrawingBackend>(
         y0: p1.1.min(p0.1 - theme.px(12.0)),
         x1: p1.0,
         y1: p0.1,
-        label: format!("{dead} dead latents (never fired)"),
+        label: fill(text.tip_dead, &[("count", &dead)]),
     });
-    let fill = RGBColor(59, 82, 139);
+    let bar_color = okabe_ito(0, colors.dark);
     chart.draw_series(
         counts
             .iter()
@@ -247,7 +272,7 @@ pub fn density_histogram<DB: DrawingBackend>(
             .filter(|(_, c)| **c > 0)
             .map(|(b, c)| {
                 let x0 = first_edge + width * b as f64;
-                bar(x0 + 0.02, x0 + width - 0.02, *c, fill)
+                bar(x0 + 0.02, x0 + width - 0.02, *c, bar_color)
             }),
     )?;
     for (b, c) in counts.iter().enumerate() {
@@ -263,9 +288,13 @@ pub fn density_histogram<DB: DrawingBackend>(
             y0: z.1,
             x1: z.0,
             y1: a.1,
-            label: format!(
-                "{c} latents with density 10^{x0:.2} to 10^{:.2}",
-                x0 + width
+            label: fill(
+                text.tip_density,
+                &[
+                    ("count", c),
+                    ("lo", &format!("{x0:.2}")),
+                    ("hi", &format!("{:.2}", x0 + width)),
+                ],
             ),
         });
     }
@@ -287,10 +316,12 @@ pub fn dictionary_directions<DB: DrawingBackend>(
     rotation: Rotation,
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     if !(2..=3).contains(&dim) {
-        return crate::empty(area, "directions are drawn for 2 or 3 dimensions", theme);
+        return crate::empty(area, text.directions_dims, theme);
     }
     let (width, height) = area.dim_in_pixel();
     let side = f64::from(width.min(height));
@@ -324,14 +355,14 @@ pub fn dictionary_directions<DB: DrawingBackend>(
             c.1 - (y * unit).round() as i32,
         )
     };
-    let thin = GRID.stroke_width(theme.px(1.0).max(1) as u32);
+    let thin = colors.grid.stroke_width(theme.px(1.0).max(1) as u32);
     area.draw(&Circle::new(c, unit.round() as i32, thin))?;
     let t_count = truth.len() / dim;
     let mut hits = Vec::new();
     let head = 9.0 * theme.scale;
     for (j, v) in truth.chunks(dim).enumerate() {
         let p = project(v);
-        let color = feature_color(j, t_count);
+        let color = feature_color(j, t_count, colors.dark);
         let alpha = if highlight.is_some_and(|h| h != j) {
             0.12
         } else {
@@ -349,7 +380,7 @@ pub fn dictionary_directions<DB: DrawingBackend>(
             Target::Feature(j),
             to_px(p),
             theme.px(8.0),
-            format!("true feature {j}"),
+            fill(text.tip_true_feature, &[("feature", &j)]),
         ));
     }
     // Learned directions back to front.
@@ -364,8 +395,8 @@ pub fn dictionary_directions<DB: DrawingBackend>(
         let p = project(v);
         let m = matched.get(l).copied().flatten();
         let color: RGBAColor = match m {
-            Some(j) => feature_color(j, t_count).to_rgba(),
-            None => MUTED.mix(0.6),
+            Some(j) => feature_color(j, t_count, colors.dark).to_rgba(),
+            None => colors.muted.mix(0.6),
         };
         let dimmed =
             highlight.is_some_and(|h| m != Some(h)) || !alive.get(l).copied().unwrap_or(true);
@@ -382,15 +413,16 @@ pub fn dictionary_directions<DB: DrawingBackend>(
             to_px(p),
             theme.px(5.0),
             format!(
-                "latent {l}{}{}",
+                "{}{}{}",
+                fill(text.tip_latent, &[("latent", &l)]),
                 m.map_or_else(
-                    || " (unmatched)".to_owned(),
-                    |j| format!(" → true feature {j}")
+                    || text.tip_unmatched.to_owned(),
+                    |j| fill(text.tip_matched, &[("feature", &j)])
                 ),
                 if alive.get(l).copied().unwrap_or(true) {
                     ""
                 } else {
-                    ", dead"
+                    text.tip_dead_suffix
                 }
             ),
         ));
@@ -409,13 +441,15 @@ pub fn cosine_heatmap<DB: DrawingBackend>(
     latents: &[usize],
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     if rows == 0 || cols == 0 {
-        return crate::empty(area, "no ground truth", theme);
+        return crate::empty(area, text.no_truth, theme);
     }
     let (width, height) = area.dim_in_pixel();
-    let label = theme.px(18.0);
+    let label = theme.text_h(10.0) + theme.px(8.0);
     let cw = (f64::from(width) - f64::from(label)) / cols as f64;
     let ch = (f64::from(height) - f64::from(label)) / rows as f64;
     let mut hits = Vec::new();
@@ -426,7 +460,10 @@ pub fn cosine_heatmap<DB: DrawingBackend>(
             let x1 = label + ((k + 1) as f64 * cw).ceil() as i32;
             let y0 = label + (r as f64 * ch).floor() as i32;
             let y1 = label + ((r + 1) as f64 * ch).ceil() as i32;
-            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], diverging(v).filled()))?;
+            area.draw(&Rectangle::new(
+                [(x0, y0), (x1, y1)],
+                diverging(v, colors.dark).filled(),
+            ))?;
             if rows * cols <= 16_384 {
                 hits.push(Hit {
                     target: Target::Cell { row: r, col: *c },
@@ -434,7 +471,10 @@ pub fn cosine_heatmap<DB: DrawingBackend>(
                     y0,
                     x1,
                     y1,
-                    label: format!("true feature {r} · latent {c}: cos {v:.3}"),
+                    label: fill(
+                        text.tip_cosine,
+                        &[("feature", &r), ("latent", c), ("cos", &format!("{v:.3}"))],
+                    ),
                 });
             }
         }
@@ -443,19 +483,22 @@ pub fn cosine_heatmap<DB: DrawingBackend>(
             let y1 = label + ((r + 1) as f64 * ch).ceil() as i32;
             area.draw(&Rectangle::new(
                 [(label, y0), (width as i32 - 1, y1)],
-                INK.stroke_width(theme.px(1.5).max(1) as u32),
+                colors.ink.stroke_width(theme.px(1.5).max(1) as u32),
             ))?;
         }
     }
     area.draw(&Text::new(
-        "learned latents (sorted by matching) →".to_owned(),
+        text.learned_axis.to_owned(),
         (label, label / 2),
-        theme.text_at(10.0, MUTED, HPos::Left, VPos::Center),
+        theme.text_at(10.0, colors.muted, HPos::Left, VPos::Center),
     ))?;
+    // The row title runs down the left margin, one line of text wide.
     area.draw(&Text::new(
-        "true".to_owned(),
-        (label / 2, label + theme.px(14.0)),
-        theme.text_at(10.0, MUTED, HPos::Center, VPos::Center),
+        text.true_axis.to_owned(),
+        (label / 2, label + theme.px(4.0)),
+        theme
+            .text_at(10.0, colors.muted, HPos::Left, VPos::Center)
+            .transform(FontTransform::Rotate90),
     ))?;
     Ok(crate::to_backend(area, hits))
 }

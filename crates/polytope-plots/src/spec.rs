@@ -5,13 +5,23 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use crate::{EnergyHistory, Hits, InstancePoint, LossSeries, Panel, PhaseDiagram, Rotation, Theme};
+use crate::{
+    EnergyHistory, Hits, InstancePoint, LossSeries, Panel, PhaseDiagram, PlotText, Rotation, Theme,
+};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use polytope_core::tms::GeometryGraph;
 
 /// One panel of a small-multiples plot: instance, title, `W` and `b`.
 pub type PanelData = (usize, String, Arc<Vec<f32>>, Arc<Vec<f32>>);
+
+/// Names of the features (drawn instead of their indices when present).
+pub type Names = Option<Arc<Vec<String>>>;
+
+/// The names as a slice.
+pub(crate) fn names(n: &Names) -> Option<&[String]> {
+    n.as_ref().map(|v| v.as_slice())
+}
 
 /// A plot and its data. Weight matrices are shared (`Arc`) so that specs are cheap to clone
 /// and compare.
@@ -21,12 +31,14 @@ pub enum PlotSpec {
         w: Arc<Vec<f32>>,
         n: usize,
         highlight: Option<usize>,
+        names: Names,
     },
     Vectors3d {
         w: Arc<Vec<f32>>,
         n: usize,
         rotation: (f64, f64),
         highlight: Option<usize>,
+        names: Names,
     },
     Gram {
         w: Arc<Vec<f32>>,
@@ -34,17 +46,20 @@ pub enum PlotSpec {
         n: usize,
         b: Arc<Vec<f32>>,
         highlight: Option<usize>,
+        names: Names,
     },
     Norms {
         norms: Arc<Vec<f32>>,
         superposition: Arc<Vec<f32>>,
         highlight: Option<usize>,
+        names: Names,
     },
     Neurons {
         w: Arc<Vec<f32>>,
         m: usize,
         n: usize,
         highlight: Option<usize>,
+        names: Names,
     },
     Loss {
         series: Arc<Vec<LossSeries>>,
@@ -58,6 +73,7 @@ pub enum PlotSpec {
         n: usize,
         selected: Option<usize>,
         highlight: Option<usize>,
+        names: Names,
     },
     DimsPerFeature {
         points: Arc<Vec<InstancePoint>>,
@@ -73,6 +89,7 @@ pub enum PlotSpec {
         graph: Arc<GeometryGraph>,
         n: usize,
         highlight: Option<usize>,
+        names: Names,
     },
     Phase {
         diagram: Arc<PhaseDiagram>,
@@ -114,28 +131,62 @@ pub enum PlotSpec {
     },
 }
 
+/// An SVG document and the hover regions of its plot.
+pub struct SvgRender {
+    pub svg: String,
+    pub hits: Hits,
+}
+
 impl PlotSpec {
-    /// Draws the plot on any plotters backend.
-    pub fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, theme: &Theme) -> Hits {
+    /// The same plot with its features named (drawn instead of their indices); specs that do
+    /// not label features are returned as they are.
+    #[must_use]
+    pub fn with_names(mut self, feature_names: Option<Arc<Vec<String>>>) -> Self {
+        match &mut self {
+            Self::Vectors2d { names, .. }
+            | Self::Vectors3d { names, .. }
+            | Self::Gram { names, .. }
+            | Self::Norms { names, .. }
+            | Self::Neurons { names, .. }
+            | Self::Multiples { names, .. }
+            | Self::Graph { names, .. } => *names = feature_names,
+            _ => {}
+        }
+        self
+    }
+
+    /// Draws the plot on any plotters backend, with the words of `text`.
+    pub fn draw<DB: DrawingBackend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        theme: &Theme,
+        text: &PlotText,
+    ) -> Hits {
         let result = match self {
-            Self::Vectors2d { w, n, highlight } => {
-                crate::feature_vectors_2d(area, w, *n, *highlight, theme)
-            }
+            Self::Vectors2d {
+                w,
+                n,
+                highlight,
+                names: nm,
+            } => crate::feature_vectors_2d(area, w, *n, names(nm), *highlight, theme, text),
             Self::Vectors3d {
                 w,
                 n,
                 rotation,
                 highlight,
+                names: nm,
             } => crate::feature_vectors_3d(
                 area,
                 w,
                 *n,
+                names(nm),
                 Rotation {
                     yaw: rotation.0,
                     pitch: rotation.1,
                 },
                 *highlight,
                 theme,
+                text,
             ),
             Self::Gram {
                 w,
@@ -143,26 +194,41 @@ impl PlotSpec {
                 n,
                 b,
                 highlight,
-            } => crate::gram_heatmap(area, w, *m, *n, b, *highlight, theme),
+                names: nm,
+            } => crate::gram_heatmap(area, w, *m, *n, b, names(nm), *highlight, theme, text),
             Self::Norms {
                 norms,
                 superposition,
                 highlight,
-            } => crate::norm_bars(area, norms, superposition, *highlight, theme),
-            Self::Neurons { w, m, n, highlight } => {
-                crate::neuron_bars(area, w, *m, *n, *highlight, theme)
-            }
+                names: nm,
+            } => crate::norm_bars(
+                area,
+                norms,
+                superposition,
+                names(nm),
+                *highlight,
+                theme,
+                text,
+            ),
+            Self::Neurons {
+                w,
+                m,
+                n,
+                highlight,
+                names: nm,
+            } => crate::neuron_bars(area, w, *m, *n, names(nm), *highlight, theme, text),
             Self::Loss {
                 series,
                 instances,
                 highlight,
-            } => crate::loss_curves(area, series, *instances, false, *highlight, theme),
+            } => crate::loss_curves(area, series, *instances, false, *highlight, theme, text),
             Self::Multiples {
                 panels,
                 m,
                 n,
                 selected,
                 highlight,
+                names: nm,
             } => {
                 let views: Vec<Panel<'_>> = panels
                     .iter()
@@ -173,35 +239,46 @@ impl PlotSpec {
                         b,
                     })
                     .collect();
-                crate::small_multiples(area, &views, *m, *n, *selected, *highlight, theme)
+                crate::small_multiples(
+                    area,
+                    &views,
+                    *m,
+                    *n,
+                    names(nm),
+                    *selected,
+                    *highlight,
+                    theme,
+                    text,
+                )
             }
             Self::DimsPerFeature {
                 points,
                 highlight,
                 labels,
-            } => crate::dims_per_feature(area, points, *highlight, labels, theme),
+            } => crate::dims_per_feature(area, points, *highlight, labels, theme, text),
             Self::Energy {
                 history,
                 highlight,
                 labels,
-            } => crate::energy_levels(area, history, *highlight, labels, theme),
+            } => crate::energy_levels(area, history, *highlight, labels, theme, text),
             Self::Graph {
                 graph,
                 n,
                 highlight,
-            } => crate::geometry_graph(area, graph, *n, *highlight, theme),
-            Self::Phase { diagram } => crate::phase_diagram(area, diagram, theme),
+                names: nm,
+            } => crate::geometry_graph(area, graph, *n, names(nm), *highlight, theme, text),
+            Self::Phase { diagram } => crate::phase_diagram(area, diagram, theme, text),
             Self::Curves {
                 curves,
                 events,
                 log_y,
                 y_range,
-            } => crate::metric_curves(area, curves, events, *log_y, *y_range, theme),
+            } => crate::metric_curves(area, curves, events, *log_y, *y_range, theme, text),
             Self::Density {
                 counts,
                 first_edge,
                 dead,
-            } => crate::density_histogram(area, counts, *first_edge, *dead, theme),
+            } => crate::density_histogram(area, counts, *first_edge, *dead, theme, text),
             Self::Dictionary {
                 truth,
                 learned,
@@ -223,6 +300,7 @@ impl PlotSpec {
                 },
                 *highlight,
                 theme,
+                text,
             ),
             Self::Cosine {
                 cos,
@@ -230,7 +308,7 @@ impl PlotSpec {
                 cols,
                 latents,
                 highlight,
-            } => crate::cosine_heatmap(area, cos, *rows, *cols, latents, *highlight, theme),
+            } => crate::cosine_heatmap(area, cos, *rows, *cols, latents, *highlight, theme, text),
             Self::Empty { message } => crate::empty(area, message, theme),
         };
         // A drawing error (a detached canvas, say) leaves the plot as it was; there is nothing
@@ -238,16 +316,24 @@ impl PlotSpec {
         result.unwrap_or_default()
     }
 
-    /// The plot as an SVG document of `width x height` pixels.
+    /// The plot as an SVG document of `width x height` pixels, in English on the light theme
+    /// (the CLI's figures).
     pub fn svg(&self, width: u32, height: u32) -> String {
+        self.render_svg(width, height, &Theme::default(), &PlotText::default())
+            .svg
+    }
+
+    /// The plot as an SVG document with the given theme and words, and its hover regions.
+    pub fn render_svg(&self, width: u32, height: u32, theme: &Theme, text: &PlotText) -> SvgRender {
         let mut svg = String::new();
+        let hits;
         {
             let root = plotters_svg::SVGBackend::with_string(&mut svg, (width, height))
                 .into_drawing_area();
-            self.draw(&root, &Theme::default());
+            hits = self.draw(&root, theme, text);
             let _ = root.present();
         }
-        svg
+        SvgRender { svg, hits }
     }
 
     /// The numbers behind the plot.

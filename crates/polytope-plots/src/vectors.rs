@@ -5,7 +5,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::{DrawResult, GRID, Hit, Hits, MUTED, PAPER, Target, Theme, arrow, feature_color};
+use crate::{
+    DrawResult, Hit, Hits, PlotText, Target, Theme, arrow, feature_color, feature_label, fill,
+};
 
 /// Norm of column `j` restricted to the first `rows` rows.
 fn column(w: &[f32], n: usize, rows: usize, j: usize) -> [f64; 3] {
@@ -27,6 +29,20 @@ fn view_radius(w: &[f32], n: usize, rows: usize) -> f64 {
         * 1.12
 }
 
+/// Pixels the labels beyond the arrow tips need outside the circle of the vectors (the view
+/// radius leaves about 12 % of it free already).
+fn label_room(names: Option<&[String]>, n: usize, theme: &Theme) -> f64 {
+    if n > 20 {
+        return 0.0;
+    }
+    let widest = (0..n)
+        .map(|j| theme.text_width(&feature_label(names, j), 11.0))
+        .max()
+        .unwrap_or(0);
+    let half = f64::from(widest).max(theme.font_px(11.0)) / 2.0;
+    (half * 2.0 + 6.0 * theme.scale - 14.0 * theme.scale).max(0.0)
+}
+
 fn alpha_for(i: usize, highlight: Option<usize>) -> f64 {
     match highlight {
         Some(h) if h != i => 0.25,
@@ -35,27 +51,31 @@ fn alpha_for(i: usize, highlight: Option<usize>) -> f64 {
 }
 
 /// Feature directions `W_i` in the plane of the first two hidden dimensions, as arrows from
-/// the origin, with the unit circle for scale.
+/// the origin, with the unit circle for scale. Tips are labelled by `names` when given, else
+/// by index.
 pub fn feature_vectors_2d<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     w: &[f32],
     n: usize,
+    names: Option<&[String]>,
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     let (width, height) = area.dim_in_pixel();
     let side = f64::from(width.min(height));
     let c = (width as i32 / 2, height as i32 / 2);
     let radius = view_radius(w, n, 2);
-    let unit = side / 2.0 / radius;
+    let unit = (side / 2.0 - label_room(names, n, theme)).max(side / 4.0) / radius;
     let to_px = |x: f64, y: f64| {
         (
             c.0 + (x * unit).round() as i32,
             c.1 - (y * unit).round() as i32,
         )
     };
-    let thin = GRID.stroke_width(theme.px(1.0).max(1) as u32);
+    let thin = colors.grid.stroke_width(theme.px(1.0).max(1) as u32);
     let r = (unit).round() as i32;
     area.draw(&Circle::new(c, r, thin))?;
     area.draw(&PathElement::new(
@@ -81,7 +101,7 @@ pub fn feature_vectors_2d<DB: DrawingBackend>(
     for j in order {
         let v = column(w, n, 2, j);
         let tip = to_px(v[0], v[1]);
-        let color = feature_color(j, n).mix(alpha_for(j, highlight));
+        let color = feature_color(j, n, colors.dark).mix(alpha_for(j, highlight));
         let stroke = if highlight == Some(j) {
             width_px * 2
         } else {
@@ -89,22 +109,29 @@ pub fn feature_vectors_2d<DB: DrawingBackend>(
         };
         arrow(area, c, tip, color, stroke, head)?;
         let norm = (v[0] * v[0] + v[1] * v[1]).sqrt();
+        let name = feature_label(names, j);
         if n <= 20 && norm > 0.15 {
-            let out = 1.0 + 14.0 * theme.scale / (norm * unit);
+            // Beyond the tip by half the label's size plus a gap.
+            let half = f64::from(theme.text_width(&name, 11.0)).max(theme.font_px(11.0)) / 2.0;
+            let out = 1.0 + (half + 6.0 * theme.scale) / (norm * unit);
             let label_at = to_px(v[0] * out, v[1] * out);
             area.draw(&Text::new(
-                j.to_string(),
+                name.clone(),
                 label_at,
-                theme.text_at(11.0, MUTED, HPos::Center, VPos::Center),
+                theme.text_at(11.0, colors.muted, HPos::Center, VPos::Center),
             ))?;
         }
         hits.push(Hit::around(
             Target::Feature(j),
             tip,
             theme.px(8.0),
-            format!(
-                "feature {j}: W = ({:.3}, {:.3}), ‖W‖ = {norm:.3}",
-                v[0], v[1]
+            fill(
+                text.tip_vector,
+                &[
+                    ("feature", &name),
+                    ("w", &format!("({:.3}, {:.3})", v[0], v[1])),
+                    ("norm", &format!("{norm:.3}")),
+                ],
             ),
         ));
     }
@@ -144,21 +171,30 @@ impl Rotation {
 }
 
 /// Feature directions in the first three hidden dimensions, seen from `rotation`, with a
-/// wire sphere and axes. Far arrows are drawn first and fainter.
+/// wire sphere and axes. Far arrows are drawn first and fainter; tips are labelled by `names`
+/// when given.
 pub fn feature_vectors_3d<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     w: &[f32],
     n: usize,
+    names: Option<&[String]>,
     rotation: Rotation,
     highlight: Option<usize>,
     theme: &Theme,
+    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    area.fill(&PAPER)?;
+    let colors = theme.colors;
+    area.fill(&colors.paper)?;
     let (width, height) = area.dim_in_pixel();
     let side = f64::from(width.min(height));
     let c = (width as i32 / 2, height as i32 / 2);
     let radius = view_radius(w, n, 3);
-    let unit = side / 2.0 / radius;
+    let room = if names.is_some() {
+        label_room(names, n, theme)
+    } else {
+        0.0
+    };
+    let unit = (side / 2.0 - room).max(side / 4.0) / radius;
     let project = |v: [f64; 3]| {
         let p = rotation.apply(v);
         (
@@ -169,7 +205,7 @@ pub fn feature_vectors_3d<DB: DrawingBackend>(
             p[2],
         )
     };
-    let thin = GRID.stroke_width(theme.px(1.0).max(1) as u32);
+    let thin = colors.grid.stroke_width(theme.px(1.0).max(1) as u32);
     // Three great circles of the unit sphere.
     for plane in 0..3 {
         let pts: Vec<(i32, i32)> = (0..=72)
@@ -186,15 +222,15 @@ pub fn feature_vectors_3d<DB: DrawingBackend>(
             .collect();
         area.draw(&PathElement::new(pts, thin))?;
     }
-    for (axis, name) in ["h0", "h1", "h2"].iter().enumerate() {
+    for axis in 0..3 {
         let mut v = [0.0; 3];
         v[axis] = 1.08;
         let (p, _) = project(v);
         area.draw(&PathElement::new(vec![c, p], thin))?;
         area.draw(&Text::new(
-            (*name).to_owned(),
+            fill(text.hidden_axis, &[("k", &axis)]),
             p,
-            theme.text_at(10.0, MUTED, HPos::Center, VPos::Center),
+            theme.text_at(10.0, colors.muted, HPos::Center, VPos::Center),
         ))?;
     }
 
@@ -208,20 +244,40 @@ pub fn feature_vectors_3d<DB: DrawingBackend>(
         let (tip, _) = project(v);
         // Depth in [-radius, radius] fades far arrows to 45 %.
         let fade = 0.45 + 0.55 * ((depth / radius.max(1e-9)) + 1.0) / 2.0;
-        let color = feature_color(j, n).mix(fade * alpha_for(j, highlight));
+        let color = feature_color(j, n, colors.dark).mix(fade * alpha_for(j, highlight));
         let stroke = if highlight == Some(j) {
             width_px * 2
         } else {
             width_px
         };
         arrow(area, c, tip, color, stroke, 9.0 * theme.scale)?;
+        let name = feature_label(names, j);
+        if names.is_some() && n <= 20 && norm > 0.15 {
+            let p = rotation.apply(v);
+            let len = (p[0] * p[0] + p[1] * p[1]).sqrt().max(1e-9);
+            let half = f64::from(theme.text_width(&name, 11.0)).max(theme.font_px(11.0)) / 2.0;
+            let out = (half + 6.0 * theme.scale) / unit / len;
+            let label_at = (
+                tip.0 + (p[0] * out * unit).round() as i32,
+                tip.1 - (p[1] * out * unit).round() as i32,
+            );
+            area.draw(&Text::new(
+                name.clone(),
+                label_at,
+                theme.text_at(11.0, colors.muted, HPos::Center, VPos::Center),
+            ))?;
+        }
         hits.push(Hit::around(
             Target::Feature(j),
             tip,
             theme.px(8.0),
-            format!(
-                "feature {j}: W = ({:.3}, {:.3}, {:.3}), ‖W‖ = {norm:.3}",
-                v[0], v[1], v[2]
+            fill(
+                text.tip_vector,
+                &[
+                    ("feature", &name),
+                    ("w", &format!("({:.3}, {:.3}, {:.3})", v[0], v[1], v[2])),
+                    ("norm", &format!("{norm:.3}")),
+                ],
             ),
         ));
     }

@@ -6,20 +6,97 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use polytope_core::dict::{DictManifest, Example, FeatureDetail, FeatureSummary, Histogram};
+use wasm_bindgen::JsCast;
 
-use super::{Fx, href};
+use super::{CustomRequest, Fx, href};
 use crate::features_data::TokenTexts;
 use crate::i18n::{Key, use_i18n};
 
 /// A highlighted token: background intensity from the quantised activation `q` (0-255).
 pub fn token_view(text: String, q: u8, value: f32, hit: bool) -> impl IntoView {
-    let alpha = f32::from(q) / 255.0 * 0.85;
-    let bg = (q > 0).then(|| format!("rgba(255, 122, 0, {alpha:.3})"));
+    let app = crate::use_app();
+    // On a dark page the orange stays dark enough for the light text to keep a contrast of
+    // 4.5:1 (WCAG AA) at full activation.
+    let bg = move || {
+        let top = if app.dark.get() { 0.55 } else { 0.85 };
+        let alpha = f32::from(q) / 255.0 * top;
+        (q > 0).then(|| format!("rgba(255, 122, 0, {alpha:.3})"))
+    };
     let active = q > 0;
     view! {
         <span class="tok" class:hit=hit class:active=active style:background-color=bg
             title=format!("{value:.3}")>{text}</span>
     }
+}
+
+/// Keyboard use of a group of focusable tokens (`.tok-focus`, one of them with tabindex 0):
+/// Left and Right move between tokens, Home and End to the ends, Up and Down to the marked
+/// token (`data-hit`) of the previous or next example. Returns the token Enter or Space was
+/// pressed on.
+pub fn token_keys(ev: &web_sys::KeyboardEvent) -> Option<web_sys::Element> {
+    let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+    if !target.class_list().contains("tok-focus") {
+        return None;
+    }
+    let container = ev.current_target()?.dyn_into::<web_sys::Element>().ok()?;
+    let key = ev.key();
+    if key == "Enter" || key == " " {
+        ev.prevent_default();
+        return Some(target);
+    }
+    let list = container.query_selector_all(".tok-focus").ok()?;
+    let all: Vec<web_sys::Element> = (0..list.length())
+        .filter_map(|i| list.item(i)?.dyn_into::<web_sys::Element>().ok())
+        .collect();
+    let i = all.iter().position(|e| *e == target)?;
+    let hit = |e: &web_sys::Element| e.has_attribute("data-hit");
+    let next = match key.as_str() {
+        "ArrowRight" => (i + 1 < all.len()).then_some(i + 1),
+        "ArrowLeft" => i.checked_sub(1),
+        "Home" => Some(0),
+        "End" => Some(all.len() - 1),
+        "ArrowDown" => (i + 1..all.len()).find(|k| hit(&all[*k])),
+        "ArrowUp" => (0..i).rev().find(|k| hit(&all[*k])),
+        _ => return None,
+    }?;
+    ev.prevent_default();
+    let _ = target.set_attribute("tabindex", "-1");
+    let _ = all[next].set_attribute("tabindex", "0");
+    if let Ok(el) = all[next].clone().dyn_into::<web_sys::HtmlElement>() {
+        let _ = el.focus();
+    }
+    None
+}
+
+/// Asks the custom-text panel to run an example's window and list the features at one of
+/// its tokens (the token element carries `data-eval`, its position in the evaluation text;
+/// its example `data-from` and `data-to`).
+fn request_custom(fx: Fx, token: &web_sys::Element, eval: &[u16], texts: &TokenTexts) {
+    let Some(example) = token.closest(".example").ok().flatten() else {
+        return;
+    };
+    let num = |el: &web_sys::Element, name: &str| {
+        el.get_attribute(name).and_then(|v| v.parse::<usize>().ok())
+    };
+    let (Some(from), Some(to), Some(at)) = (
+        num(&example, "data-from"),
+        num(&example, "data-to"),
+        num(token, "data-eval"),
+    ) else {
+        return;
+    };
+    let Some(ids) = eval.get(from..to.min(eval.len())) else {
+        return;
+    };
+    let text: String = ids
+        .iter()
+        .map(|t| texts.get(*t).replace('⏎', "\n").replace('⇥', "\t"))
+        .collect();
+    fx.custom_request.set(Some(CustomRequest {
+        text,
+        ids: ids.to_vec(),
+        pick: at.saturating_sub(from),
+    }));
 }
 
 fn example_view(
@@ -28,6 +105,7 @@ fn example_view(
     eval: &[u16],
     texts: &TokenTexts,
     max_act: f32,
+    first: bool,
 ) -> impl IntoView {
     let start = ex.window_start(before) as usize;
     let hit_at = before.min(ex.pos) as usize;
@@ -41,23 +119,34 @@ fn example_view(
                 .map_or_else(|| "?".to_owned(), |t| texts.get(*t).to_owned());
             let value = f32::from(*q) / 255.0 * max_act;
             let value = if j == hit_at { ex.value } else { value };
-            token_view(text, *q, value, j == hit_at)
+            let hit = j == hit_at;
+            let label = format!("{text} {value:.3}");
+            view! {
+                <span class="tok-focus" role="button" data-eval=(start + j).to_string()
+                    data-hit=hit.then_some("1") data-value=format!("{value:.3}")
+                    tabindex=if hit && first { "0" } else { "-1" } aria-label=label>
+                    {token_view(text, *q, value, hit)}
+                </span>
+            }
         })
         .collect_view();
     view! {
-        <div class="example" data-pos=ex.pos.to_string()>
+        <div class="example" data-pos=ex.pos.to_string() data-from=start.to_string()
+            data-to=(start + ex.acts.len()).to_string()>
             <span class="ex-value">{format!("{:.2}", ex.value)}</span>
-            <span class="ex-tokens">{tokens}</span>
+            <span class="ex-tokens" translate="no">{tokens}</span>
         </div>
     }
 }
 
-/// A histogram as SVG bars (heights on a log scale of counts when `log`).
+/// A histogram as SVG bars (heights on a log scale of counts when `log`), named `label` for
+/// screen readers.
 pub fn hist_svg(
     h: &Histogram,
     color: &'static str,
     log: bool,
     testid: &'static str,
+    label: String,
 ) -> impl IntoView {
     const W: f64 = 320.0;
     const H: f64 = 90.0;
@@ -93,7 +182,7 @@ pub fn hist_svg(
         view! { <line x1=format!("{x:.2}") x2=format!("{x:.2}") y1="0" y2=H.to_string() class="hist-zero" /> }
     });
     view! {
-        <svg class="hist" viewBox="0 0 320 106" role="img" data-testid=testid>
+        <svg class="hist" viewBox="0 0 320 106" role="img" data-testid=testid aria-label=label>
             {bars}
             {zero}
             <line x1="0" x2="320" y1="90.5" y2="90.5" class="hist-axis" />
@@ -103,6 +192,16 @@ pub fn hist_svg(
     }
 }
 
+/// A histogram's accessible name: its title, bin count and range.
+fn hist_label(title: &str, h: &Histogram) -> String {
+    let i18n = use_i18n();
+    i18n.t(Key::HistogramLabel)
+        .replace("{0}", title)
+        .replace("{1}", &h.counts.len().to_string())
+        .replace("{2}", &format!("{:.3}", h.lo))
+        .replace("{3}", &format!("{:.3}", h.hi))
+}
+
 fn feature_link(fx: Fx, dict: &str, feature: u32, value: String) -> impl IntoView + use<> {
     let dict = dict.to_owned();
     let d2 = dict.clone();
@@ -110,10 +209,10 @@ fn feature_link(fx: Fx, dict: &str, feature: u32, value: String) -> impl IntoVie
     let link = href(&dict, Some(feature));
     view! {
         <li>
-            <a href=link data-link-dict=dict.clone() data-link-feature=feature.to_string()>
+            <a href=link data-link-dict=dict.clone() data-link-feature=feature.to_string() translate="no">
                 {format!("{dict} #{feature}")}
             </a>
-            " " <span class="muted">{value}</span> " " <span class="link-tokens">{label}</span>
+            " " <span class="muted">{value}</span> " " <span class="link-tokens" translate="no">{label}</span>
         </li>
     }
 }
@@ -129,6 +228,30 @@ fn body(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let before = m.context.before;
+    // Enter (or a click) on a token of an example runs its window in "Your text" and lists
+    // the features active at that token.
+    let tokens_keydown = {
+        let eval = Arc::clone(eval);
+        let texts = Arc::clone(texts);
+        move |ev: web_sys::KeyboardEvent| {
+            if let Some(token) = token_keys(&ev) {
+                request_custom(fx, &token, &eval, &texts);
+            }
+        }
+    };
+    let tokens_click = {
+        let eval = Arc::clone(eval);
+        let texts = Arc::clone(texts);
+        move |ev: web_sys::MouseEvent| {
+            let token = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest(".tok-focus").ok().flatten());
+            if let Some(token) = token {
+                request_custom(fx, &token, &eval, &texts);
+            }
+        }
+    };
     let max_act = summary.map_or_else(
         || d.top.first().map_or(1.0, |e| e.value),
         |s| s.max_act.max(1e-12),
@@ -152,7 +275,8 @@ fn body(
     let top = d
         .top
         .iter()
-        .map(|ex| example_view(ex, before, eval, texts, max_act))
+        .enumerate()
+        .map(|(k, ex)| example_view(ex, before, eval, texts, max_act, k == 0))
         .collect_view();
     let quantiles = d
         .quantiles
@@ -161,10 +285,11 @@ fn body(
             let examples = q
                 .examples
                 .iter()
-                .map(|ex| example_view(ex, before, eval, texts, max_act))
+                .enumerate()
+                .map(|(k, ex)| example_view(ex, before, eval, texts, max_act, k == 0))
                 .collect_view();
             view! {
-                <div class="quantile">
+                <div class="quantile" on:keydown=tokens_keydown.clone() on:click=tokens_click.clone()>
                     <h4>{format!("[{:.3}, {:.3}] · {} ", q.lo, q.hi, q.count)} {i18n.tr(Key::FeaturesTokens)}</h4>
                     {examples}
                 </div>
@@ -174,7 +299,7 @@ fn body(
     let logit_rows = |v: &[(u16, f32)]| {
         v.iter()
             .map(|(t, w)| {
-                view! { <tr><td class="tok-cell"><span class="tok">{texts.get(*t).to_owned()}</span></td><td class="num">{format!("{w:+.3}")}</td></tr> }
+                view! { <tr><td class="tok-cell"><span class="tok" translate="no">{texts.get(*t).to_owned()}</span></td><td class="num">{format!("{w:+.3}")}</td></tr> }
             })
             .collect_view()
     };
@@ -224,16 +349,17 @@ fn body(
         {stats}
         <section class="fsec" data-section="top">
             <h3>{i18n.tr(Key::FeaturesTopActs)}</h3>
-            <div class="examples" data-testid="top-examples">{top}</div>
+            <p class="card-note">{i18n.tr(Key::FeaturesTopTokenKeys)}</p>
+            <div class="examples" data-testid="top-examples" on:keydown=tokens_keydown.clone() on:click=tokens_click.clone()>{top}</div>
         </section>
         <div class="fsec-row">
             <section class="fsec" data-section="histogram">
                 <h3>{i18n.tr(Key::FeaturesActHistogram)}</h3>
-                {hist_svg(&d.histogram, "#e07a00", true, "act-histogram")}
+                {hist_svg(&d.histogram, "#e07a00", true, "act-histogram", hist_label(i18n.t(Key::FeaturesActHistogram), &d.histogram))}
             </section>
             <section class="fsec" data-section="logit-histogram">
                 <h3>{i18n.tr(Key::FeaturesLogitHistogram)}</h3>
-                {hist_svg(&d.logit_histogram, "#3a6fd8", true, "logit-histogram")}
+                {hist_svg(&d.logit_histogram, "#3a6fd8", true, "logit-histogram", hist_label(i18n.t(Key::FeaturesLogitHistogram), &d.logit_histogram))}
             </section>
         </div>
         <section class="fsec" data-section="logits">
@@ -339,7 +465,7 @@ pub fn DetailPanel(fx: Fx) -> impl IntoView {
     view! {
         <section class="card detail-panel" data-panel="detail" data-testid="detail">
             <h2 data-testid="detail-title">{title}</h2>
-            <p class="detail-tokens">{tokens}</p>
+            <p class="detail-tokens" translate="no">{tokens}</p>
             {content}
         </section>
     }

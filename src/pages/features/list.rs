@@ -241,7 +241,7 @@ pub fn ListPanel(fx: Fx) -> impl IntoView {
                         class:selected=selected == Some(id)
                         style:top=format!("{}px", pos as f64 * ROW_H)>
                         <span class="fid">{format!("#{id}")}</span>
-                        <span class="ftoks" title=title>{label}</span>
+                        <span class="ftoks" title=title translate="no">{label}</span>
                         <span class="fbar" title=format!("{} {}", i18n.t(Key::FeaturesDensity), fmt_density(s.density))>
                             <span class="fbar-fill" style:width=format!("{:.1}%", density_width(s.density))></span>
                         </span>
@@ -315,6 +315,7 @@ pub fn ListPanel(fx: Fx) -> impl IntoView {
                     <span>{i18n.tr(Key::FeaturesSearchText)}</span>
                     <span class="inline-row">
                         <input type="search" data-testid="text-search" prop:value=move || text_query.get()
+                            aria-label=move || i18n.t(Key::FeaturesTextSearchLabel)
                             on:input=move |ev| text_query.set(event_target_value(&ev)) />
                         <button class="mini" type="submit" data-testid="text-search-go">{i18n.tr(Key::FeaturesSearch)}</button>
                     </span>

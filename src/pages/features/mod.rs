@@ -51,6 +51,15 @@ pub struct TextSearch {
     pub error: Option<String>,
 }
 
+/// A run of the custom-text panel asked for by another panel (Enter or a click on a token of a
+/// top activation): the window's text and tokens, and the token whose features to list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomRequest {
+    pub text: String,
+    pub ids: Vec<u16>,
+    pub pick: usize,
+}
+
 /// The page's state, shared by its panels (cheap to copy).
 #[derive(Clone, Copy)]
 pub struct Fx {
@@ -72,6 +81,8 @@ pub struct Fx {
     pub switch_started: RwSignal<Option<f64>>,
     /// The custom-text panel's state for `window.polytope.state()`.
     pub custom: RwSignal<serde_json::Value>,
+    /// A run the custom-text panel should do next.
+    pub custom_request: RwSignal<Option<CustomRequest>>,
     /// Number of rows the list shows (after search and filters).
     pub row_count: RwSignal<usize>,
     pub started_ms: f64,
@@ -322,6 +333,7 @@ pub fn FeaturesPage() -> impl IntoView {
         timing: RwSignal::new(HashMap::new()),
         switch_started: RwSignal::new(None),
         custom: RwSignal::new(json!(null)),
+        custom_request: RwSignal::new(None),
         row_count: RwSignal::new(0),
         started_ms: now_ms(),
         nav: StoredValue::new(nav),
@@ -533,7 +545,7 @@ pub fn FeaturesPage() -> impl IntoView {
                                                 .collect::<Vec<_>>().join(",");
                                             url::update(&[("panels", (!all).then_some(list))]);
                                         } />
-                                    " " {p}
+                                    " " {move || i18n.t(panel_name(p))}
                                 </label>
                             }
                         }).collect_view()}
@@ -547,6 +559,17 @@ pub fn FeaturesPage() -> impl IntoView {
                 <p class="embed-link"><a href=full_link target="_blank" rel="noopener">{i18n.tr(Key::OpenFull)}</a></p>
             </Show>
         </div>
+    }
+}
+
+/// The name of a panel in the toggles.
+fn panel_name(panel: &str) -> Key {
+    match panel {
+        "dicts" => Key::FeaturesDictionaries,
+        "list" => Key::FeaturesList,
+        "map" => Key::FeaturesMap,
+        "text" => Key::FeaturesCustomText,
+        _ => Key::FeaturesPanelDetail,
     }
 }
 
@@ -574,7 +597,7 @@ fn DictPicker(fx: Fx) -> impl IntoView {
     view! {
         <section class="card dict-picker" data-panel="dicts">
             <h2>{i18n.tr(Key::FeaturesDictionaries)}</h2>
-            <div class="dict-grid" role="list">
+            <ul class="dict-grid">
                 {move || entries().into_iter().map(|(id, model, d_sae, variant)| {
                     let id_for_click = id.clone();
                     let id_sel = id.clone();
@@ -588,7 +611,8 @@ fn DictPicker(fx: Fx) -> impl IntoView {
                                 let x = &m.metrics;
                                 view! {
                                     <span class="dict-stats">
-                                        {format!("EV {:.3} · L0 {:.1} · ", x.explained_variance, x.l0)}
+                                        {i18n.tr(Key::SaeExplainedVariance)} {format!(" {:.3} · ", x.explained_variance)}
+                                        <span translate="no">"L0"</span> {format!(" {:.1} · ", x.l0)}
                                         {i18n.tr(Key::FeaturesLossRecovered)} {format!(" {} · ", pct(x.loss_recovered))}
                                         {i18n.tr(Key::SaeDead)} {format!(" {} · ", x.dead)}
                                         {i18n.tr(Key::FeaturesUltralow)} {format!(" {}", x.ultralow)}
@@ -598,7 +622,8 @@ fn DictPicker(fx: Fx) -> impl IntoView {
                         })
                     };
                     view! {
-                        <button class="dict-card" role="listitem" data-dict=id.clone()
+                        <li>
+                        <button class="dict-card" data-dict=id.clone()
                             class:selected=selected.clone()
                             aria-pressed=move || selected().to_string()
                             on:click=move |_| {
@@ -607,13 +632,20 @@ fn DictPicker(fx: Fx) -> impl IntoView {
                                     fx.go(&id_for_click, None);
                                 }
                             }>
-                            <span class="dict-name">{id.clone()}</span>
-                            <span class="dict-meta">{i18n.tr(Key::Model)} {format!(" {model} · {d_sae} · {variant}")}</span>
+                            <span class="dict-name" translate="no">{id.clone()}</span>
+                            <span class="dict-meta">
+                                {i18n.tr(Key::Model)} " " <span translate="no">{format!("{model} · {d_sae}")}</span> " · "
+                                {match crate::i18n::choice_label("variant", &variant) {
+                                    Some(key) => view! { <span>{i18n.tr(key)}</span> }.into_any(),
+                                    None => view! { <span translate="no">{variant.clone()}</span> }.into_any(),
+                                }}
+                            </span>
                             {stats}
                         </button>
+                        </li>
                     }
                 }).collect_view()}
-            </div>
+            </ul>
         </section>
     }
 }

@@ -8,11 +8,13 @@ use leptos::prelude::*;
 use polytope_core::lm::analysis::sae_encode;
 use serde_json::json;
 
-use super::detail::token_view;
+use wasm_bindgen::JsCast;
+
+use super::detail::{token_keys, token_view};
 use super::{Fx, href};
 use crate::browser::{now_ms, yield_task};
 use crate::features_data::{self as data, visible};
-use crate::i18n::{Key, use_i18n};
+use crate::i18n::{Key, Lang, text as tr, use_i18n};
 
 /// The most tokens one run takes.
 const MAX_TOKENS: usize = 2048;
@@ -28,10 +30,14 @@ pub struct TextRun {
     pub ms: f64,
 }
 
+/// Runs `text` (or the tokens `ids` when given: an example's window, exactly as it was
+/// tokenized) through the model and the dictionary.
 async fn run_text(
     fx: Fx,
     dict: String,
     text: String,
+    ids: Option<Vec<u16>>,
+    lang: Lang,
     status: RwSignal<Option<String>>,
 ) -> Result<TextRun, String> {
     let started = now_ms();
@@ -51,7 +57,7 @@ async fn run_text(
             w.d_in, m.model, model.config.d_mlp
         ));
     }
-    let mut ids = tok.encode(&text);
+    let mut ids = ids.unwrap_or_else(|| tok.encode(&text));
     ids.truncate(MAX_TOKENS);
     if let Some(bad) = ids.iter().find(|t| **t as usize >= model.config.vocab) {
         return Err(format!(
@@ -65,7 +71,11 @@ async fn run_text(
     let d_sae = w.d_sae as usize;
     for (i, window) in ids.chunks(ctx).enumerate() {
         if status
-            .try_set(Some(format!("{} {}/{windows}", "window", i + 1)))
+            .try_set(Some(format!(
+                "{} {}/{windows}",
+                tr(lang, Key::FeaturesWindow),
+                i + 1
+            )))
             .is_some()
         {
             return Err("the page was closed".into());
@@ -152,7 +162,8 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
         publish();
     });
 
-    let run = move || {
+    // Runs the box's text, or given tokens, and then picks (and focuses) a token.
+    let run_with = move |ids: Option<Vec<u16>>, pick: Option<usize>| {
         let Some(dict) = fx.dict.get_untracked() else {
             return;
         };
@@ -163,13 +174,43 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
         result.set(None);
         picked.set(None);
         let t = text.get_untracked();
+        let lang = i18n.lang.get_untracked();
         leptos::task::spawn_local(async move {
-            let r = run_text(fx, dict, t, status).await;
+            let r = run_text(fx, dict, t, ids, lang, status).await;
             status.try_set(None);
             running.try_set(false);
+            let ok = r.is_ok();
             result.try_set(Some(r.map(Arc::new)));
+            if let (true, Some(i)) = (ok, pick) {
+                picked.try_set(Some(i));
+                // Focus the token once it is drawn, so the keyboard continues from there.
+                crate::browser::next_frame().await;
+                if let Some(el) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| {
+                        d.query_selector(&format!(
+                            "[data-testid=custom-tokens] [data-token=\"{i}\"]"
+                        ))
+                        .ok()
+                        .flatten()
+                    })
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = el.focus();
+                }
+            }
         });
     };
+    let run = move || run_with(None, None);
+    // Another panel asks for a run (a token of a top activation).
+    Effect::new(move |_| {
+        let Some(req) = fx.custom_request.get() else {
+            return;
+        };
+        fx.custom_request.set(None);
+        text.set(req.text);
+        run_with(Some(req.ids), Some(req.pick));
+    });
 
     let tokens_view = move || {
         let r = result.get()?;
@@ -198,6 +239,7 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
             })
             .unwrap_or(1.0);
         let sel = picked.get();
+        let focus_at = sel.unwrap_or(0);
         let spans = run
             .tokens
             .iter()
@@ -210,7 +252,9 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
                 let q = ((value / max).clamp(0.0, 1.0) * 255.0).round() as u8;
                 let q = if value > 0.0 { q.max(1) } else { 0 };
                 view! {
-                    <span class="tok-click" class:picked=sel == Some(i) data-token=i.to_string()
+                    <span class="tok-click tok-focus" class:picked=sel == Some(i) data-token=i.to_string()
+                        role="button" tabindex=if i == focus_at { "0" } else { "-1" }
+                        aria-pressed=(sel == Some(i)).to_string()
                         on:click=move |_| picked.set(Some(i))>
                         {token_view(t.clone(), q, value, false)}
                     </span>
@@ -220,7 +264,16 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
         Some(
             view! {
                 <p class="card-note">{format!("{} · {:.0} ms", run.tokens.len(), run.ms)} " " {i18n.tr(Key::FeaturesTokens)}</p>
-                <div class="custom-tokens" data-testid="custom-tokens">{spans}</div>
+                <p class="card-note">{i18n.tr(Key::FeaturesTokenKeys)}</p>
+                <div class="custom-tokens" data-testid="custom-tokens" translate="no"
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        let index = token_keys(&ev)
+                            .and_then(|t| t.get_attribute("data-token"))
+                            .and_then(|v| v.parse::<usize>().ok());
+                        if let Some(i) = index {
+                            picked.set(Some(i));
+                        }
+                    }>{spans}</div>
             }
             .into_any(),
         )
@@ -245,14 +298,14 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
                     <li>
                         <a href=link data-link-feature=f.to_string()>{format!("#{f}")}</a>
                         " " <span class="muted">{format!("{v:.3}")}</span>
-                        " " <span class="link-tokens">{move || fx.top_tokens_label(&d2, f)}</span>
+                        " " <span class="link-tokens" translate="no">{move || fx.top_tokens_label(&d2, f)}</span>
                     </li>
                 }
             })
             .collect_view();
         Some(view! {
             <div class="token-features" data-testid="token-features">
-                <h4>{i18n.tr(Key::FeaturesTopAtToken)} {format!(" “{token}”")}</h4>
+                <h3>{i18n.tr(Key::FeaturesTopAtToken)} " " <span translate="no">{format!("“{token}”")}</span></h3>
                 <ul class="links">{items}</ul>
             </div>
         })
@@ -263,6 +316,7 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
             <h2>{i18n.tr(Key::FeaturesCustomText)}</h2>
             <p class="card-note">{i18n.tr(Key::FeaturesCustomNote)}</p>
             <textarea class="custom-text" rows="5" data-testid="custom-text"
+                aria-label=move || i18n.t(Key::FeaturesCustomText)
                 prop:value=move || text.get()
                 on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             <div class="inline-row">
@@ -271,7 +325,7 @@ pub fn TextPanel(fx: Fx) -> impl IntoView {
                 {move || status.get().map(|s| view! { <span class="progress-note" data-testid="custom-status"><progress></progress> " " {s}</span> })}
             </div>
             {tokens_view}
-            {picked_view}
+            <div aria-live="polite">{picked_view}</div>
         </section>
     }
 }
