@@ -114,13 +114,6 @@ pub fn set_title(parts: impl Fn(Lang) -> Vec<String> + 'static) {
     });
 }
 
-/// Sets the document's title (the tab, bookmarks, shared links).
-pub fn set_title(title: &str) {
-    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
-        doc.set_title(title);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -198,9 +198,11 @@ fn TourStep(index: usize, go: Callback<usize>) -> impl IntoView {
         widget: ctx.report.with_value(|r| r.as_ref().map(|f| f())),
         values: ctx.values.get_untracked(),
     });
-    Effect::new(move |_| {
-        let t = title(step, i18n.lang.get());
-        crate::page::set_title(&format!("{t} · {} · Polytope", i18n.t(Key::TourTitle)));
+    crate::page::set_title(move |lang| {
+        vec![
+            title(step, lang).to_owned(),
+            crate::i18n::text(lang, Key::TitleTour).to_owned(),
+        ]
     });
     let body = move || match i18n.lang.get() {
         Lang::En => step.body_en,

@@ -62,7 +62,10 @@ pub enum Failure {
 /// Refuses a toy-model run whose memory (on the CPU, or the host side of a GPU run) exceeds
 /// the native budget, before its state is allocated.
 pub fn check_cpu_memory(cfg: &polytope_core::tms::TmsConfig) -> Result<(), Failure> {
-    polytope_core::memory::tms_cpu(cfg, rayon::current_num_threads())
+    polytope_core::memory::tms_cpu(
+        cfg,
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+    )
         .check(polytope_core::memory::Budget::Native)
         .map_err(|e| Failure::Usage(e.to_string()))
 }

@@ -109,6 +109,7 @@ fn generate_index(rng: &mut Rng) -> Vec<u8> {
         text_sample: file_ref(rng, "text-sample.txt"),
         models,
         dictionaries,
+        highlights: Vec::new(),
     };
     index.to_json().into_bytes()
 }
