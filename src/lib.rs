@@ -21,8 +21,8 @@ pub mod plot;
 pub mod site;
 pub mod specs;
 pub mod state;
-pub mod tour;
 pub mod theme;
+pub mod tour;
 pub mod url;
 
 use leptos::prelude::*;

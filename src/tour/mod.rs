@@ -142,10 +142,12 @@ pub fn TourPage() -> impl IntoView {
     set_page("tour");
     let location = use_location();
     let step_param = url::param("step");
-    let found = Memo::new(move |_| step_index(
-        &url::route_path(&url::base(), &location.pathname.get()),
-        step_param.as_deref(),
-    ));
+    let found = Memo::new(move |_| {
+        step_index(
+            &url::route_path(&url::base(), &location.pathname.get()),
+            step_param.as_deref(),
+        )
+    });
     let index = Memo::new(move |_| found.get().unwrap_or(0));
     let navigate = use_navigate();
     let go = Callback::new(move |i: usize| {

@@ -66,8 +66,8 @@ pub fn check_cpu_memory(cfg: &polytope_core::tms::TmsConfig) -> Result<(), Failu
         cfg,
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
     )
-        .check(polytope_core::memory::Budget::Native)
-        .map_err(|e| Failure::Usage(e.to_string()))
+    .check(polytope_core::memory::Budget::Native)
+    .map_err(|e| Failure::Usage(e.to_string()))
 }
 
 fn main() -> ExitCode {

@@ -218,24 +218,21 @@ pub fn phase_diagram<DB: DrawingBackend>(
         let y = theme.px(2.0) + line_h * row as i32 + line_h / 2;
         for (regime, label, x) in line {
             let x = *x;
-            let text_x = match regime {
-                Some(g) => {
+            let text_x = if let Some(g) = regime {
+                legend.draw(&Rectangle::new(
+                    [(x, y - sw / 2), (x + sw, y + sw / 2)],
+                    regime_color(*g, colors.dark).filled(),
+                ))?;
+                if *g == Regime::NotLearned {
                     legend.draw(&Rectangle::new(
                         [(x, y - sw / 2), (x + sw, y + sw / 2)],
-                        regime_color(*g, colors.dark).filled(),
+                        colors.muted.stroke_width(1),
                     ))?;
-                    if *g == Regime::NotLearned {
-                        legend.draw(&Rectangle::new(
-                            [(x, y - sw / 2), (x + sw, y + sw / 2)],
-                            colors.muted.stroke_width(1),
-                        ))?;
-                    }
-                    x + sw + theme.px(4.0)
                 }
-                None => {
-                    legend.draw(&PathElement::new(vec![(x, y), (x + sw * 2, y)], dashed))?;
-                    x + sw * 2 + theme.px(4.0)
-                }
+                x + sw + theme.px(4.0)
+            } else {
+                legend.draw(&PathElement::new(vec![(x, y), (x + sw * 2, y)], dashed))?;
+                x + sw * 2 + theme.px(4.0)
             };
             legend.draw(&Text::new(
                 (*label).to_owned(),

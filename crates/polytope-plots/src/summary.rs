@@ -71,7 +71,7 @@ impl PlotSpec {
                 w, n, names: nm, ..
             } => {
                 let n = *n;
-                let m = if n == 0 { 0 } else { w.len() / n };
+                let m = w.len().checked_div(n).unwrap_or(0);
                 let cols: Vec<Vec<f64>> = (0..n)
                     .map(|j| (0..m).map(|k| f64::from(w[k * n + j])).collect())
                     .collect();

@@ -234,24 +234,20 @@ pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                let name = &after[..close];
-                match values.iter().find(|(n, _)| *n == name) {
-                    Some((_, v)) => out.push_str(&v.to_string()),
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push_str(&rest[open..]);
-                rest = "";
-            }
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let name = &after[..close];
+        if let Some((_, v)) = values.iter().find(|(n, _)| *n == name) {
+            out.push_str(&v.to_string());
+        } else {
+            out.push('{');
+            out.push_str(name);
+            out.push('}');
         }
+        rest = &after[close + 1..];
     }
     out.push_str(rest);
     out

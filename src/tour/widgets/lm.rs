@@ -40,15 +40,33 @@ pub struct Unit {
 
 /// The unit `index.json` highlights under `tag`.
 pub fn highlight(index: &DataIndex, tag: &str) -> Result<Unit, String> {
-    // Highlights arrive with the data format's next revision; until then the data has none.
-    let _ = index;
-    Err(format!("index.json highlights no unit tagged {tag:?}"))
+    index
+        .highlight(tag)
+        .map(|h| Unit {
+            dict: h.unit.dict.clone(),
+            index: h.unit.index,
+        })
+        .ok_or_else(|| format!("index.json highlights no unit tagged {tag:?}"))
+}
+
+/// The neuron step 1 shows: the neuron the God feature reads most from (its "made of neurons"
+/// list), so the step's neuron is one the later steps come back to.
+async fn polysemantic_neuron(index: &DataIndex) -> Result<u32, String> {
+    let god = highlight(index, "god")?;
+    let detail = data::feature(&god.dict, god.index).await?;
+    detail
+        .neurons
+        .first()
+        .map(|n| u32::from(n.neuron))
+        .ok_or_else(|| format!("{}/{} lists no neurons", god.dict, god.index))
 }
 
 /// The page a step's "explore" link opens.
 pub fn explore_href(slug: &str) -> String {
     match slug {
-        "polysemantic" | "god-feature" | "splitting" | "universality" => crate::url::href("features"),
+        "polysemantic" | "god-feature" | "splitting" | "universality" => {
+            crate::url::href("features")
+        }
         _ => crate::url::href("sae?source=lm"),
     }
 }
@@ -263,15 +281,15 @@ fn Polysemantic() -> impl IntoView {
     ctx.report(move || report.get_untracked());
     start(phase, async move {
         let index = data::index().await?;
-        let unit = highlight(&index, "polysemantic-neuron")?;
-        ctx.value("neuron", unit.index.to_string());
+        let neuron = polysemantic_neuron(&index).await?;
+        ctx.value("neuron", neuron.to_string());
         let label = i18n.t(Key::TourRunningModel).to_owned();
         let (acts, tokens, model) = activations(MODEL, NEURON_WINDOWS, |f| {
             phase.try_set(Phase::Working(label.clone(), f));
         })
         .await?;
         let d = model.config.d_mlp;
-        let col = units::column(&acts, d, unit.index as usize);
+        let col = units::column(&acts, d, neuron as usize);
         let distinct = distinct_top_tokens(&col, &tokens, 20);
         let max = col.iter().copied().fold(0.0, f32::max);
         let texts = corpus().await?.borrow().texts.clone();
@@ -279,7 +297,7 @@ fn Polysemantic() -> impl IntoView {
         // Polysemantic: its twenty strongest activations fall on at least five different tokens.
         ctx.goal.try_set(distinct >= 5);
         report.try_set(serde_json::json!({
-            "neuron": unit.index, "tokens": tokens.len(), "distinct_top_tokens": distinct, "max": max,
+            "neuron": neuron, "tokens": tokens.len(), "distinct_top_tokens": distinct, "max": max,
         }));
         phase.try_set(Phase::Ready);
         Ok(())
