@@ -136,7 +136,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/sae") view=pages::sae::SaePage />
                     <Route path=path!("/features") view=pages::features::FeaturesPage />
                     <Route path=path!("/features/*rest") view=pages::features::FeaturesPage />
-                    <Route path=path!("/tour") view=tour::TourPage />
+                    <Route path=path!("/tour") view=tour::TourStart />
                     <Route path=path!("/tour/*rest") view=tour::TourPage />
                 </Routes>
             </main>

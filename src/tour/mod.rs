@@ -44,6 +44,12 @@ pub fn step_index(path: &str, step_param: Option<&str>) -> Result<usize, String>
 
 /// The address of step `i`, keeping the app-wide parameters of the current address.
 pub fn step_href(i: usize) -> String {
+    slug_href(STEPS[i.min(STEPS.len() - 1)].slug)
+}
+
+/// `/tour/SLUG` with the app-wide parameters of the current address (`slug` is encoded).
+fn slug_href(slug: &str) -> String {
+    let slug = String::from(js_sys::encode_uri_component(slug));
     let keep: Vec<(String, String)> = url::query()
         .into_iter()
         .filter(|(k, _)| {
@@ -54,7 +60,6 @@ pub fn step_href(i: usize) -> String {
         })
         .collect();
     let query = url::build_query(&keep);
-    let slug = STEPS[i.min(STEPS.len() - 1)].slug;
     if query.is_empty() {
         url::href(&format!("tour/{slug}"))
     } else {
@@ -84,14 +89,15 @@ impl StepCtx {
 
     /// Publishes the widget's state, computed when `state()` is read.
     pub fn report<T: Serialize>(self, f: impl Fn() -> T + Send + Sync + 'static) {
-        self.report.set_value(Some(Arc::new(move || {
-            serde_json::to_value(f()).unwrap_or_default()
-        })));
+        // A widget's task may finish after its step was left: nothing to publish then.
+        let _ = self.report.try_update_value(|r| {
+            *r = Some(Arc::new(move || serde_json::to_value(f()).unwrap_or_default()));
+        });
     }
 
     /// Sets a value the text names.
     pub fn value(self, name: &'static str, value: String) {
-        self.values.update(|v| {
+        let _ = self.values.try_update(|v| {
             v.insert(name, value);
         });
     }
@@ -133,6 +139,29 @@ fn arrow_target(ev: &KeyboardEvent, index: usize) -> Option<usize> {
         "End" => Some(STEPS.len() - 1),
         _ => None,
     }
+}
+
+/// `/tour` and `/tour?step=SLUG`: replaced by the step's own address `/tour/SLUG` (the first
+/// step when none is named), so that moving between steps never changes the route, which
+/// would tear down the page while its widget is being built.
+#[component]
+pub fn TourStart() -> impl IntoView {
+    set_page("tour");
+    let target = match url::param("step") {
+        Some(slug) => slug_href(&slug.chars().take(60).collect::<String>()),
+        None => step_href(0),
+    };
+    let navigate = use_navigate();
+    request_animation_frame(move || {
+        navigate(
+            &target,
+            NavigateOptions {
+                replace: true,
+                ..NavigateOptions::default()
+            },
+        );
+    });
+    view! { <div class="tour-page"></div> }
 }
 
 #[component]

@@ -9,6 +9,7 @@ import { saeTests } from './sae.mjs';
 import { schemaTests } from './schema.mjs';
 import { tourTests } from './tour.mjs';
 import { shellTests } from './shell.mjs';
+import { zhTests } from './zh.mjs';
 
 const { server, base } = await serve();
 const gpu = await launch({ webgpu: true });
@@ -23,6 +24,7 @@ schemaTests(ctx);
 tourTests(ctx);
 hostingTests(ctx);
 a11yTests(ctx);
+zhTests(ctx);
 
 const failed = await run();
 await gpu.close();

@@ -64,13 +64,13 @@ pub fn Interference() -> impl IntoView {
             (0..5)
                 .map(|i| {
                     let height =
-                        |v: f32| format!("height:{:.0}%", (v.clamp(0.0, 1.5) / 1.5) * 100.0);
+                        |v: f32| format!("{:.0}%", (v.clamp(0.0, 1.5) / 1.5) * 100.0);
                     let wrong = x[i] == 0.0 && out[i] > 0.1;
                     view! {
                         <div class="ibar" class:wrong=wrong data-testid="tour-output">
                             <div class="ibar-track">
-                                <div class="ibar-pre" style=height(pre[i] - b[i])></div>
-                                <div class="ibar-out" style=height(out[i])></div>
+                                <div class="ibar-pre" style:height=height(pre[i] - b[i])></div>
+                                <div class="ibar-out" style:height=height(out[i])></div>
                             </div>
                             <span class="mono">{format!("{:.2}", out[i])}</span>
                             <span>{format!("#{i}")}</span>

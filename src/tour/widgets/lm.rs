@@ -193,9 +193,11 @@ fn snippet_view(
         .enumerate()
         .map(|(i, (t, v))| {
             let a = if max > 0.0 { (v / max).clamp(0.0, 1.0) } else { 0.0 };
-            let style = format!("--act:{a:.2}");
+            // Set through the CSSOM (style:), which the page's CSP allows; a style attribute
+            // it would block.
+            let bg = format!("rgba(252, 141, 89, {:.3})", a * 0.95);
             view! {
-                <span class="tok" class:peak=i == centre style=style title=format!("{v:.2}")>{texts.get(*t).to_owned()}</span>
+                <span class="tok" class:peak=i == centre style:background-color=bg title=format!("{v:.2}")>{texts.get(*t).to_owned()}</span>
             }
         })
         .collect_view();
@@ -215,7 +217,7 @@ fn histogram(label: String, values: &[f32], class: &'static str) -> impl IntoVie
         <figure class=format!("hist {class}")>
             <div class="hist-bars" role="img" aria-label=text>
                 {counts.iter().map(|c| view! {
-                    <div class="hist-bar" style=format!("height:{:.0}%", 100.0 * *c as f32 / max as f32)></div>
+                    <div class="hist-bar" style:height=format!("{:.0}%", 100.0 * *c as f32 / max as f32)></div>
                 }).collect_view()}
             </div>
             <figcaption>{label}</figcaption>
