@@ -20,7 +20,8 @@ pub fn FallbackNotice() -> impl IntoView {
                 <div class="notice notice-warn" role="status" data-testid="fallback-notice">
                     <strong>{i18n.tr(Key::FallbackNotice)}</strong>
                     " "
-                    <span class="notice-reason">{i18n.tr(Key::FallbackReason)} ": " {why}</span>
+                    // The reason is the browser's or the driver's own message, quoted as it came.
+                    <span class="notice-reason">{i18n.tr(Key::FallbackReason)} ": " <span translate="no">{why}</span></span>
                 </div>
             })
         }

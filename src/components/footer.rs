@@ -7,7 +7,8 @@ pub fn Footer() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <footer class="site-footer">
-            <p>{i18n.tr(Key::HomeCredits)}</p>
+            // A reference: the papers keep their authors and titles in their own language.
+            <p translate="no">{i18n.tr(Key::HomeCredits)}</p>
         </footer>
     }
 }

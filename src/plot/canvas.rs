@@ -237,11 +237,19 @@ pub fn PlotCanvas(
         let hits = Rc::clone(&hits);
         let next_allowed_draw = Rc::clone(&next_allowed);
         let draw = Rc::new(move || {
-            if let Some(canvas) = canvas_ref.get_untracked() {
-                let projector = app.projector.get_untracked();
-                let dark = app.dark.get_untracked();
-                let text = plot_text(i18n.lang.get_untracked());
-                let current = spec.get_untracked();
+            // A draw scheduled just before the plot was removed (a tour step left mid-run)
+            // finds its signals gone: nothing to draw then.
+            let (Some(Some(canvas)), Some(projector), Some(dark), Some(lang), Some(current)) = (
+                canvas_ref.try_get_untracked(),
+                app.projector.try_get_untracked(),
+                app.dark.try_get_untracked(),
+                i18n.lang.try_get_untracked(),
+                spec.try_get_untracked(),
+            ) else {
+                return;
+            };
+            {
+                let text = plot_text(lang);
                 let t0 = scheduler::now_ms();
                 *hits.borrow_mut() = paint(&canvas, &current, aspect, projector, dark, &text);
                 let took = scheduler::now_ms() - t0;

@@ -111,8 +111,10 @@ pub fn angular_order(w: &[f32], n: usize) -> Vec<usize> {
 /// What the interference step shows on a trained pentagon (`W` is `2 x 5`).
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Interference {
-    /// One feature on: its own output above 0.5, every other output below 0.1, although some
-    /// of them received a positive signal before the bias and the ReLU.
+    /// One feature on: its own output above 0.5 and every other output below a quarter of it,
+    /// although some of them received a positive signal before the bias and the ReLU (a trained
+    /// pentagon's bias settles near -0.25 while a neighbour receives about 0.3: a small leak
+    /// remains, the ReLU cuts most of it).
     pub single_clean: bool,
     /// Two features that are not neighbours on: the feature between them outputs more than 0.1
     /// (a mistake).
@@ -130,7 +132,7 @@ pub fn interference(w: &[f32], b: &[f32]) -> Interference {
         x[i] = 1.0;
         let (out, pre) = outputs(w, b, m, n, &x);
         leaked |= (0..n).any(|j| j != i && pre[j] - b[j] > 0.05);
-        out[i] > 0.5 && (0..n).all(|j| j == i || out[j] < 0.1)
+        out[i] > 0.5 && (0..n).all(|j| j == i || out[j] < 0.25 * out[i])
     }) && leaked;
     let order = angular_order(w, n);
     let pair_misfires = (0..n).any(|k| {
@@ -230,6 +232,8 @@ mod tests {
         let b = vec![-0.4; 5];
         let r = interference(&w, &b);
         assert!(r.single_clean && r.pair_misfires, "{r:?}");
+        // A trained pentagon's bias (about -0.25) leaves a small leak, well under the own output.
+        assert!(interference(&w, &[-0.25; 5]).single_clean);
         // Without the bias the neighbours fire: not clean.
         assert!(!interference(&w, &[0.0; 5]).single_clean);
     }

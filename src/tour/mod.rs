@@ -276,11 +276,11 @@ fn TourStep(index: usize, go: Callback<usize>) -> impl IntoView {
             <footer class="tour-foot">
                 <Show when=move || !app.embed>
                     <div class="tour-buttons">
-                        <button class="button secondary" data-testid="tour-back" disabled=index == 0
+                        <button class="button secondary" data-testid="tour-back" disabled={index == 0}
                             on:click=move |_| go.run(index.saturating_sub(1))>
                             {i18n.tr(Key::TourBack)}
                         </button>
-                        <button class="button" data-testid="tour-next" disabled=index + 1 >= STEPS.len()
+                        <button class="button" data-testid="tour-next" disabled={index + 1 >= STEPS.len()}
                             on:click=move |_| go.run(index + 1)>
                             {i18n.tr(Key::TourNext)}
                         </button>
@@ -295,7 +295,8 @@ fn TourStep(index: usize, go: Callback<usize>) -> impl IntoView {
                     <details class="tour-cites">
                         <summary>{i18n.tr(Key::TourSources)}</summary>
                         <ul>{step.cites.iter().map(|c| view! {
-                            <li>{move || match i18n.lang.get() { Lang::En => c.en, Lang::Zh => c.zh }}</li>
+                            // A reference keeps its authors' and titles' own language.
+                            <li translate="no">{move || match i18n.lang.get() { Lang::En => c.en, Lang::Zh => c.zh }}</li>
                         }).collect_view()}</ul>
                     </details>
                 </Show>

@@ -34,6 +34,8 @@ async function walk(ctx, lang, viewport) {
     s = await state(page);
     assert(s.tour.index === i, `step ${i}: at ${s.tour.index}`);
     const t0 = Date.now();
+    // A reader scrolls to the widget (on a phone it is below the text; out of view it waits).
+    await page.locator('.tour-widget').scrollIntoViewIfNeeded();
     await waitGoal(page, s.tour.step);
     times.push(`${s.tour.step} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const title = await page.textContent('.tour-head .page-title');
@@ -97,6 +99,7 @@ export function tourTests(ctx) {
 
   test('tour: a widget scrolled out of view waits, and goes on when it is back', async () => {
     const { page, context } = await openPage(ctx.noGpu, `${ctx.base}/tour/sparsity`, { viewport: PHONE });
+    await page.locator('.tour-run').scrollIntoViewIfNeeded();
     await waitForState(page, () => (window.polytope.state().tour?.widget?.step ?? 0) > 0, null, 30000);
     await page.evaluate(() => {
       const spacer = document.createElement('div');

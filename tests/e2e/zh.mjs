@@ -45,6 +45,18 @@ export const ALLOWED = new Map([
   ['p', 'feature probability, the paper\'s p'],
   ['God', 'the God feature\'s name is the English token it fires on'],
   ['Anthropic', 'the authors\' company, in citations'],
+  ['Wᵢ', 'a feature\'s direction (|Wᵢ·Wⱼ|, ‖Wᵢ‖)'],
+  ['Wⱼ', 'as above'],
+  ['F', 'the Frobenius norm\'s subscript in ‖W‖²_F'],
+  ['k', 'TopK\'s k, as the papers write it'],
+  ['span', 'the importance field\'s syntax span:S, typed as written'],
+  ['auto', 'a value typed into the learning-rate field'],
+  ['POLYACT', 'the activation file format\'s magic (POLYACT1)'],
+  ['Shift', 'a key\'s name, as printed on the keyboard'],
+  ['log', 'log10, a mathematical function'],
+  ['tegum', 'the paper\'s term (tegum product), which has no Chinese rendering'],
+  ['Transformer', 'the architecture\'s name'],
+  ['Gao', 'an author\'s name in a recipe\'s citation (Gao et al. 2024)'],
   ['Chromium', 'a browser\'s name (compute page)'],
   ['Vulkan', 'a graphics API\'s name (compute page)'],
   ['lavapipe', 'a software renderer\'s name (compute page)'],
@@ -67,7 +79,7 @@ async function latinWords(page) {
     const scan = (text, where) => {
       // Numbers in scientific notation (1e-3) and units like 10^6 are not words.
       const cleaned = text.replace(/\d+(\.\d+)?e[-+]?\d+/gi, ' ');
-      for (const m of cleaned.matchAll(/[A-Za-z\u00c0-\u024f\u1d00-\u1dbf]+(?:ᵀ[A-Za-z]+)?/g)) {
+      for (const m of cleaned.matchAll(/[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1d00-\u1dbf]+(?:ᵀ[A-Za-z]+)?/g)) {
         found.push({ word: m[0], where, text: text.slice(0, 80) });
       }
     };
@@ -88,12 +100,19 @@ async function latinWords(page) {
   });
 }
 
+/// Problems found on the page (all pages are visited before the test fails, so one run lists
+/// every untranslated string).
 async function check(page, where) {
   const words = (await latinWords(page)).filter((w) => !ALLOWED.has(w.word));
-  const unique = [...new Map(words.map((w) => [w.word + w.where, w])).values()];
-  assert(unique.length === 0, `${where}: English in Chinese mode: ${JSON.stringify(unique.slice(0, 12))}`);
+  const unique = [...new Map(words.map((w) => [w.text, w])).values()];
+  const problems = unique.slice(0, 8).map((w) => `${where}: ${w.where}: ${JSON.stringify(w.text)} (${w.word})`);
   const body = await page.evaluate(() => document.body.innerText);
-  assert(CJK.test(body), `${where}: no Chinese text at all`);
+  if (!CJK.test(body)) problems.push(`${where}: no Chinese text at all`);
+  return problems;
+}
+
+function report(problems) {
+  assert(problems.length === 0, `English in Chinese mode:\n  ${problems.join('\n  ')}`);
 }
 
 const PAGES = [
@@ -111,24 +130,27 @@ const PAGES = [
 
 export function zhTests(ctx) {
   test('zh: no English words on any page in Chinese mode (text and labels, data exempt by markup)', async () => {
+    const problems = [];
     for (const [path, ready] of PAGES) {
       const sep = path.includes('?') ? '&' : '?';
       const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}${path}${sep}lang=zh`);
       if (ready) await waitForState(page, ready, null, 60000);
       await page.waitForTimeout(500);
-      await check(page, path);
+      problems.push(...(await check(page, path)));
       assertNoErrors(errors, path);
       await context.close();
     }
+    report(problems);
   });
 
   test('zh: no English words in any tour step in Chinese mode', async () => {
     const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/tour?lang=zh`);
     const s = await waitForState(page, () => window.polytope.state().tour?.index === 0, null, 20000);
+    const problems = [];
     for (let i = 0; i < s.tour.steps; i += 1) {
       // The text and the widget's first view; the walk in tour.mjs waits for every goal.
       await page.waitForTimeout(1500);
-      await check(page, `tour step ${i + 1} (${(await state(page)).tour.step})`);
+      problems.push(...(await check(page, `tour step ${i + 1} (${(await state(page)).tour.step})`)));
       if (i + 1 < s.tour.steps) {
         await page.click('[data-testid=tour-next]');
         await waitForState(page, (n) => window.polytope.state().tour?.index === n, i + 1, 20000);
@@ -136,5 +158,6 @@ export function zhTests(ctx) {
     }
     assertNoErrors(errors, 'tour zh');
     await context.close();
+    report(problems);
   });
 }

@@ -386,7 +386,7 @@ fn body(
             </section>
             <section class="fsec" data-section="splits">
                 <h3>{i18n.tr(Key::FeaturesSplits)}</h3>
-                {related_note.map(|r| view! { <p class="card-note">{i18n.tr(Key::FeaturesSplitsNote)} " " {r}</p> })}
+                {related_note.map(|r| view! { <p class="card-note">{i18n.tr(Key::FeaturesSplitsNote)} " " <span translate="no">{r}</span></p> })}
                 <ul class="links" data-testid="splits">{splits}</ul>
             </section>
             <section class="fsec" data-section="match">
@@ -454,9 +454,14 @@ pub fn DetailPanel(fx: Fx) -> impl IntoView {
             }
         }
     };
+    // The dictionary id is data (never translated).
     let title = move || match (fx.dict.get(), fx.feature.get()) {
-        (Some(d), Some(f)) => format!("{} {f} · {d}", i18n.t(Key::FeaturesFeature)),
-        _ => i18n.t(Key::FeaturesFeature).to_owned(),
+        (Some(d), Some(f)) => view! {
+            {format!("{} {f} · ", i18n.t(Key::FeaturesFeature))}
+            <span translate="no">{d}</span>
+        }
+        .into_any(),
+        _ => i18n.t(Key::FeaturesFeature).into_any(),
     };
     let tokens = move || match (fx.dict.get(), fx.feature.get()) {
         (Some(d), Some(f)) => fx.top_tokens_label(&d, f),

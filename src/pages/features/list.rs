@@ -300,7 +300,8 @@ pub fn ListPanel(fx: Fx) -> impl IntoView {
             <div class="list-controls">
                 <label class="field">
                     <span>{i18n.tr(Key::FeaturesSearchTokens)}</span>
-                    <input type="search" data-testid="token-search" prop:value=move || query.get()
+                    // The example is a token of the English corpus: data, not interface text.
+                    <input type="search" data-testid="token-search" translate="no" prop:value=move || query.get()
                         placeholder=move || i18n.t(Key::FeaturesSearchTokensHint)
                         on:input=move |ev| {
                             let v = event_target_value(&ev);
