@@ -91,7 +91,9 @@ impl StepCtx {
     pub fn report<T: Serialize>(self, f: impl Fn() -> T + Send + Sync + 'static) {
         // A widget's task may finish after its step was left: nothing to publish then.
         let _ = self.report.try_update_value(|r| {
-            *r = Some(Arc::new(move || serde_json::to_value(f()).unwrap_or_default()));
+            *r = Some(Arc::new(move || {
+                serde_json::to_value(f()).unwrap_or_default()
+            }));
         });
     }
 

@@ -63,8 +63,7 @@ pub fn Interference() -> impl IntoView {
             let (out, pre) = goals::outputs(&w, &b, 2, 5, &x);
             (0..5)
                 .map(|i| {
-                    let height =
-                        |v: f32| format!("{:.0}%", (v.clamp(0.0, 1.5) / 1.5) * 100.0);
+                    let height = |v: f32| format!("{:.0}%", (v.clamp(0.0, 1.5) / 1.5) * 100.0);
                     let wrong = x[i] == 0.0 && out[i] > 0.1;
                     view! {
                         <div class="ibar" class:wrong=wrong data-testid="tour-output">

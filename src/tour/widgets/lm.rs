@@ -109,14 +109,45 @@ async fn activations(
     windows: usize,
     progress: impl Fn(f64),
 ) -> Result<(Rc<Vec<f32>>, Vec<u16>, Arc<LmModel>), String> {
+    activations_of(model_id, Windows::First(windows), progress).await
+}
+
+/// Which windows of the text sample a step runs the model on.
+enum Windows {
+    /// The first `n`.
+    First(usize),
+    /// At most `n` windows that contain the token (the passages a reader would look up to see
+    /// a token's feature at work).
+    With(u16, usize),
+}
+
+/// The MLP activations of `model` on the chosen windows (see [`activations`]).
+async fn activations_of(
+    model_id: &str,
+    windows: Windows,
+    progress: impl Fn(f64),
+) -> Result<(Rc<Vec<f32>>, Vec<u16>, Arc<LmModel>), String> {
     let c = corpus().await?;
     let model = data::model(model_id).await?;
     let d = model.config.d_mlp;
-    let key = format!("{model_id}/{windows}");
-    let tokens: Vec<u16> = {
+    let (key, tokens): (String, Vec<u16>) = {
         let c = c.borrow();
-        let n = (windows * WINDOW).min(c.tokens.len() / WINDOW * WINDOW);
-        c.tokens[..n].to_vec()
+        match windows {
+            Windows::First(n) => {
+                let n = (n * WINDOW).min(c.tokens.len() / WINDOW * WINDOW);
+                (format!("{model_id}/{n}"), c.tokens[..n].to_vec())
+            }
+            Windows::With(token, n) => (
+                format!("{model_id}/with-{token}/{n}"),
+                c.tokens
+                    .chunks_exact(WINDOW)
+                    .filter(|w| w.contains(&token))
+                    .take(n)
+                    .flatten()
+                    .copied()
+                    .collect(),
+            ),
+        }
     };
     if let Some(acts) = c.borrow().acts.get(&key) {
         return Ok((Rc::clone(acts), tokens, model));
@@ -138,6 +169,37 @@ async fn activations(
     let acts = Rc::new(acts);
     c.borrow_mut().acts.insert(key, Rc::clone(&acts));
     Ok((acts, tokens, model))
+}
+
+/// The activations of `model` on up to 16 windows of the sample text that contain `token` and
+/// on its first 16 windows: a feature of that token is seen at work, and among other text.
+async fn activations_around(
+    model_id: &str,
+    token: u16,
+    progress: impl Fn(f64),
+) -> Result<(Vec<f32>, Vec<u16>, Arc<LmModel>), String> {
+    let mut acts = Vec::new();
+    let mut tokens = Vec::new();
+    let mut model = None;
+    for windows in [Windows::With(token, 16), Windows::First(16)] {
+        let (a, t, m) = activations_of(model_id, windows, &progress).await?;
+        acts.extend_from_slice(&a);
+        tokens.extend_from_slice(&t);
+        model = Some(m);
+    }
+    let model = model.ok_or_else(|| format!("model {model_id} did not load"))?;
+    Ok((acts, tokens, model))
+}
+
+/// The token of a feature's strongest shipped activation.
+async fn top_token(unit: &Unit) -> Result<u16, String> {
+    let detail = data::feature(&unit.dict, unit.index).await?;
+    let eval = data::eval_tokens().await?;
+    detail
+        .top
+        .first()
+        .and_then(|e| eval.get(e.pos as usize).copied())
+        .ok_or_else(|| format!("{}/{} has no top activation", unit.dict, unit.index))
 }
 
 /// Encodes `acts` (`[tokens, d_in]`) with a dictionary, a slice at a time.
@@ -440,7 +502,7 @@ fn GodFeature() -> impl IntoView {
         }
         let m = data::manifest(&unit.dict).await?;
         let label = i18n.t(Key::TourRunningModel).to_owned();
-        let (acts, tokens, _) = activations(&m.model, 32, |f| {
+        let (acts, tokens, _) = activations_around(&m.model, top_token, |f| {
             phase.try_set(Phase::Working(label.clone(), f));
         })
         .await?;
@@ -451,9 +513,13 @@ fn GodFeature() -> impl IntoView {
         })
         .await;
         let col = units::column(&codes, w.d_sae as usize, unit.index as usize);
-        let top = top_positions(&col, 10);
-        let on_token = top.iter().filter(|p| tokens[**p] == top_token).count();
+        // Its strongest activations (those above a tenth of its maximum) on that text.
         let max = col.iter().copied().fold(0.0, f32::max);
+        let top: Vec<usize> = top_positions(&col, 10)
+            .into_iter()
+            .filter(|p| col[*p] > 0.1 * max)
+            .collect();
+        let on_token = top.iter().filter(|p| tokens[**p] == top_token).count();
         shown.try_set(Some((texts, snippets(&col, &tokens, 6, 12), max)));
         // In text the page picked itself, the feature's strongest firing is on its token.
         ctx.goal
@@ -505,7 +571,8 @@ fn Splitting() -> impl IntoView {
             }
         }
         let label = i18n.t(Key::TourRunningModel).to_owned();
-        let (acts, tokens, _) = activations(&m.model, 32, |f| {
+        let token = top_token(&unit).await?;
+        let (acts, tokens, _) = activations_around(&m.model, token, |f| {
             phase.try_set(Phase::Working(label.clone(), f));
         })
         .await?;
@@ -666,12 +733,12 @@ fn Universality() -> impl IntoView {
             .best_match
             .ok_or_else(|| format!("{}/{} has no match in model B", unit.dict, unit.index))?;
         let label = i18n.t(Key::TourRunningModel).to_owned();
-        let windows = 32;
-        let (a, _, model) = activations(MODEL, windows, |f| {
+        let token = top_token(&unit).await?;
+        let (a, _, model) = activations_around(MODEL, token, |f| {
             phase.try_set(Phase::Working(format!("{label} A"), f));
         })
         .await?;
-        let (b, _, _) = activations(OTHER, windows, |f| {
+        let (b, _, _) = activations_around(OTHER, token, |f| {
             phase.try_set(Phase::Working(format!("{label} B"), f));
         })
         .await?;
