@@ -572,12 +572,12 @@ impl SaeRun {
     pub fn use_file(self, name: String, file: ActivationFile) {
         let d_in = file.d_in as u32;
         self.update_workload(|w| w.file = Some(Arc::new(file)));
-        let was_running = self.status.get_untracked() == RunStatus::Running;
         self.data.settings.update(|s| {
             s.source = SourceKind::File(name);
             s.d_in = d_in;
         });
-        self.restart(was_running);
+        // Picking a file asks for training on it, whether or not the last run had finished.
+        self.restart(true);
     }
 
     /// Applies new settings: restart, training on if it was.

@@ -2,7 +2,7 @@
 import { assert, assertNoErrors, openPage, screenshot, test, waitForState } from './lib.mjs';
 
 /// An activation file (docs/activation-format.md): f32 rows, no metadata.
-function activationFile(rows, dIn, value) {
+export function activationFile(rows, dIn, value) {
   const header = Buffer.alloc(32);
   header.write('POLYACT1', 0, 'ascii');
   header.writeUInt32LE(1, 8);

@@ -4,7 +4,7 @@
 //!   lost context's [`crate::GpuContext::preference`]) and resume from the last snapshot.
 //! - [`GpuError::fails_this_run_only`]: the run does not fit this device (out of memory, or a
 //!   buffer or binding over the device's limits); the device stays usable for a smaller run.
-//! - [`GpuError::needs_new_device`]: lost, or a readback that never completed.
+//! - [`GpuError::needs_new_device`]: lost, or a readback that never completed or failed.
 //! - Validation and internal errors are bugs: they name the kernel where they can.
 //!
 //! [`BackendError`] carries either a training error of the CPU reference (`E`: the core
@@ -108,9 +108,14 @@ impl GpuError {
         matches!(self, Self::OutOfMemory { .. } | Self::TooLarge { .. })
     }
 
-    /// The device cannot be trusted to finish work: lost, or a readback timed out.
+    /// The device cannot be trusted to finish work: lost, a readback that timed out, or one
+    /// whose mapping failed (in the browser a lost device fails the pending map before its
+    /// loss is reported, so the failed map is the first sign of the loss).
     pub fn needs_new_device(&self) -> bool {
-        matches!(self, Self::Lost { .. } | Self::Timeout { .. })
+        matches!(
+            self,
+            Self::Lost { .. } | Self::Timeout { .. } | Self::Readback { .. }
+        )
     }
 
     /// A GPU could not be obtained at all.
