@@ -71,7 +71,8 @@ fn render(pieces: Vec<Piece>) -> impl IntoView {
                 view! { <span class="token" translate="no">{text}</span> }.into_any()
             }
             Piece::Value { text, token: false } => {
-                view! { <strong class="tour-value">{text}</strong> }.into_any()
+                // Values are data (ids, tokens, numbers): never translated.
+                view! { <strong class="tour-value" translate="no">{text}</strong> }.into_any()
             }
             Piece::Pending(_) => view! { <span class="tour-pending">"…"</span> }.into_any(),
         })

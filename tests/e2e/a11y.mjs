@@ -12,7 +12,14 @@ const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const DESKTOP = { width: 1280, height: 860 };
 const PHONE = { width: 390, height: 844 };
 
-const step = (name) => () => (window.polytope.state()[name]?.step ?? 0) >= 20;
+// A page function is sent to the browser as source text, so it cannot close over `name`:
+// each section gets its own function.
+const STEP_READY = {
+  toy: () => (window.polytope.state().toy?.step ?? 0) >= 20,
+  geometry: () => (window.polytope.state().geometry?.step ?? window.polytope.state().toy?.step ?? 0) >= 20,
+  sae: () => (window.polytope.state().sae?.step ?? 0) >= 20,
+};
+const step = (name) => STEP_READY[name];
 const featuresLoaded = () => window.polytope.state().features?.loaded === true;
 
 /// Hovers the feature map until it names a feature, then runs the custom text and picks a

@@ -25,7 +25,7 @@ export function featuresTests(ctx) {
     const domRows = await page.locator('[data-testid=feature-list] .frow').count();
     assert(domRows > 0 && domRows <= Math.min(first.d_sae, 40), `rows in the DOM: ${domRows}`);
     for (const id of index.dictionaries.map((d) => d.id)) {
-      await page.waitForSelector(`[data-dict="${id}"] .dict-stats:has-text("EV")`);
+      await page.waitForSelector(`[data-dict="${id}"] .dict-stats:has-text("L0")`);
     }
     // Token search: type the first token of a row, fewer or equal rows remain, all matching.
     const before = s.features.rows;

@@ -578,9 +578,10 @@ fn Splitting() -> impl IntoView {
         .await?;
         let texts = data::token_texts().await?;
         let mut out = Vec::new();
-        for (dict, feature, similarity) in members {
+        let count = members.len();
+        for (k, (dict, feature, similarity)) in members.into_iter().enumerate() {
             let w = data::weights(&dict).await?;
-            let enc = format!("{} {dict}", i18n.t(Key::TourEncoding));
+            let enc = format!("{} {}/{count}", i18n.t(Key::TourEncoding), k + 1);
             let codes = encode(&w, &acts, |f| {
                 phase.try_set(Phase::Working(enc.clone(), f));
             })
