@@ -498,7 +498,7 @@ fn GodFeature() -> impl IntoView {
         }
         if let Some(n) = detail.neurons.first() {
             ctx.value("god_neuron", n.neuron.to_string());
-            ctx.value("god_top_share", format!("{:.0} %", 100.0 * n.share));
+            ctx.value("god_top_share", format!("{:.0}", 100.0 * n.share));
         }
         let m = data::manifest(&unit.dict).await?;
         let label = i18n.t(Key::TourRunningModel).to_owned();
