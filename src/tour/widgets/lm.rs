@@ -310,6 +310,23 @@ fn progress_view(phase: RwSignal<Phase>) -> impl IntoView {
     }
 }
 
+/// Shaded snippets of text (a unit's strongest activations).
+type Shown = Option<(Arc<TokenTexts>, Vec<(Vec<u16>, Vec<f32>, usize)>, f32)>;
+
+/// The progress line and, once computed, the shaded snippets.
+fn snippets_panel(phase: RwSignal<Phase>, shown: RwSignal<Shown>) -> impl IntoView {
+    view! {
+        <div class="tour-run tour-lm">
+            {progress_view(phase)}
+            {move || shown.get().map(|(texts, snips, max)| view! {
+                <div class="snippets" data-testid="tour-snippets">
+                    {snips.iter().map(|(t, v, c)| snippet_view(&texts, t, v, *c, max)).collect_view()}
+                </div>
+            })}
+        </div>
+    }
+}
+
 /// Runs `work` once the widget is mounted, reporting failures in `phase`.
 fn start<F>(phase: RwSignal<Phase>, work: F)
 where
@@ -340,7 +357,7 @@ fn Polysemantic() -> impl IntoView {
     let i18n = use_i18n();
     let ctx = step();
     let phase = RwSignal::new(Phase::Working(i18n.t(Key::TourLoading).to_owned(), 0.0));
-    let shown = RwSignal::new(None::<(Arc<TokenTexts>, Vec<(Vec<u16>, Vec<f32>, usize)>, f32)>);
+    let shown = RwSignal::new(Shown::None);
     let report = RwSignal::new(serde_json::Value::Null);
     ctx.report(move || report.get_untracked());
     start(phase, async move {
@@ -366,16 +383,7 @@ fn Polysemantic() -> impl IntoView {
         phase.try_set(Phase::Ready);
         Ok(())
     });
-    view! {
-        <div class="tour-run tour-lm">
-            {progress_view(phase)}
-            {move || shown.get().map(|(texts, snips, max)| view! {
-                <div class="snippets" data-testid="tour-snippets">
-                    {snips.iter().map(|(t, v, c)| snippet_view(&texts, t, v, *c, max)).collect_view()}
-                </div>
-            })}
-        </div>
-    }
+    snippets_panel(phase, shown)
 }
 
 /// Step 10: the dictionary's quality, recomputed on text in the page.
@@ -477,7 +485,7 @@ fn GodFeature() -> impl IntoView {
     let i18n = use_i18n();
     let ctx = step();
     let phase = RwSignal::new(Phase::Working(i18n.t(Key::TourLoading).to_owned(), 0.0));
-    let shown = RwSignal::new(None::<(Arc<TokenTexts>, Vec<(Vec<u16>, Vec<f32>, usize)>, f32)>);
+    let shown = RwSignal::new(Shown::None);
     let report = RwSignal::new(serde_json::Value::Null);
     ctx.report(move || report.get_untracked());
     start(phase, async move {
@@ -485,12 +493,7 @@ fn GodFeature() -> impl IntoView {
         let unit = highlight(&index, "god")?;
         let detail = data::feature(&unit.dict, unit.index).await?;
         let texts = data::token_texts().await?;
-        let eval = data::eval_tokens().await?;
-        let top_token = detail
-            .top
-            .first()
-            .and_then(|e| eval.get(e.pos as usize).copied())
-            .ok_or_else(|| format!("{}/{} has no top activation", unit.dict, unit.index))?;
+        let top_token = top_token(&unit).await?;
         ctx.value("god_feature", format!("{}/{}", unit.dict, unit.index));
         ctx.value("god_token", texts.get(top_token).to_owned());
         if let Some((t, _)) = detail.logits_top.first() {
@@ -530,16 +533,7 @@ fn GodFeature() -> impl IntoView {
         phase.try_set(Phase::Ready);
         Ok(())
     });
-    view! {
-        <div class="tour-run tour-lm">
-            {progress_view(phase)}
-            {move || shown.get().map(|(texts, snips, max)| view! {
-                <div class="snippets" data-testid="tour-snippets">
-                    {snips.iter().map(|(t, v, c)| snippet_view(&texts, t, v, *c, max)).collect_view()}
-                </div>
-            })}
-        </div>
-    }
+    snippets_panel(phase, shown)
 }
 
 /// A member of a feature family, with its strongest tokens on the page's text.
