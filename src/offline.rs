@@ -70,6 +70,32 @@ async fn settle(promise: Option<JsValue>) -> Option<JsValue> {
     JsFuture::from(promise).await.ok()
 }
 
+/// Waits (at most `timeout_ms`) until a service worker is active for this site, so that the
+/// files a page caches are served when the network is gone; `false` where this browser has
+/// none or it did not start in time.
+pub async fn worker_ready(timeout_ms: i32) -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let navigator: JsValue = window.navigator().into();
+    let Some(ready) = get(&navigator, "serviceWorker").and_then(|c| get(&c, "ready")) else {
+        return false;
+    };
+    let timeout = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(
+                &resolve,
+                timeout_ms,
+                &JsValue::FALSE,
+            );
+        }
+    });
+    let race = js_sys::Promise::race(&js_sys::Array::of2(&ready, &timeout));
+    JsFuture::from(race)
+        .await
+        .is_ok_and(|v| v.as_bool() != Some(false))
+}
+
 /// Registers `sw.js` for the site's root. Does nothing where service workers are unavailable.
 pub fn register_service_worker() {
     let Some(window) = web_sys::window() else {

@@ -27,11 +27,38 @@ pub struct PageParams {
     pub instance: Option<usize>,
     /// The speed level (0-3).
     pub speed: Option<usize>,
+    /// Feature names from `labels=dog,apple,heart` (drawn instead of feature indices, in
+    /// order; an empty entry keeps that feature's index). `None` when absent or empty.
+    pub labels: Option<Arc<Vec<String>>>,
+}
+
+/// At most this many names in `labels=` (the toy models' largest feature count).
+pub const MAX_LABELS: usize = polytope_core::tms::MAX_TOY_FEATURES as usize;
+/// Names longer than this many characters are cut (a plot has room for a word, not a sentence).
+pub const MAX_LABEL_CHARS: usize = 24;
+
+/// The names of `labels=`, in order: trimmed, control characters dropped, cut to
+/// [`MAX_LABEL_CHARS`] characters, at most [`MAX_LABELS`] of them (pure, for tests).
+pub fn parse_labels(value: &str) -> Option<Arc<Vec<String>>> {
+    let names: Vec<String> = value
+        .split(',')
+        .take(MAX_LABELS)
+        .map(|s| {
+            s.chars()
+                .filter(|c| !c.is_control())
+                .collect::<String>()
+                .trim()
+                .chars()
+                .take(MAX_LABEL_CHARS)
+                .collect()
+        })
+        .collect();
+    names.iter().any(|n| !n.is_empty()).then(|| Arc::new(names))
 }
 
 /// Names of the page controls (the address snapshot test lists them with each page's
 /// settings).
-pub const PAGE_CONTROLS: [&str; 5] = ["panels", "hide", "autoplay", "instance", "speed"];
+pub const PAGE_CONTROLS: [&str; 6] = ["panels", "hide", "autoplay", "instance", "speed", "labels"];
 
 impl PageParams {
     /// Reads the controls; `all_panels` are the page's panels.
@@ -63,6 +90,7 @@ impl PageParams {
             speed: get("speed")
                 .and_then(|v| v.trim().parse::<usize>().ok())
                 .map(|s| s.min(SPEEDS.len() - 1)),
+            labels: get("labels").and_then(parse_labels),
         }
     }
 
@@ -123,6 +151,26 @@ mod tests {
             .filter_map(|p| p.split_once('='))
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn labels_keep_their_order_and_are_bounded() {
+        let p = PageParams::from_query(&q("labels=dog,apple,,eye, car "), &["vectors"]);
+        let labels = p.labels.expect("labels");
+        assert_eq!(labels.as_slice(), ["dog", "apple", "", "eye", "car"]);
+        assert!(parse_labels(",, ,").is_none());
+        assert!(parse_labels("").is_none());
+        let long = "x".repeat(100);
+        assert_eq!(
+            parse_labels(&long).unwrap()[0].chars().count(),
+            MAX_LABEL_CHARS
+        );
+        let many = vec!["a"; MAX_LABELS + 50].join(",");
+        assert_eq!(parse_labels(&many).unwrap().len(), MAX_LABELS);
+        assert_eq!(
+            parse_labels("狗\u{7},<b>猫</b>").unwrap().as_slice(),
+            ["狗", "<b>猫</b>"]
+        );
     }
 
     #[test]

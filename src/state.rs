@@ -81,10 +81,17 @@ pub struct ToyState {
     pub highlight_feature: Option<usize>,
     /// The same fields as `polytope tms --json`.
     pub report: Option<RunReport>,
+    /// Feature names from `labels=`, in feature order (absent without them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
 }
 
-/// The section of a toy-model run.
-pub fn run_state(run: TmsRun, selection: Selection) -> ToyState {
+/// The section of a toy-model run; `labels` are the page's `labels=`.
+pub fn run_state(
+    run: TmsRun,
+    selection: Selection,
+    labels: Option<&std::sync::Arc<Vec<String>>>,
+) -> ToyState {
     ToyState {
         run: RunCommon::of(run),
         settings: run
@@ -97,6 +104,7 @@ pub fn run_state(run: TmsRun, selection: Selection) -> ToyState {
         selected_instance: selection.instance.get_untracked(),
         highlight_feature: selection.feature.get_untracked(),
         report: run.report(),
+        labels: labels.map(|l| l.as_ref().clone()),
     }
 }
 

@@ -149,7 +149,8 @@ fn decode(s: &str) -> String {
         .unwrap_or(s)
 }
 
-fn encode(s: &str) -> String {
+/// Percent-encodes one query value.
+pub fn encode(s: &str) -> String {
     js_sys::encode_uri_component(s)
         .as_string()
         .unwrap_or_default()

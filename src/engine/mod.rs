@@ -370,7 +370,12 @@ impl<W: Workload> Run<W> {
     }
 
     pub(crate) fn text(self, key: Key) -> String {
-        crate::i18n::text(self.i18n.lang.get_untracked(), key).to_owned()
+        crate::i18n::text(self.lang(), key).to_owned()
+    }
+
+    /// The interface language now (for messages written from async tasks).
+    pub(crate) fn lang(self) -> crate::i18n::Lang {
+        self.i18n.lang.get_untracked()
     }
 
     pub fn play(self) {

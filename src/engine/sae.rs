@@ -426,7 +426,7 @@ impl Workload for SaeWorkload {
         data.source_label.set(source.describe());
         let truth = source.ground_truth().map(|t| Arc::new(t.to_vec()));
         let cfg = settings.to_config(source.d_in() as u32);
-        crate::limits::check_sae(&cfg)?;
+        crate::limits::check_sae(&cfg, run.lang())?;
         let host = SaeTrainer::new(cfg, source).map_err(|e| Failure::Stop(e.to_string()))?;
         let built = on_backend(SaeBackendTrainer::on_cpu(host), ctx.as_ref());
         let snapshot = SaeSnapshot {

@@ -253,7 +253,7 @@ impl Workload for TmsWorkload {
         let data = run.data;
         let cfg = Arc::new(data.config());
         cfg.validate().map_err(|e| Failure::Stop(e.to_string()))?;
-        crate::limits::check_tms(&cfg, ctx.as_ref())?;
+        crate::limits::check_tms(&cfg, run.lang())?;
         let state = TrainState::initial(&cfg);
         let record = run.with_workload(|w| w.record_history);
         let instances = if record { cfg.instance_count() } else { 0 };

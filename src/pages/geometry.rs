@@ -64,7 +64,7 @@ pub fn GeometryPage() -> impl IntoView {
     run.start_when_ready(params.autoplay);
     sync_url(run);
     let selection = Selection::new(run, params.instance);
-    crate::state::provide("geometry", move || run_state(run, selection));
+    crate::state::provide("geometry", move || run_state(run, selection, None));
     let select = selection.on_select();
 
     let spec = move |f: fn(&View, usize, Option<usize>) -> PlotSpec| {

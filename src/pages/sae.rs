@@ -98,31 +98,41 @@ fn pick_file(run: SaeRun, error: RwSignal<Option<String>>, ev: &leptos::ev::Even
         return;
     };
     let name = file.name();
+    let lang = run.lang();
+    let say = move |key: Key, values: &[String]| {
+        let mut text = crate::i18n::text(lang, key).replace("{name}", &name);
+        for (i, v) in values.iter().enumerate() {
+            text = text.replace(&format!("{{{i}}}"), v);
+        }
+        error.set(Some(text));
+    };
     // The whole file is read into the page: refuse what the page cannot hold first.
-    if file.size() > crate::limits::WASM_HEAP_BUDGET_BYTES as f64 / 2.0 {
-        error.set(Some(format!(
-            "{name}: {:.0} MB; the page reads activation files of at most {} MB",
-            file.size() / 1e6,
-            crate::limits::WASM_HEAP_BUDGET_BYTES / 2_000_000
-        )));
+    if file.size() > crate::limits::MAX_ACTIVATION_FILE_BYTES as f64 {
+        say(
+            Key::SaeFileTooBig,
+            &[
+                format!("{:.0}", file.size() / 1e6),
+                (crate::limits::MAX_ACTIVATION_FILE_BYTES / 1_000_000).to_string(),
+            ],
+        );
         return;
     }
     leptos::task::spawn_local(async move {
         let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await else {
-            error.set(Some(format!("{name}: the file could not be read")));
+            say(Key::SaeFileUnreadable, &[]);
             return;
         };
         let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
         match ActivationFile::parse(&bytes) {
-            Ok(parsed) if parsed.d_in as u32 > MAX_D_IN => error.set(Some(format!(
-                "{name}: {} values per row; the lab takes at most {MAX_D_IN}",
-                parsed.d_in
-            ))),
+            Ok(parsed) if parsed.d_in as u32 > MAX_D_IN => say(
+                Key::SaeFileTooWide,
+                &[parsed.d_in.to_string(), MAX_D_IN.to_string()],
+            ),
             Ok(parsed) => {
                 error.set(None);
-                run.use_file(name, parsed);
+                run.use_file(file.name(), parsed);
             }
-            Err(e) => error.set(Some(format!("{name}: {e}"))),
+            Err(e) => say(Key::SaeFileRefused, &[e.to_string()]),
         }
     });
 }

@@ -102,15 +102,18 @@ impl Selection {
     }
 }
 
-/// A spec of the run's view, or "waiting" before there is one.
+/// A spec of the run's view with its features named by `labels` (the page's `labels=`), or
+/// "waiting" before there is one.
 fn view_spec(
     run: TmsRun,
+    labels: Option<Arc<Vec<String>>>,
     f: impl Fn(&crate::engine::tms::View) -> PlotSpec + Send + Sync + 'static,
 ) -> Signal<PlotSpec> {
     Signal::from(Memo::new(move |_| {
-        run.data
-            .view
-            .with(|v| v.as_ref().map_or_else(specs::waiting, |v| f(v)))
+        run.data.view.with(|v| {
+            v.as_ref()
+                .map_or_else(specs::waiting, |v| f(v).with_names(labels.clone()))
+        })
     }))
 }
 
@@ -200,7 +203,8 @@ pub fn ToyPage() -> impl IntoView {
     sync_url(run);
     let selection = Selection::new(run, params.instance);
     let rotation = RwSignal::new((0.6f64, 0.35f64));
-    crate::state::provide("toy", move || run_state(run, selection));
+    let labels = params.labels.clone();
+    crate::state::provide("toy", move || run_state(run, selection, labels.as_ref()));
 
     let select = selection.on_select();
     let drag = Callback::new(move |(dx, dy): (f64, f64)| {
@@ -211,13 +215,21 @@ pub fn ToyPage() -> impl IntoView {
     });
     let at = move |v: &crate::engine::tms::View| specs::instance(v, selection.instance.get());
     let h = move || selection.feature.get();
-    let vectors = view_spec(run, move |v| specs::vectors(v, at(v), h(), rotation.get()));
-    let gram = view_spec(run, move |v| specs::gram(v, at(v), h()));
-    let norms = view_spec(run, move |v| specs::norms(v, at(v), h()));
-    let multiples = view_spec(run, move |v| {
+    let vectors = view_spec(run, params.labels.clone(), move |v| {
+        specs::vectors(v, at(v), h(), rotation.get())
+    });
+    let gram = view_spec(run, params.labels.clone(), move |v| {
+        specs::gram(v, at(v), h())
+    });
+    let norms = view_spec(run, params.labels.clone(), move |v| {
+        specs::norms(v, at(v), h())
+    });
+    let multiples = view_spec(run, params.labels.clone(), move |v| {
         specs::multiples(v, selection.instance.get(), h())
     });
-    let neurons = view_spec(run, move |v| specs::neurons(v, at(v), h()));
+    let neurons = view_spec(run, params.labels.clone(), move |v| {
+        specs::neurons(v, at(v), h())
+    });
     let loss = Signal::from(Memo::new(move |_| {
         run.data
             .losses

@@ -106,6 +106,24 @@ pub fn plot_theme(scale: f64, projector: bool, dark: bool) -> Theme {
     }
 }
 
+/// The box a plot must fit when its layout sizes it (an embed: the stylesheet positions the
+/// canvas's stage absolutely inside a `.plot-area` whose size comes from the frame), as CSS
+/// pixels; `None` when the plot takes its width and its height follows from its aspect.
+fn fit_box(canvas: &web_sys::HtmlCanvasElement) -> Option<(f64, f64)> {
+    let stage = canvas.parent_element()?;
+    let area = stage.parent_element()?;
+    let position = web_sys::window()?
+        .get_computed_style(&stage)
+        .ok()??
+        .get_property_value("position")
+        .ok()?;
+    let (w, h) = (
+        f64::from(area.client_width()),
+        f64::from(area.client_height()),
+    );
+    (position == "absolute" && w >= 10.0 && h >= 10.0).then_some((w, h))
+}
+
 /// Draws `spec` on `canvas` at device resolution and returns the hover regions.
 fn paint(
     canvas: &web_sys::HtmlCanvasElement,
@@ -115,13 +133,27 @@ fn paint(
     dark: bool,
     text: &PlotText,
 ) -> Vec<Hit> {
-    let css_width = f64::from(canvas.client_width());
+    let element: &web_sys::HtmlElement = canvas;
+    let style = element.style();
+    let (css_width, css_height) = if let Some((box_width, box_height)) = fit_box(canvas) {
+        // An embed: the plot fills the box its frame gives it, keeping its aspect.
+        let w = box_width.min(box_height / aspect).floor().max(10.0);
+        let h = (w * aspect).floor();
+        let _ = style.set_property("width", &format!("{w}px"));
+        let _ = style.set_property("height", &format!("{h}px"));
+        (w, h)
+    } else {
+        let _ = style.remove_property("width");
+        let _ = style.remove_property("height");
+        let w = f64::from(canvas.client_width());
+        (w, w * aspect)
+    };
     if css_width < 10.0 {
         return Vec::new();
     }
     let dpr = device_pixel_ratio();
     let width = (css_width * dpr).round() as u32;
-    let height = (css_width * aspect * dpr).round() as u32;
+    let height = (css_height * dpr).round() as u32;
     if canvas.width() != width {
         canvas.set_width(width);
     }
@@ -511,6 +543,7 @@ pub fn PlotCanvas(
 
     view! {
         <div class="plot" data-plot=name>
+            <div class="plot-area"><div class="plot-stage">
             <canvas
                 node_ref=canvas_ref
                 class="plot-canvas"
@@ -544,6 +577,7 @@ pub fn PlotCanvas(
                         }
                     })
             }}
+            </div></div>
             <div class="sr-only" id=desc_id.clone() data-testid="plot-text">
                 <p id=caption_id.clone() data-testid="plot-caption">
                     {move || summary.with(|s| s.caption.clone())}

@@ -180,6 +180,7 @@ pub fn TourPage() -> impl IntoView {
         )
     });
     let index = Memo::new(move |_| found.get().unwrap_or(0));
+    provide_context(OfflineStatus(RwSignal::new(Offline::Idle)));
     let navigate = use_navigate();
     let go = Callback::new(move |i: usize| {
         navigate(
@@ -291,6 +292,7 @@ fn TourStep(index: usize, go: Callback<usize>) -> impl IntoView {
                         </a>
                         <button class="mini" data-testid="tour-qr" aria-pressed=move || show_qr.get().to_string()
                             on:click=move |_| show_qr.update(|s| *s = !*s)>{i18n.tr(Key::TourQr)}</button>
+                        <OfflinePrep />
                         <crate::components::share_bar::ShareBar embed=widgets::embed_spec() shown=Arc::default() />
                     </div>
                     {move || show_qr.get().then(|| view! { <text::QrCode /> })}
@@ -308,6 +310,80 @@ fn TourStep(index: usize, go: Callback<usize>) -> impl IntoView {
                 </Show>
             </footer>
         </article>
+    }
+}
+
+/// Where preparing the tour for offline use stands (kept for the whole visit).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+enum Offline {
+    Idle,
+    Working { done: usize, total: usize },
+    Ready { files: usize },
+    NoWorker,
+    Failed { error: String },
+}
+
+/// The visit's preparation status: created by the tour page, so it outlives the step that
+/// started it.
+#[derive(Clone, Copy)]
+struct OfflineStatus(RwSignal<Offline>);
+
+/// "Prepare for offline use": a teacher loads the tour once ahead of class (every step's data
+/// checked and cached, the app itself cached by the service worker), and it then runs with no
+/// network. `state().tour_offline` says where it stands.
+#[component]
+fn OfflinePrep() -> impl IntoView {
+    let i18n = use_i18n();
+    let status = expect_context::<OfflineStatus>().0;
+    Effect::new(move |_| {
+        crate::automation::publish(
+            "tour_offline",
+            serde_json::to_value(status.get()).unwrap_or_default(),
+        );
+    });
+    let prepare = move |_| {
+        if matches!(status.get_untracked(), Offline::Working { .. }) {
+            return;
+        }
+        status.set(Offline::Working { done: 0, total: 0 });
+        leptos::task::spawn_local(async move {
+            if !crate::offline::worker_ready(20_000).await {
+                status.set(Offline::NoWorker);
+                return;
+            }
+            let result = widgets::preload(move |done, total| {
+                status.set(Offline::Working { done, total });
+            })
+            .await;
+            status.set(match result {
+                Ok(files) => Offline::Ready { files },
+                Err(error) => Offline::Failed { error },
+            });
+        });
+    };
+    let line = move || {
+        let t = |k| i18n.t(k);
+        match status.get() {
+            Offline::Idle => None,
+            Offline::Working { done, total } => Some(
+                t(Key::TourOfflineWorking)
+                    .replace("{0}", &done.to_string())
+                    .replace("{1}", &total.to_string()),
+            ),
+            Offline::Ready { files } => {
+                Some(t(Key::TourOfflineReady).replace("{0}", &files.to_string()))
+            }
+            Offline::NoWorker => Some(t(Key::TourOfflineNoWorker).to_owned()),
+            Offline::Failed { error } => Some(t(Key::TourOfflineFailed).replace("{0}", &error)),
+        }
+    };
+    view! {
+        <button class="mini" data-testid="tour-offline" on:click=prepare
+            disabled=move || matches!(status.get(), Offline::Working { .. })>
+            {i18n.tr(Key::TourOffline)}
+        </button>
+        <span class="tour-offline" role="status" data-testid="tour-offline-status">{line}</span>
     }
 }
 

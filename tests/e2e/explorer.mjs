@@ -1,5 +1,5 @@
 // The toy-model explorer: /toy, /geometry and /phase, on WebGPU and on the CPU fallback.
-import { assert, assertNoErrors, openPage, screenshot, state, test, waitForState } from './lib.mjs';
+import { assert, assertFits, assertNoErrors, openPage, screenshot, state, test, waitForState } from './lib.mjs';
 
 const toy = (page) => page.evaluate(() => window.polytope.state().toy);
 const meanLoss = (report) => {
@@ -80,6 +80,26 @@ export function explorerTests(ctx) {
     console.log(`       reload: identical; GPU vs CPU after 150 steps: max |dW| ${maxCpu.toExponential(2)}`);
   });
 
+  test('labels= names the features in the plots and their data tables (never as HTML)', async () => {
+    const names = ['dog', 'apple', '<b>heart</b>', 'eye', '汽车'];
+    const query = `labels=${names.map(encodeURIComponent).join(',')}`;
+    const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/toy?preset=intro&${query}&autoplay=0`);
+    await waitForState(page, () => window.polytope.state().toy.report !== null, null, 30000);
+    const s = await toy(page);
+    assert(JSON.stringify(s.labels) === JSON.stringify(names), `labels ${JSON.stringify(s.labels)}`);
+    for (const plot of ['vectors', 'norms']) {
+      const table = await page.textContent(`[data-plot=${plot}] table`);
+      assert(names.every((n) => table.includes(n)), `${plot} table names every feature: ${table}`);
+      assert((await page.locator(`[data-plot=${plot}] table b`).count()) === 0, `${plot}: a label is text, not HTML`);
+    }
+    assert(page.url().includes('labels='), 'labels stay in the address');
+    await page.click('[data-testid=copy-embed]');
+    const code = (await state(page)).embed_code;
+    assert(code.includes('labels='), `the embed code keeps the labels: ${code}`);
+    assertNoErrors(errors, 'labels');
+    await context.close();
+  });
+
   test('settings live in the URL; bad values are reported and the rest still runs', async () => {
     const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/toy?preset=intro&m=0&density=abc&seed=7&autoplay=0`);
     await page.waitForSelector('[data-testid=setting-errors]');
@@ -120,6 +140,27 @@ export function explorerTests(ctx) {
     assert(code.startsWith('<iframe ') && code.includes('embed=1') && code.includes('preset=intro'), `embed code ${code}`);
     assertNoErrors([...errors, ...full.errors], 'embed');
     await full.context.close();
+  });
+
+  test('embeds fit the frame they are given: 720 x 480 shows every asked-for panel without scrolling', async () => {
+    for (const [path, ready] of [
+      ['/toy?preset=intro&embed=1&panels=vectors,loss', () => (window.polytope.state().toy?.step ?? 0) >= 10],
+      ['/toy?preset=intro&embed=1', () => (window.polytope.state().toy?.step ?? 0) >= 10],
+      ['/geometry?preset=intro&embed=1&backend=cpu', () => (window.polytope.state().geometry?.step ?? 0) >= 10],
+      ['/sae?embed=1&panels=loss,directions&backend=cpu', () => (window.polytope.state().sae?.step ?? 0) >= 10],
+      ['/phase?resolution=6&models=2&steps=300&embed=1', () => (window.polytope.state().phase?.step ?? 0) >= 10],
+    ]) {
+      const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}${path}`, { viewport: { width: 720, height: 480 } });
+      await waitForState(page, ready, null, 60000);
+      const sizes = await assertFits(page, path);
+      console.log(`       ${path}: ${sizes}`);
+      await screenshot(page, `embed-fit-${path.split('?')[0].slice(1)}`);
+      // A phone-sized frame keeps everything in view too, one plot to a row.
+      await page.setViewportSize({ width: 400, height: 640 });
+      if (path.includes('panels=vectors,loss')) await assertFits(page, `${path} at 400 x 640`, { minPlot: 120 });
+      assertNoErrors(errors, path);
+      await context.close();
+    }
   });
 
   test('plots answer hover and click, export parsable SVG, and the 3-D view rotates', async () => {

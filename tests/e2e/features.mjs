@@ -181,7 +181,11 @@ export function featuresTests(ctx) {
       },
     });
     const { page, errors, context } = await openPage(ctx.noGpu, `${base}/features/${d.id}/0`);
-    const s = await waitForState(page, () => !!window.polytope.state().features?.error, null, 60000);
+    // The chunk's error and the list arrive in either order: wait for both (the list must load).
+    const s = await waitForState(page, () => {
+      const f = window.polytope.state().features;
+      return !!f?.error && f.list_loaded;
+    }, null, 60000);
     assert(s.features.list_loaded, 'the list still loads');
     assert(s.features.error.includes(`${dir}${manifest.chunks[0].path}`) && s.features.error.includes('checksum'), s.features.error);
     const shown = await page.textContent('[data-testid=detail-error]');

@@ -99,3 +99,26 @@ export async function run() {
   console.log(`e2e: ${tests.length - failed} passed, ${failed} failed in ${total} s; screenshots in ${ARTIFACTS}`);
   return failed;
 }
+
+/// Asserts that an embed fits its frame: nothing scrolls (the page or inside it), and every
+/// plot is fully in view and at least `minPlot` CSS pixels tall. Returns the plots' sizes.
+export async function assertFits(page, where, { minPlot = 140 } = {}) {
+  // Two frames for the layout and the canvases' resize to settle.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const m = await page.evaluate(() => {
+    const root = document.scrollingElement;
+    const plots = [...document.querySelectorAll('.plot-canvas')].map((c) => {
+      const r = c.getBoundingClientRect();
+      return { plot: c.closest('[data-plot]')?.dataset.plot, top: r.top, bottom: r.bottom, left: r.left, right: r.right, height: r.height, width: r.width };
+    });
+    return { scroll: root.scrollHeight, inner: window.innerHeight, width: window.innerWidth, scrollWidth: root.scrollWidth, plots };
+  });
+  assert(m.scroll <= m.inner + 1, `${where}: the page scrolls inside its ${m.width}x${m.inner} frame (${m.scroll} px tall)`);
+  assert(m.scrollWidth <= m.width + 1, `${where}: the page is ${m.scrollWidth} px wide in a ${m.width} px frame`);
+  assert(m.plots.length > 0, `${where}: no plot`);
+  for (const p of m.plots) {
+    assert(p.top >= 0 && p.bottom <= m.inner + 1 && p.right <= m.width + 1, `${where}: plot ${p.plot} is out of view: ${JSON.stringify(p)}`);
+    assert(p.height >= minPlot, `${where}: plot ${p.plot} is only ${p.height.toFixed(0)} px tall`);
+  }
+  return m.plots.map((p) => `${p.plot} ${p.width.toFixed(0)}x${p.height.toFixed(0)}`).join(', ');
+}

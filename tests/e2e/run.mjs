@@ -2,6 +2,7 @@
 // `./dev test` does). Usage: node tests/e2e/run.mjs   (E2E_ONLY=substring runs a subset)
 import { a11yTests } from './a11y.mjs';
 import { launch, run, serve } from './lib.mjs';
+import { drillTests } from './drills.mjs';
 import { explorerTests } from './explorer.mjs';
 import { featuresTests } from './features.mjs';
 import { hostingTests } from './hosting.mjs';
@@ -19,6 +20,7 @@ const ctx = { base, gpu, noGpu };
 shellTests(ctx);
 explorerTests(ctx);
 saeTests(ctx);
+drillTests(ctx);
 featuresTests(ctx);
 schemaTests(ctx);
 tourTests(ctx);

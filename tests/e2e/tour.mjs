@@ -1,7 +1,7 @@
 // The guided tour: every step's widget computes in the page (here on the CPU path, as for a
 // visitor without WebGPU) and reaches the point its step makes (state().tour.goal_met), in
 // English and in Chinese, moving with the keyboard; embeds, aliases and a slow CPU.
-import { assert, assertNoErrors, openPage, screenshot, state, test, waitForState } from './lib.mjs';
+import { assert, assertFits, assertNoErrors, openPage, screenshot, serve, state, test, waitForState } from './lib.mjs';
 
 const PHONE = { width: 390, height: 844 };
 // A step's widget must make its point within this long (the issue asks about 20 s on the
@@ -80,9 +80,34 @@ export function tourTests(ctx) {
     assert(!(await embed.page.isVisible('.tour-nav')), 'no list of steps in an embed');
     assert(!(await embed.page.isVisible('.site-header')), 'no site header in an embed');
     assert(await embed.page.isVisible('.embed-link a'), 'a link back to the tour');
+    console.log(`       tour embed at 720 x 480: ${await assertFits(embed.page, 'tour embed five-in-two', { minPlot: 200 })}`);
     await screenshot(embed.page, 'tour-embed-five-in-two');
     assertNoErrors([...errors, ...embed.errors], 'tour addresses');
     await embed.context.close();
+  });
+
+  test('tour: prepared once for offline use, a language-model step runs with the server gone', async () => {
+    const { server, base } = await serve();
+    try {
+      const { page, errors, context } = await openPage(ctx.noGpu, `${base}/tour/five-in-two?lang=zh`);
+      await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+      await page.click('[data-testid=tour-offline]');
+      const s = await waitForState(page, () => ['ready', 'failed', 'no-worker'].includes(window.polytope.state().tour_offline?.status), null, 120000);
+      assert(s.tour_offline.status === 'ready' && s.tour_offline.files >= 10, `prepared: ${JSON.stringify(s.tour_offline)}`);
+      const line = await page.textContent('[data-testid=tour-offline-status]');
+      assert(line.includes('已就绪') && line.includes(String(s.tour_offline.files)), `status line: ${line}`);
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      // A step this page never opened, loaded from nothing but the caches.
+      await page.goto(`${base}/tour/god-feature?lang=zh`);
+      await waitGoal(page, 'god-feature');
+      const after = await state(page);
+      assert(after.tour.widget.live_top > 0 && after.tour.widget.feature, `the God feature offline: ${JSON.stringify(after.tour.widget).slice(0, 200)}`);
+      assertNoErrors(errors.filter((e) => !/Failed to load resource|net::ERR/.test(e)), 'offline tour');
+      await context.close();
+    } finally {
+      server.close();
+    }
   });
 
   test('tour: with the CPU four times slower, the toy-model steps still reach their point', async () => {

@@ -139,6 +139,31 @@ fn bad_flags_exit_with_code_2_and_say_why() {
     assert_eq!(polytope(&["phase", "--n", "5"]).status.code(), Some(2));
 }
 
+/// The hardening drills: a sweep count that would allocate 4e9 instances is refused by the
+/// parser at once, and a run too large for the native budget is refused before it allocates.
+#[test]
+fn absurd_sizes_exit_with_code_2_at_once() {
+    let out = polytope(&["tms", "--density", "sweep:1:0.5:4000000000"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("4096"), "names the limit: {err}");
+    let out = polytope(&[
+        "tms",
+        "--n",
+        "4096",
+        "--m",
+        "64",
+        "--density",
+        "sweep:1:0.01:4096",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("native memory budget of 16.0 GiB"),
+        "names the budget: {err}"
+    );
+}
+
 #[test]
 fn phase_json_has_cells_with_votes_and_regimes() {
     let out = polytope(&[

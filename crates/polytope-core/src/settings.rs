@@ -89,6 +89,30 @@ pub fn always<S>(_: &S) -> bool {
     true
 }
 
+/// A whole-number setting kept in the `u32` field `$field`, accepted in `$min..=$max` (`u32`
+/// expressions), always shown: `whole_setting!("steps", "Training steps.", steps, 1, 1_000_000,
+/// Half)`. The range reaches `--help`, the form and the parser from this one place.
+macro_rules! whole_setting {
+    ($name:literal, $help:literal, $field:ident, $min:expr, $max:expr, $width:ident) => {
+        $crate::settings::Setting {
+            name: $name,
+            help: $help,
+            kind: $crate::settings::Kind::Whole {
+                min: $min as u64,
+                max: $max as u64,
+            },
+            width: $crate::settings::Width::$width,
+            get: |s| Some(s.$field.to_string()),
+            set: |s, v| {
+                s.$field = $crate::settings::parse_u32(v, $min, $max)?;
+                Ok(())
+            },
+            shown: $crate::settings::always,
+        }
+    };
+}
+pub(crate) use whole_setting;
+
 /// A settings struct with its description.
 pub trait Described: Clone + PartialEq + 'static {
     /// Every setting, in the order URLs write them.

@@ -45,6 +45,6 @@ pub mod trainer;
 pub use device::{AdapterPreference, AdapterSummary, GpuContext, request_context};
 pub use error::{BackendError, DeviceLimit, GpuError, SaeBackendError, TmsBackendError};
 pub use sae::SaeBackendTrainer;
-pub use sae_trainer::GpuSaeTrainer;
+pub use sae_trainer::{GpuSaeTrainer, GpuTrace};
 pub use tms_trainer::GpuTrainer;
 pub use trainer::{BackendKind, TmsTrainer};

@@ -17,6 +17,7 @@ use std::fmt;
 
 use polytope_core::sae::{
     Layout, SaeConfig, SaeState, SaeTrainer, StepStats, SyntheticSource, SyntheticSpec, Variant,
+    forward_backward_traced,
 };
 use serde::Serialize;
 
@@ -316,5 +317,193 @@ pub async fn run_sae_case(
         steps_with_dead,
         gpu_last,
         cpu_last,
+    })
+}
+
+/// Tolerance of each kernel's output against its CPU twin: `|gpu - cpu|` at most this times
+/// the larger of 1 and the output's largest magnitude. One step from the same state and batch,
+/// so only the summation order of products and reductions, FMA contraction and `exp` differ.
+pub const KERNEL_TOLERANCE: f32 = 1e-5;
+
+/// One kernel output against its CPU twin.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelDiff {
+    /// The kernel (`sae_encode`, ...) and what of its output is compared.
+    pub kernel: &'static str,
+    pub output: &'static str,
+    pub max_abs_diff: f32,
+    /// The output's largest magnitude on the CPU.
+    pub scale: f32,
+    pub passed: bool,
+}
+
+/// Every kernel of one SAE step, each against its CPU twin.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelParityResult {
+    pub name: String,
+    /// The step compared (the state and batch are the CPU's at that step).
+    pub step: u32,
+    /// Dead latents at that step (TopK's AuxK runs when there are any).
+    pub dead: usize,
+    pub diffs: Vec<KernelDiff>,
+}
+
+impl KernelParityResult {
+    pub fn passed(&self) -> bool {
+        !self.diffs.is_empty() && self.diffs.iter().all(|d| d.passed)
+    }
+}
+
+impl fmt::Display for KernelParityResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at step {} ({} dead):",
+            self.name, self.step, self.dead
+        )?;
+        for d in &self.diffs {
+            write!(
+                f,
+                " {} {} {:.1e}{};",
+                d.kernel,
+                d.output,
+                d.max_abs_diff,
+                if d.passed { "" } else { " FAILED" }
+            )?;
+        }
+        write!(f, " {}", if self.passed() { "ok" } else { "FAILED" })
+    }
+}
+
+fn kernel_diff(kernel: &'static str, output: &'static str, gpu: &[f32], cpu: &[f32]) -> KernelDiff {
+    let scale = cpu.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let max_abs_diff = max_abs_diff(gpu, cpu);
+    KernelDiff {
+        kernel,
+        output,
+        max_abs_diff,
+        scale,
+        passed: max_abs_diff <= KERNEL_TOLERANCE * scale.max(1.0),
+    }
+}
+
+/// The per-kernel cases: every variant at step 5, and TopK with dead latents at step 12 (its
+/// dead window is 10 steps, so AuxK's kernels have work).
+pub fn kernel_cases() -> Vec<(SaeParityCase, u32)> {
+    let mut cases: Vec<(SaeParityCase, u32)> = Variant::ALL
+        .into_iter()
+        .map(|v| (SaeParityCase::standard(v), 5))
+        .collect();
+    cases.push((SaeParityCase::topk_with_dead_latents(), 12));
+    cases
+}
+
+/// Runs one step of `case` from the CPU trainer's state at `step` on the GPU and compares what
+/// each kernel wrote with its CPU twin in [`forward_backward_traced`]: `sae_encode` (the
+/// pre-activations), `sae_activate` (the activations; TopK's AuxK activations), `sae_decode`
+/// (the reconstruction gradient; AuxK's), `sae_backward` (`dL/dz`), `sae_grad` (the gradient
+/// of `W_enc` and `b_enc` always, of `W_dec` except for l1-2024 and of `b_dec` without the
+/// pre-encoder bias: those terms need whole-batch sums and `sae_update` adds them), and
+/// `sae_update` with `sae_firing` (the parameters and the firing bookkeeping after the step).
+/// The case must fit one micro-batch.
+pub async fn run_kernel_case(
+    ctx: &GpuContext,
+    case: &SaeParityCase,
+    step: u32,
+) -> Result<KernelParityResult, SaeBackendError> {
+    let cfg = &case.cfg;
+    let source = || Box::new(SyntheticSource::new(case.spec.clone()));
+    let mut state = SaeTrainer::initial_state(cfg, source())?.0;
+    if let Some((count, bias)) = case.initial_bias {
+        let b_enc = Layout::new(cfg).b_enc;
+        state.params[b_enc..b_enc + count.min(cfg.s())].fill(bias);
+    }
+    let mut cpu = SaeTrainer::from_parts(cfg.clone(), source(), state)?;
+    cpu.run_steps(step)?;
+    let before = cpu.state().clone();
+    cpu.fill_batch(step);
+    let batch = cpu.batch().to_vec();
+    let dead = cpu.dead_mask();
+    let mut grad = vec![0.0f32; cfg.param_count()];
+    let (_, trace) = forward_backward_traced(cfg, &before.params, &batch, step, &dead, &mut grad);
+    cpu.run_steps(1)?;
+    let after = cpu.snapshot().state;
+
+    let mut gpu = GpuSaeTrainer::with_binding_limit(ctx, cfg.clone(), &before, None)?;
+    assert_eq!(gpu.micro_batches(), 1, "a kernel case fits one micro-batch");
+    gpu.run_steps(&batch, 1).await?;
+    let g = gpu.read_trace().await?;
+    let gpu_after = gpu.read_state().await?;
+
+    let aux = !trace.f_aux.is_empty();
+    let zeros = vec![0.0f32; g.d_e_hat.len()];
+    let mut diffs = vec![
+        kernel_diff("sae_encode", "z", &g.z, &trace.z),
+        kernel_diff("sae_activate", "f", &g.f, &trace.f),
+    ];
+    if cfg.variant == Variant::TopK {
+        let none = vec![0.0f32; g.side.len()];
+        let f_aux = if aux { &trace.f_aux } else { &none };
+        diffs.push(kernel_diff("sae_activate", "f_aux", &g.side, f_aux));
+    }
+    diffs.push(kernel_diff(
+        "sae_decode",
+        "d_xhat",
+        &g.d_xhat,
+        &trace.d_xhat,
+    ));
+    if cfg.variant == Variant::TopK {
+        let d_e_hat = if aux { &trace.d_e_hat } else { &zeros };
+        diffs.push(kernel_diff("sae_decode", "d_e_hat", &g.d_e_hat, d_e_hat));
+    }
+    diffs.push(kernel_diff("sae_backward", "d_z", &g.dz, &trace.d_z));
+    let l = Layout::new(cfg);
+    diffs.push(kernel_diff(
+        "sae_grad",
+        "dW_enc",
+        &g.grad[l.w_enc..l.b_enc],
+        &grad[l.w_enc..l.b_enc],
+    ));
+    diffs.push(kernel_diff(
+        "sae_grad",
+        "db_enc",
+        &g.grad[l.b_enc..l.w_dec],
+        &grad[l.b_enc..l.w_dec],
+    ));
+    if cfg.variant != Variant::L1_2024 {
+        diffs.push(kernel_diff(
+            "sae_grad",
+            "dW_dec",
+            &g.grad[l.w_dec..l.b_dec],
+            &grad[l.w_dec..l.b_dec],
+        ));
+    }
+    if !cfg.variant.pre_bias() {
+        diffs.push(kernel_diff(
+            "sae_grad",
+            "db_dec",
+            &g.grad[l.b_dec..l.log_theta],
+            &grad[l.b_dec..l.log_theta],
+        ));
+    }
+    diffs.push(kernel_diff(
+        "sae_update",
+        "params",
+        &gpu_after.params,
+        &after.params,
+    ));
+    let firing_equal = bookkeeping_equal(&after, &gpu_after);
+    diffs.push(KernelDiff {
+        kernel: "sae_firing",
+        output: "bookkeeping",
+        max_abs_diff: if firing_equal { 0.0 } else { f32::INFINITY },
+        scale: 0.0,
+        passed: firing_equal,
+    });
+    Ok(KernelParityResult {
+        name: case.name.clone(),
+        step,
+        dead: dead.iter().filter(|d| **d).count(),
+        diffs,
     })
 }

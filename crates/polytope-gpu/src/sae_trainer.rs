@@ -47,6 +47,12 @@ const PER_MICRO_BATCH: usize = 5;
 
 struct Buffers {
     uniform: wgpu::Buffer,
+    grad: wgpu::Buffer,
+    z: wgpu::Buffer,
+    f: wgpu::Buffer,
+    side: wgpu::Buffer,
+    dz: wgpu::Buffer,
+    dx: wgpu::Buffer,
     upload: wgpu::Buffer,
     x: wgpu::Buffer,
     params: wgpu::Buffer,
@@ -84,6 +90,22 @@ pub struct GpuSaeTrainer {
     pending: Vec<Captured>,
     /// The first GPU error: the trainer does no more work after one.
     failed: Option<GpuError>,
+}
+
+/// The buffers of the last step's last micro-batch ([`GpuSaeTrainer::read_trace`]), `rows`
+/// rows each: `z`, `f` and `side` (`[rows, s]`: AuxK activations for TopK, d theta
+/// contributions for JumpReLU), `d_xhat` and `d_e_hat` (`[rows, n]`), `dz` (`[rows, s]`), and
+/// `grad` (`[P]`: before `sae_update`'s whole-batch terms, see `sae_grad.wgsl`).
+#[derive(Clone, Debug)]
+pub struct GpuTrace {
+    pub rows: usize,
+    pub z: Vec<f32>,
+    pub f: Vec<f32>,
+    pub side: Vec<f32>,
+    pub d_xhat: Vec<f32>,
+    pub d_e_hat: Vec<f32>,
+    pub dz: Vec<f32>,
+    pub grad: Vec<f32>,
 }
 
 /// How an SAE run is laid out on a device ([`GpuSaeTrainer::plan`]).
@@ -241,18 +263,19 @@ impl GpuSaeTrainer {
                 "the gradient",
                 Part::Gradients,
                 param_bytes,
-                false,
+                true,
             ),
-            ("sae z", act, Part::Activations, act_bytes, false),
-            ("sae f", act, Part::Activations, act_bytes, false),
-            ("sae side", act, Part::Activations, act_bytes, false),
-            ("sae dz", act, Part::Activations, act_bytes, false),
+            // Copyable: the per-kernel parity tests read them ([`GpuSaeTrainer::read_trace`]).
+            ("sae z", act, Part::Activations, act_bytes, true),
+            ("sae f", act, Part::Activations, act_bytes, true),
+            ("sae side", act, Part::Activations, act_bytes, true),
+            ("sae dz", act, Part::Activations, act_bytes, true),
             (
                 "sae dx",
                 "the reconstruction gradients of one micro-batch",
                 Part::Batch,
                 8 * mb_cap * n,
-                false,
+                true,
             ),
             (
                 "sae row stats",
@@ -390,6 +413,12 @@ impl GpuSaeTrainer {
             bind_groups,
             buffers: Buffers {
                 uniform,
+                grad,
+                z,
+                f,
+                side,
+                dz,
+                dx,
                 upload,
                 x,
                 params,
@@ -707,6 +736,91 @@ impl GpuSaeTrainer {
 
     /// Reads the current state back (asynchronously), equal to what the CPU trainer holds
     /// after the same steps.
+    /// What the last step's kernels left in their buffers (its last micro-batch), for the
+    /// per-kernel parity tests: compare with [`polytope_core::sae::forward_backward_traced`] on
+    /// the same state and batch ([`crate::sae_parity::run_kernel_case`]).
+    pub async fn read_trace(&mut self) -> Result<GpuTrace, GpuError> {
+        self.usable().await?;
+        let read = self.read_trace_inner().await;
+        read.map_err(|e| self.fail(e))
+    }
+
+    async fn read_trace_inner(&self) -> Result<GpuTrace, GpuError> {
+        let (rows, n, s) = (
+            u64::from(self.mb_cap.min(self.cfg.batch)),
+            self.cfg.n() as u64,
+            self.cfg.s() as u64,
+        );
+        let b = &self.buffers;
+        let act = 4 * rows * s;
+        let parts: [(&wgpu::Buffer, u64); 6] = [
+            (&b.z, act),
+            (&b.f, act),
+            (&b.side, act),
+            (&b.dz, act),
+            (&b.dx, 8 * rows * n),
+            (&b.grad, 4 * self.cfg.param_count() as u64),
+        ];
+        let total: u64 = parts.iter().map(|(_, bytes)| bytes).sum();
+        let device = &self.ctx.device;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("sae trace staging"),
+            size: total,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let encode = || {
+            let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sae read trace"),
+            });
+            let mut at = 0;
+            for (buffer, bytes) in parts {
+                encoder.copy_buffer_to_buffer(buffer, 0, &staging, at, bytes);
+                at += bytes;
+            }
+            encoder.finish()
+        };
+        let bytes = submit_and_read(
+            &self.ctx,
+            "reading the SAE's intermediate values",
+            encode,
+            &staging,
+            total,
+        )
+        .await?;
+        let mut at = 0usize;
+        let mut next = |len: u64| {
+            let v = f32s(&bytes[at..at + len as usize]);
+            at += len as usize;
+            v
+        };
+        let (z, f, side, dz, dx, grad) = (
+            next(act),
+            next(act),
+            next(act),
+            next(act),
+            next(8 * rows * n),
+            next(4 * self.cfg.param_count() as u64),
+        );
+        let (rows, n) = (rows as usize, n as usize);
+        let mut d_xhat = Vec::with_capacity(rows * n);
+        let mut d_e_hat = Vec::with_capacity(rows * n);
+        for row in dx.chunks(2 * n) {
+            d_xhat.extend_from_slice(&row[..n]);
+            d_e_hat.extend_from_slice(&row[n..]);
+        }
+        Ok(GpuTrace {
+            rows,
+            z,
+            f,
+            side,
+            d_xhat,
+            d_e_hat,
+            dz,
+            grad,
+        })
+    }
+
     pub async fn read_state(&mut self) -> Result<SaeState, GpuError> {
         self.usable().await?;
         let read = self.read_state_inner().await;

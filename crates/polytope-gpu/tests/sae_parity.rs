@@ -13,7 +13,8 @@ use polytope_core::sae::{SaeTrainError, SaeTrainer, SyntheticSource, SyntheticSp
 use polytope_gpu::device::{AdapterPreference, GpuContext, request_context};
 use polytope_gpu::sae::SaeBackendTrainer;
 use polytope_gpu::sae_parity::{
-    SaeParityCase, bookkeeping_equal, compare_stats, max_abs_diff, run_sae_case, small_sae_config,
+    SaeParityCase, bookkeeping_equal, compare_stats, kernel_cases, max_abs_diff, run_kernel_case,
+    run_sae_case, small_sae_config,
 };
 use polytope_gpu::sae_trainer::GpuSaeTrainer;
 use polytope_gpu::{BackendError, BackendKind};
@@ -59,6 +60,32 @@ fn sae_topk_matches_cpu() {
     eprintln!("{result}");
     assert!(result.passed(), "{result}");
     assert!(result.steps_with_dead > 0, "{result}");
+}
+
+/// Each of the seven kernels against its CPU twin, one step from the same state and batch
+/// (`polytope_gpu::sae_parity::run_kernel_case`; tolerance `KERNEL_TOLERANCE`, relative to each
+/// output's size).
+#[test]
+fn every_sae_kernel_matches_its_cpu_twin() {
+    let ctx = context();
+    let mut failures = Vec::new();
+    for (case, step) in kernel_cases() {
+        let result = pollster::block_on(run_kernel_case(&ctx, &case, step)).unwrap();
+        eprintln!("{result}");
+        if !result.passed() {
+            failures.push(result.to_string());
+        }
+        if case.initial_bias.is_some() {
+            // The dead-latent case exercises AuxK: its activations are not all zero.
+            assert!(result.dead > 0, "{result}");
+            let aux = result.diffs.iter().find(|d| d.output == "f_aux").unwrap();
+            assert!(aux.scale > 0.0, "{result}");
+        }
+        let kernels: std::collections::BTreeSet<_> =
+            result.diffs.iter().map(|d| d.kernel).collect();
+        assert_eq!(kernels.len(), 7, "every kernel compared: {result}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

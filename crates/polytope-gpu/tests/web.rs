@@ -7,7 +7,7 @@
 use polytope_core::sae::Variant;
 use polytope_gpu::device::{AdapterPreference, request_context};
 use polytope_gpu::parity::{ParityCase, run_case};
-use polytope_gpu::sae_parity::{SaeParityCase, run_sae_case};
+use polytope_gpu::sae_parity::{SaeParityCase, kernel_cases, run_kernel_case, run_sae_case};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -74,6 +74,31 @@ async fn sae_training_should_match_cpu_reference_in_the_browser() {
     assert!(
         failures.is_empty(),
         "SAE GPU differs from CPU:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Each SAE kernel against its CPU twin in the browser's WebGPU (see the native test).
+#[wasm_bindgen_test]
+async fn every_sae_kernel_should_match_its_cpu_twin_in_the_browser() {
+    let ctx = request_context(AdapterPreference::HighPerformance)
+        .await
+        .expect("WebGPU adapter");
+    let mut failures = Vec::new();
+    for (case, step) in kernel_cases() {
+        match run_kernel_case(&ctx, &case, step).await {
+            Ok(result) => {
+                web_sys_log(&result.to_string());
+                if !result.passed() {
+                    failures.push(result.to_string());
+                }
+            }
+            Err(e) => failures.push(format!("{}: {e}", case.name)),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "SAE kernels differ from their CPU twins:\n{}",
         failures.join("\n")
     );
 }

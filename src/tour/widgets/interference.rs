@@ -29,6 +29,8 @@ pub fn Interference() -> impl IntoView {
     let node = NodeRef::<Div>::new();
     pause_out_of_view(run, node);
     let on = RwSignal::new([true, false, false, false, false]);
+    let names = super::feature_names(i18n);
+    let name = move |i: usize| names.get(i).cloned().unwrap_or_else(|| format!("#{i}"));
     let trained = Memo::new(move |_| {
         run.data.view.with(|v| {
             v.as_ref()
@@ -57,6 +59,7 @@ pub fn Interference() -> impl IntoView {
             "outputs": out,
         })
     });
+    let bar_name = name.clone();
     let bars = move || {
         let x = on.get().map(|b| if b { 1.0f32 } else { 0.0 });
         trained.get().map(|(w, b)| {
@@ -72,7 +75,7 @@ pub fn Interference() -> impl IntoView {
                                 <div class="ibar-out" style:height=height(out[i])></div>
                             </div>
                             <span class="mono">{format!("{:.2}", out[i])}</span>
-                            <span>{format!("#{i}")}</span>
+                            <span>{bar_name(i)}</span>
                         </div>
                     }
                 })
@@ -89,7 +92,7 @@ pub fn Interference() -> impl IntoView {
                         <input type="checkbox" data-testid="tour-input"
                             prop:checked=move || on.get()[i]
                             on:change=move |_| on.update(|o| o[i] = !o[i]) />
-                        {format!(" #{i}")}
+                        {format!(" {}", name(i))}
                     </label>
                 }).collect_view()}
             </fieldset>

@@ -61,6 +61,72 @@ async fn polysemantic_neuron(index: &DataIndex) -> Result<u32, String> {
         .ok_or_else(|| format!("{}/{} lists no neurons", god.dict, god.index))
 }
 
+/// Loads every file the language-model steps read (the index, tokenizer and text, both
+/// models, the highlighted units and the dictionaries the steps encode with), so that a tour
+/// prepared once runs without a network: each file passes its checksum and goes into the
+/// offline cache as it arrives (`features_data`). `progress(done, total)` follows the files;
+/// returns how many there were.
+pub async fn preload(progress: impl Fn(usize, usize)) -> Result<usize, String> {
+    let index = data::index().await?;
+    let god = highlight(&index, "god")?;
+    let m = data::manifest(&god.dict).await?;
+    let detail = data::feature(&god.dict, god.index).await?;
+    // The dictionaries the steps encode with: the God feature's, those it splits into, the
+    // model's smallest (neurons against features) and the other model's match (universality).
+    let mut dicts = vec![god.dict.clone()];
+    dicts.extend(
+        detail
+            .splits
+            .iter()
+            .filter_map(|e| m.related.get(e.dict as usize).cloned()),
+    );
+    dicts.extend(
+        index
+            .dictionaries
+            .iter()
+            .filter(|d| d.model == MODEL)
+            .min_by_key(|d| d.d_sae)
+            .map(|d| d.id.clone()),
+    );
+    dicts.extend(m.match_dict.clone());
+    let mut seen = std::collections::BTreeSet::new();
+    dicts.retain(|d| seen.insert(d.clone()));
+    // Files: tokenizer, token texts, text sample, evaluation tokens, two models, then a
+    // manifest and weights per dictionary and every highlighted unit's details.
+    let total = 6 + 2 * dicts.len() + index.highlights.len();
+    let mut done = 0;
+    let mut tick = || {
+        done += 1;
+        progress(done, total);
+    };
+    data::tokenizer().await?;
+    tick();
+    data::token_texts().await?;
+    tick();
+    data::text_sample().await?;
+    tick();
+    data::eval_tokens().await?;
+    tick();
+    for model in [MODEL, OTHER] {
+        data::model(model).await?;
+        tick();
+    }
+    for dict in &dicts {
+        data::manifest(dict).await?;
+        tick();
+        data::weights(dict).await?;
+        tick();
+    }
+    for h in &index.highlights {
+        // Units of dictionaries the index lists (not of a model's neurons, which have none).
+        if index.dictionaries.iter().any(|d| d.id == h.unit.dict) {
+            data::feature(&h.unit.dict, h.unit.index).await?;
+        }
+        tick();
+    }
+    Ok(total)
+}
+
 /// The page a step's "explore" link opens.
 pub fn explore_href(slug: &str) -> String {
     match slug {

@@ -3,10 +3,14 @@
 
 mod interference;
 mod lm;
+
+pub use lm::preload;
 mod phase;
 mod sae;
 mod scaling;
 mod toy;
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use polytope_core::tms::TmsSettings;
@@ -14,6 +18,7 @@ use polytope_core::tms::TmsSettings;
 use super::StepCtx;
 use crate::components::share_bar::EmbedSpec;
 use crate::engine::tms::TmsRun;
+use crate::i18n::{I18n, Key};
 use crate::{url, use_app};
 
 /// The widget of the step called `slug`.
@@ -32,11 +37,31 @@ pub fn widget(slug: &'static str) -> AnyView {
     }
 }
 
+/// The names the toy-model steps give their five features, in the visitor's language.
+pub fn feature_names(i18n: I18n) -> Arc<Vec<String>> {
+    Arc::new(
+        i18n.t(Key::TourFeatureNames)
+            .split(',')
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// `labels=` with the five features' names, for a step's "explore" link.
+fn labels_param() -> String {
+    let names = feature_names(crate::i18n::use_i18n());
+    format!("labels={}", url::encode(&names.join(",")))
+}
+
 /// The page a step's "explore on your own" link opens, with the step's settings.
 pub fn explore_href(slug: &str) -> String {
     let path = match slug {
-        "five-in-two" => url::href(&format!("toy?{}", toy::FIVE_IN_TWO)),
-        "interference" => url::href(&format!("toy?{}", interference::SETTINGS)),
+        "five-in-two" => url::href(&format!("toy?{}&{}", toy::FIVE_IN_TWO, labels_param())),
+        "interference" => url::href(&format!(
+            "toy?{}&{}",
+            interference::SETTINGS,
+            labels_param()
+        )),
         "sparsity" => url::href(&format!("toy?{}", toy::SPARSITY)),
         "dims-per-feature" => url::href(&format!("geometry?{}", toy::DIMS_CPU)),
         "shapes" => url::href("toy?preset=antiprism"),

@@ -94,9 +94,10 @@ pub fn FiveInTwo() -> impl IntoView {
             })
         })
     });
+    let names = super::feature_names(i18n);
     let vectors = view_memo(run, move |v| {
         let i = specs::instance(v, instance.get());
-        specs::vectors(v, i, None, (0.6, 0.35))
+        specs::vectors(v, i, None, (0.6, 0.35)).with_names(Some(Arc::clone(&names)))
     });
     let density_line = move || {
         run.data.view.with(|v| {

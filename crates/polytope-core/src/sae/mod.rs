@@ -18,7 +18,10 @@ mod train;
 pub use config::{SaeConfig, SaeConfigError, Variant};
 pub use file::{ActivationFile, ActivationFileError, Dtype, write_activation_file};
 pub use metrics::{DENSITY_BINS, density_histogram, greedy_matching, mmcs, normalized_rows};
-pub use model::{Forward, Layout, SaeParams, encode, forward_backward, reconstruct, top_k_row};
+pub use model::{
+    Forward, Layout, SaeParams, Trace, encode, forward_backward, forward_backward_traced,
+    reconstruct, top_k_row,
+};
 pub use report::{DensityHistogram, SaeReport};
 pub use settings::{
     MAX_D_IN, MAX_D_SAE, MAX_FEATURES, MAX_TOY_HIDDEN, SaeSettings, SettingError, SourceKind,

@@ -159,7 +159,6 @@ pub fn top_k_row(row: &mut [f32], k: usize, mask: &mut [bool], scratch: &mut Vec
 /// Forward and backward pass of `cfg`'s variant on `x` (`[B, n]`, already scaled), writing the
 /// gradient of the loss into `grad` (same layout as the parameters, overwritten). `dead` marks
 /// latents that have not fired for `dead_window` steps (TopK's auxiliary loss uses them).
-#[allow(clippy::too_many_lines)]
 pub fn forward_backward(
     cfg: &SaeConfig,
     params: &[f32],
@@ -167,6 +166,53 @@ pub fn forward_backward(
     step: u32,
     dead: &[bool],
     grad: &mut [f32],
+) -> Forward {
+    forward_backward_inner(cfg, params, x, step, dead, grad, None)
+}
+
+/// The intermediate values of one [`forward_backward`], each the CPU twin of one GPU kernel's
+/// output (`polytope_gpu`'s per-kernel parity tests): the pre-activations `z` (`sae_encode`),
+/// the activations `f` and TopK's AuxK activations `f_aux` (`sae_activate`), the
+/// reconstruction gradient `d_xhat` and AuxK's `d_e_hat` (`sae_decode`), and `d_z`
+/// (`sae_backward`). `[B, s]` or `[B, n]`, row-major; the AuxK values are empty when AuxK did
+/// not run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trace {
+    pub z: Vec<f32>,
+    pub f: Vec<f32>,
+    pub f_aux: Vec<f32>,
+    pub d_xhat: Vec<f32>,
+    pub d_e_hat: Vec<f32>,
+    pub d_z: Vec<f32>,
+}
+
+/// [`forward_backward`], keeping its intermediate values.
+pub fn forward_backward_traced(
+    cfg: &SaeConfig,
+    params: &[f32],
+    x: &[f32],
+    step: u32,
+    dead: &[bool],
+    grad: &mut [f32],
+) -> (Forward, Trace) {
+    let mut trace = Trace::default();
+    let forward = forward_backward_inner(cfg, params, x, step, dead, grad, Some(&mut trace));
+    (forward, trace)
+}
+
+fn flat<D: ndarray::Dimension>(a: &ndarray::Array<f32, D>) -> Vec<f32> {
+    a.iter().copied().collect()
+}
+
+#[allow(clippy::too_many_lines)]
+fn forward_backward_inner(
+    cfg: &SaeConfig,
+    params: &[f32],
+    x: &[f32],
+    step: u32,
+    dead: &[bool],
+    grad: &mut [f32],
+    mut trace: Option<&mut Trace>,
 ) -> Forward {
     let l = Layout::new(cfg);
     let (n, s) = (l.n, l.s);
@@ -239,6 +285,11 @@ pub fn forward_backward(
         }
     }
 
+    if let Some(t) = trace.as_deref_mut() {
+        t.z = flat(&z);
+        t.f = flat(&f);
+    }
+
     // x_hat = f W_dec + b_dec; e = x_hat - x
     let mut x_hat = Array2::<f32>::zeros((b, n));
     for mut row in x_hat.axis_iter_mut(Axis(0)) {
@@ -259,6 +310,9 @@ pub fn forward_backward(
         (residual_sq as f32 / b as f32, 2.0 / b as f32)
     };
     let d_xhat = &e * c;
+    if let Some(t) = trace.as_deref_mut() {
+        t.d_xhat = flat(&d_xhat);
+    }
 
     // dL/df from the reconstruction, then the sparsity penalty.
     let mut d_f = Array2::<f32>::zeros((b, s));
@@ -355,6 +409,10 @@ pub fn forward_backward(
         let alpha = cfg.aux_coefficient;
         aux = alpha * r.iter().map(|v| v * v).sum::<f32>() * inv_b;
         let d_e_hat = &r * (2.0 * alpha * inv_b);
+        if let Some(t) = trace.as_deref_mut() {
+            t.f_aux = flat(&f_aux);
+            t.d_e_hat = flat(&d_e_hat);
+        }
         general_mat_mul(1.0, &f_aux.t(), &d_e_hat, 1.0, &mut d_w_dec);
         let mut d_f_aux = Array2::<f32>::zeros((b, s));
         general_mat_mul(1.0, &d_e_hat, &w_dec.t(), 0.0, &mut d_f_aux);
@@ -366,6 +424,10 @@ pub fn forward_backward(
                     *g += a;
                 }
             });
+    }
+
+    if let Some(t) = trace {
+        t.d_z = flat(&d_z);
     }
 
     // Encoder gradients.

@@ -24,7 +24,9 @@ use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
 use crate::tms::{Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainState};
 
 pub use crate::settings::SettingError;
-use crate::settings::{Described, Kind, Setting, Width, always, parse_f64, parse_u32};
+use crate::settings::{
+    Described, Kind, Setting, Width, always, parse_f64, parse_u32, whole_setting,
+};
 
 /// Where the activations come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,21 +196,14 @@ static SAE_SETTINGS: &[Setting<SaeSettings>] = &[
         },
         shown: |s| s.source == SourceKind::Toy,
     },
-    Setting {
-        name: "d_sae",
-        help: "Dictionary size (latents).",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_D_SAE as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.d_sae.to_string()),
-        set: |s, v| {
-            s.d_sae = parse_u32(v, 1, MAX_D_SAE)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!(
+        "d_sae",
+        "Dictionary size (latents).",
+        d_sae,
+        1,
+        MAX_D_SAE,
+        Half
+    ),
     Setting {
         name: "k",
         help: "Active latents per input (topk).",
@@ -267,36 +262,15 @@ static SAE_SETTINGS: &[Setting<SaeSettings>] = &[
         },
         shown: always,
     },
-    Setting {
-        name: "steps",
-        help: "Training steps.",
-        kind: Kind::Whole {
-            min: 1,
-            max: 1_000_000,
-        },
-        width: Width::Half,
-        get: |s| Some(s.steps.to_string()),
-        set: |s, v| {
-            s.steps = parse_u32(v, 1, 1_000_000)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "seed",
-        help: "Random seed of the data and the initial dictionary.",
-        kind: Kind::Whole {
-            min: 0,
-            max: u32::MAX as u64,
-        },
-        width: Width::Full,
-        get: |s| Some(s.seed.to_string()),
-        set: |s, v| {
-            s.seed = parse_u32(v, 0, u32::MAX)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!("steps", "Training steps.", steps, 1, 1_000_000, Half),
+    whole_setting!(
+        "seed",
+        "Random seed of the data and the initial dictionary.",
+        seed,
+        0,
+        u32::MAX,
+        Full
+    ),
 ];
 
 impl Described for SaeSettings {

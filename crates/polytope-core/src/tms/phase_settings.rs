@@ -3,7 +3,9 @@
 //! `seed`, `lr`, `batch`). The settings are the [`PhaseSpec`] itself.
 
 use super::phase::PhaseSpec;
-use crate::settings::{Described, Kind, Setting, SettingError, Width, always, parse_u32};
+use crate::settings::{
+    Described, Kind, Setting, SettingError, Width, always, parse_u32, whole_setting,
+};
 
 /// The phase-diagram settings (an alias: the spec is what the controls set).
 pub type PhaseSettings = PhaseSpec;
@@ -53,66 +55,38 @@ static PHASE_SETTINGS: &[Setting<PhaseSpec>] = &[
         // Follows from n.
         shown: |_| false,
     },
-    Setting {
-        name: "resolution",
-        help: "Cells per axis.",
-        kind: Kind::Whole {
-            min: 2,
-            max: MAX_PHASE_RESOLUTION as u64,
-        },
-        width: Width::Full,
-        get: |s| Some(s.resolution.to_string()),
-        set: |s, v| {
-            s.resolution = parse_u32(v, 2, MAX_PHASE_RESOLUTION)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "models",
-        help: "Models per cell (the worst is dropped before voting).",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_PHASE_MODELS as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.models.to_string()),
-        set: |s, v| {
-            s.models = parse_u32(v, 1, MAX_PHASE_MODELS)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "steps",
-        help: "Training steps of every model.",
-        kind: Kind::Whole {
-            min: 1,
-            max: 1_000_000,
-        },
-        width: Width::Half,
-        get: |s| Some(s.steps.to_string()),
-        set: |s, v| {
-            s.steps = parse_u32(v, 1, 1_000_000)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "seed",
-        help: "Random seed of the weights and the data.",
-        kind: Kind::Whole {
-            min: 0,
-            max: u32::MAX as u64,
-        },
-        width: Width::Full,
-        get: |s| Some(s.seed.to_string()),
-        set: |s, v| {
-            s.seed = parse_u32(v, 0, u32::MAX)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!(
+        "resolution",
+        "Cells per axis.",
+        resolution,
+        2,
+        MAX_PHASE_RESOLUTION,
+        Full
+    ),
+    whole_setting!(
+        "models",
+        "Models per cell (the worst is dropped before voting).",
+        models,
+        1,
+        MAX_PHASE_MODELS,
+        Half
+    ),
+    whole_setting!(
+        "steps",
+        "Training steps of every model.",
+        steps,
+        1,
+        1_000_000,
+        Half
+    ),
+    whole_setting!(
+        "seed",
+        "Random seed of the weights and the data.",
+        seed,
+        0,
+        u32::MAX,
+        Full
+    ),
     Setting {
         name: "lr",
         help: "Learning rate (AdamW).",

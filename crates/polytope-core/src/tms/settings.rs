@@ -13,6 +13,7 @@ use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
 pub use crate::settings::SettingError;
 use crate::settings::{
     Described, Kind, Setting, Width, always, fmt_f32 as fmt_num, parse_f32, parse_u32,
+    whole_setting,
 };
 
 /// How feature importance falls with the feature index `i` (0-based).
@@ -259,36 +260,15 @@ static TMS_SETTINGS: &[Setting<TmsSettings>] = &[
         },
         shown: always,
     },
-    Setting {
-        name: "n",
-        help: "Number of features.",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_TOY_FEATURES as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.n.to_string()),
-        set: |s, v| {
-            s.n = parse_u32(v, 1, MAX_TOY_FEATURES)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "m",
-        help: "Number of hidden dimensions (at most 64).",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_HIDDEN as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.m.to_string()),
-        set: |s, v| {
-            s.m = parse_u32(v, 1, MAX_HIDDEN)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!("n", "Number of features.", n, 1, MAX_TOY_FEATURES, Half),
+    whole_setting!(
+        "m",
+        "Number of hidden dimensions (at most 64).",
+        m,
+        1,
+        MAX_HIDDEN,
+        Half
+    ),
     Setting {
         name: "importance",
         help: "Feature importance: a ratio R (I_i = R^i) or span:S (from 1 down to 1/S).",
@@ -383,51 +363,23 @@ static TMS_SETTINGS: &[Setting<TmsSettings>] = &[
         },
         shown: always,
     },
-    Setting {
-        name: "batch",
-        help: "Batch size.",
-        kind: Kind::Whole {
-            min: 1,
-            max: 65_536,
-        },
-        width: Width::Half,
-        get: |s| Some(s.batch.to_string()),
-        set: |s, v| {
-            s.batch = parse_u32(v, 1, 65_536)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "steps",
-        help: "Steps to train (the learning-rate schedule spans them).",
-        kind: Kind::Whole {
-            min: 1,
-            max: 10_000_000,
-        },
-        width: Width::Half,
-        get: |s| Some(s.steps.to_string()),
-        set: |s, v| {
-            s.steps = parse_u32(v, 1, 10_000_000)?;
-            Ok(())
-        },
-        shown: always,
-    },
-    Setting {
-        name: "seed",
-        help: "Random seed of the weights and the data.",
-        kind: Kind::Whole {
-            min: 0,
-            max: u32::MAX as u64,
-        },
-        width: Width::Full,
-        get: |s| Some(s.seed.to_string()),
-        set: |s, v| {
-            s.seed = parse_u32(v, 0, u32::MAX)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!("batch", "Batch size.", batch, 1, 65_536, Half),
+    whole_setting!(
+        "steps",
+        "Steps to train (the learning-rate schedule spans them).",
+        steps,
+        1,
+        10_000_000,
+        Half
+    ),
+    whole_setting!(
+        "seed",
+        "Random seed of the weights and the data.",
+        seed,
+        0,
+        u32::MAX,
+        Full
+    ),
 ];
 
 impl Described for TmsSettings {
