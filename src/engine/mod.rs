@@ -321,6 +321,17 @@ impl<W: Workload> Run<W> {
         core.generation
     }
 
+    /// Whether new settings should train on at once: the run is training, or it was refused
+    /// before it could start while it was asked to play (an address too large for the page: the
+    /// visitor's next settings then run as the address would have).
+    pub fn training_wanted(self) -> bool {
+        match self.status.get_untracked() {
+            RunStatus::Running => true,
+            RunStatus::Failed => self.core().borrow().play_when_ready,
+            _ => false,
+        }
+    }
+
     /// Prepares a fresh run of the current settings (anything running stops) and starts it
     /// when `autoplay`.
     pub fn restart(self, autoplay: bool) {

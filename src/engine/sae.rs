@@ -24,7 +24,7 @@ use polytope_core::tms::CpuTrainer;
 use polytope_gpu::{BackendKind, GpuContext, SaeBackendError, SaeBackendTrainer};
 
 use super::history::Thinned;
-use super::{Built, Diagnosis, Failure, Run, RunStatus, Trainer, Workload};
+use super::{Built, Diagnosis, Failure, Run, Trainer, Workload};
 use crate::browser::{measure, now_ms, yield_task};
 use crate::features_data as data;
 use crate::i18n::Key;
@@ -580,11 +580,11 @@ impl SaeRun {
         self.restart(true);
     }
 
-    /// Applies new settings: restart, training on if it was.
+    /// Applies new settings: restart, training on if it was (or was refused while asked to).
     pub fn restart_with(self, settings: SaeSettings) {
-        let was_running = self.status.get_untracked() == RunStatus::Running;
+        let train_on = self.training_wanted();
         self.data.settings.set(settings);
-        self.restart(was_running);
+        self.restart(train_on);
     }
 
     /// The data source for `settings`, built without blocking the page.

@@ -377,11 +377,11 @@ impl TmsRun {
         self.data.config_override.set(Some(Arc::new(cfg)));
     }
 
-    /// Applies new settings: restart, training on if it was.
+    /// Applies new settings: restart, training on if it was (or was refused while asked to).
     pub fn restart_with(self, settings: TmsSettings) {
-        let was_running = self.status.get_untracked() == super::RunStatus::Running;
+        let train_on = self.training_wanted();
         self.data.settings.set(settings);
-        self.restart(was_running);
+        self.restart(train_on);
     }
 
     /// The run as the CLI's JSON reports it (for `window.polytope.state()` and exports).

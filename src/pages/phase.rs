@@ -120,10 +120,10 @@ impl PhaseRun {
 
     /// Changes the grid and restarts it (training on if it was).
     pub fn apply(self, spec: PhaseSettings) {
-        let was_running = self.run.status.get_untracked() == RunStatus::Running;
+        let train_on = self.run.training_wanted();
         self.run.set_config(spec.config());
         self.spec.set(spec);
-        self.run.restart(was_running);
+        self.run.restart(train_on);
     }
 
     /// Classified cells so far.

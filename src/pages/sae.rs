@@ -340,7 +340,7 @@ pub fn SaePage() -> impl IntoView {
     };
 
     view! {
-        <div class="toy-page sae-page" class:embedded=app.embed>
+        <div class="toy-page sae-page" class:embedded=app.embed class:fit-frame=app.embed>
             <Show when=move || !app.embed>
                 <h1 class="page-title">{i18n.tr(Key::SaeTitle)}</h1>
                 <p class="lead-small">{i18n.tr(Key::SaeIntro)}</p>

@@ -266,7 +266,7 @@ pub fn ToyPage() -> impl IntoView {
     }];
 
     view! {
-        <div class="toy-page" class:embedded=app.embed>
+        <div class="toy-page" class:embedded=app.embed class:fit-frame=app.embed>
             <Show when=move || !app.embed>
                 <h1 class="page-title">{i18n.tr(Key::ToyTitle)}</h1>
             </Show>

@@ -85,14 +85,16 @@ export function drillTests(ctx) {
     await context.close();
   });
 
-  test('drill: /phase?resolution=64&models=32 (131072 models) trains within the limits', async () => {
+  test('drill: /phase?resolution=64&models=32 (131,072 models) is cut to what one run holds, and the grid trains', async () => {
     const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/phase?resolution=64&models=32`);
     const s = await waitForState(page, () => {
       const p = window.polytope.state().phase;
       return p && (p.status === 'failed' || p.step > 0);
     }, null, 120000);
     assert(s.phase.status !== 'failed', `the grid runs: ${s.phase.message}`);
-    assert(s.phase.settings.resolution === '64' && s.phase.settings.models === '32', `settings ${JSON.stringify(s.phase.settings)}`);
+    assert(s.phase.resolution === 64 && s.phase.models === 16, `64 x 64 cells, 16 models each: ${s.phase.resolution} x ${s.phase.models}`);
+    assert(s.phase.setting_errors.some((e) => e.includes('131072') && e.includes('65536')), `the cut is explained: ${s.phase.setting_errors}`);
+    assert(await page.isVisible('[data-testid=setting-errors]'), 'and shown');
     assert((await page.locator('[data-testid=crash-card]').count()) === 0, 'no crash card');
     await screenshot(page, 'drill-phase-64x32');
     assertNoErrors(errors, 'phase 64x32');

@@ -142,22 +142,25 @@ export function explorerTests(ctx) {
     await full.context.close();
   });
 
-  test('embeds fit the frame they are given: 720 x 480 shows every asked-for panel without scrolling', async () => {
-    for (const [path, ready] of [
-      ['/toy?preset=intro&embed=1&panels=vectors,loss', () => (window.polytope.state().toy?.step ?? 0) >= 10],
-      ['/toy?preset=intro&embed=1', () => (window.polytope.state().toy?.step ?? 0) >= 10],
-      ['/geometry?preset=intro&embed=1&backend=cpu', () => (window.polytope.state().geometry?.step ?? 0) >= 10],
-      ['/sae?embed=1&panels=loss,directions&backend=cpu', () => (window.polytope.state().sae?.step ?? 0) >= 10],
-      ['/phase?resolution=6&models=2&steps=300&embed=1', () => (window.polytope.state().phase?.step ?? 0) >= 10],
+  test('embeds fit the frame they are given: 720 x 480 shows the asked-for panels without scrolling; all of them fit the size the embed code proposes', async () => {
+    // [address, frame height, ready]: two panels in a blog's 720 x 480 frame; every panel in
+    // the height the copied embed code proposes for them (share_bar.rs: 150 + 330 a row of two).
+    for (const [path, height, ready] of [
+      ['/toy?preset=intro&embed=1&panels=vectors,loss', 480, () => (window.polytope.state().toy?.step ?? 0) >= 10],
+      ['/toy?preset=intro&embed=1', 150 + 3 * 330, () => (window.polytope.state().toy?.step ?? 0) >= 10],
+      ['/sae?embed=1&panels=loss,quality&backend=cpu', 480, () => (window.polytope.state().sae?.step ?? 0) >= 10],
+      ['/sae?embed=1&backend=cpu', 150 + 3 * 330, () => (window.polytope.state().sae?.step ?? 0) >= 10],
     ]) {
-      const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}${path}`, { viewport: { width: 720, height: 480 } });
+      const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}${path}`, { viewport: { width: 720, height } });
       await waitForState(page, ready, null, 60000);
-      const sizes = await assertFits(page, path);
-      console.log(`       ${path}: ${sizes}`);
-      await screenshot(page, `embed-fit-${path.split('?')[0].slice(1)}`);
-      // A phone-sized frame keeps everything in view too, one plot to a row.
-      await page.setViewportSize({ width: 400, height: 640 });
-      if (path.includes('panels=vectors,loss')) await assertFits(page, `${path} at 400 x 640`, { minPlot: 120 });
+      const sizes = await assertFits(page, `${path} at 720 x ${height}`);
+      console.log(`       ${path} at 720 x ${height}: ${sizes}`);
+      await screenshot(page, `embed-fit-${path.split('?')[0].slice(1)}-${height}`);
+      if (path.includes('panels=vectors,loss')) {
+        // A phone-sized frame keeps both in view, one to a row.
+        await page.setViewportSize({ width: 400, height: 640 });
+        await assertFits(page, `${path} at 400 x 640`, { minPlot: 120 });
+      }
       assertNoErrors(errors, path);
       await context.close();
     }

@@ -9,7 +9,8 @@ use crate::optim::OptimizerConfig;
 pub const MAX_HIDDEN: u32 = 64;
 /// Bounds that keep a run inside what a browser tab can hold.
 const MAX_FEATURES: u32 = 4096;
-const MAX_INSTANCES: u32 = 65_536;
+/// Instances (models) one run trains together at most.
+pub const MAX_INSTANCES: u32 = 65_536;
 const MAX_BATCH: u32 = 65_536;
 
 /// The architecture of a toy model.

@@ -2,6 +2,7 @@
 //! flags of `polytope phase`, with the same names (`n`, `m`, `resolution`, `models`, `steps`,
 //! `seed`, `lr`, `batch`). The settings are the [`PhaseSpec`] itself.
 
+use super::config::MAX_INSTANCES;
 use super::phase::PhaseSpec;
 use crate::settings::{
     Described, Kind, Setting, SettingError, Width, always, parse_u32, whole_setting,
@@ -146,6 +147,24 @@ impl PhaseSpec {
                 errors.push(e);
             }
         }
+        // Every model of every cell trains as one run: refuse a grid larger than a run can be,
+        // keeping as many models per cell as fit.
+        let cells = spec.resolution * spec.resolution;
+        let total = u64::from(cells) * u64::from(spec.models);
+        if total > u64::from(MAX_INSTANCES) {
+            let fit = (MAX_INSTANCES / cells.max(1)).max(1);
+            errors.push(SettingError {
+                name: "models".into(),
+                value: spec.models.to_string(),
+                reason: format!(
+                    "{r} x {r} cells x {m} models is {total} models, and at most {MAX_INSTANCES} \
+                     train together: {fit} per cell at this resolution",
+                    r = spec.resolution,
+                    m = spec.models
+                ),
+            });
+            spec.models = fit;
+        }
         if let Err(reason) = spec.validate() {
             errors.push(SettingError {
                 name: "settings".into(),
@@ -189,6 +208,18 @@ mod tests {
             PhaseSpec::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         assert!(errors.is_empty());
         assert_eq!(back, s);
+    }
+
+    #[test]
+    fn a_grid_of_more_models_than_one_run_holds_is_cut_with_a_message() {
+        let (s, errors) = PhaseSpec::from_pairs([("resolution", "64"), ("models", "32")]);
+        assert_eq!((s.resolution, s.models), (64, 16));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].name, "models");
+        assert!(errors[0].reason.contains("131072") && errors[0].reason.contains("65536"));
+        assert!(s.config().validate().is_ok());
+        let (s, errors) = PhaseSpec::from_pairs([("resolution", "32"), ("models", "32")]);
+        assert!(errors.is_empty() && s.models == 32, "{errors:?}");
     }
 
     #[test]
