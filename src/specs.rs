@@ -387,3 +387,139 @@ pub fn sae_cosine(view: &SaeView, highlight: Option<usize>, no_truth: &str) -> P
         highlight,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polytope_core::tms::{TrainState, preset};
+
+    fn view(m: u32) -> View {
+        let mut cfg = preset("intro").expect("intro").config;
+        cfg.n_hidden = m;
+        let cfg = Arc::new(cfg);
+        let state = TrainState::initial(&cfg);
+        View::new(cfg, &state, Vec::new())
+    }
+
+    #[test]
+    fn vectors_follow_the_hidden_size() {
+        let v = view(1);
+        match vectors(&v, 0, None, (0.0, 0.0)) {
+            // One dimension is drawn as the x axis: W padded with a zero y row.
+            PlotSpec::Vectors2d { w, n, .. } => {
+                assert_eq!((w.len(), n), (10, 5));
+                assert_eq!(&w[..5], v.w(0));
+                assert!(w[5..].iter().all(|y| *y == 0.0));
+            }
+            other => panic!("m = 1: {other:?}"),
+        }
+        assert!(matches!(
+            vectors(&view(2), 0, None, (0.0, 0.0)),
+            PlotSpec::Vectors2d { .. }
+        ));
+        assert!(matches!(
+            vectors(&view(3), 0, Some(2), (0.5, 0.1)),
+            PlotSpec::Vectors3d { highlight: Some(2), rotation, .. } if rotation == (0.5, 0.1)
+        ));
+        assert!(matches!(
+            vectors(&view(4), 0, None, (0.0, 0.0)),
+            PlotSpec::Graph { n: 5, .. }
+        ));
+    }
+
+    #[test]
+    fn a_selection_past_the_last_instance_shows_the_last() {
+        let v = view(2);
+        assert_eq!(instance(&v, 3), 3);
+        assert_eq!(instance(&v, 99), v.cfg.instance_count() - 1);
+    }
+
+    #[test]
+    fn instance_plots_show_the_chosen_instance() {
+        let v = view(2);
+        match gram(&v, 4, Some(1)) {
+            PlotSpec::Gram {
+                w,
+                b,
+                m,
+                n,
+                highlight,
+                ..
+            } => {
+                assert_eq!((m, n, highlight), (2, 5, Some(1)));
+                assert_eq!(w.as_slice(), v.w(4));
+                assert_eq!(b.as_slice(), v.b(4));
+            }
+            other => panic!("{other:?}"),
+        }
+        match norms(&v, 7, None) {
+            PlotSpec::Norms {
+                norms,
+                superposition,
+                ..
+            } => {
+                assert_eq!(norms.as_slice(), v.metrics[7].norms.as_slice());
+                assert_eq!(
+                    superposition.as_slice(),
+                    v.metrics[7].superposition.as_slice()
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn multiples_title_every_instance_by_its_density() {
+        let v = view(2);
+        match multiples(&v, 2, None) {
+            PlotSpec::Multiples {
+                panels, selected, ..
+            } => {
+                assert_eq!(panels.len(), v.cfg.instance_count());
+                assert_eq!(panels[0].1, "p = 1.000");
+                assert_eq!(panels[9].1, format!("p = {:.3}", v.density(9)));
+                assert_eq!(selected, Some(2));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_loss_plot_has_a_series_per_instance_and_the_selected_one_highlighted() {
+        let mut log = LossLog::new(3);
+        log.push(0, &[1.0, 2.0, 3.0, 0.5, 1.5, 2.5]);
+        match loss(&log, 1) {
+            PlotSpec::Loss {
+                series,
+                instances,
+                highlight,
+            } => {
+                assert_eq!((instances, highlight), (3, Some(1)));
+                assert_eq!(series[1].points, vec![(1.0, 2.0), (2.0, 1.5)]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn names_reach_every_plot_that_labels_features() {
+        let names = Some(Arc::new(vec!["dog".to_owned(); 5]));
+        let v = view(2);
+        for spec in [
+            vectors(&v, 0, None, (0.0, 0.0)),
+            gram(&v, 0, None),
+            norms(&v, 0, None),
+            neurons(&v, 0, None),
+        ] {
+            let named = spec.with_names(names.clone());
+            let summary = named.summary(&crate::plot::text::plot_text(crate::i18n::Lang::En));
+            let text = format!("{summary:?}");
+            assert!(text.contains("dog"), "{text}");
+        }
+        // The small multiples draw the names on their canvas (their table lists instances).
+        assert!(matches!(
+            multiples(&v, 0, None).with_names(names),
+            PlotSpec::Multiples { names: Some(_), .. }
+        ));
+    }
+}

@@ -29,7 +29,7 @@ pub struct View {
 }
 
 impl View {
-    fn new(cfg: Arc<TmsConfig>, state: &TrainState, last_loss: Vec<f32>) -> Self {
+    pub(crate) fn new(cfg: Arc<TmsConfig>, state: &TrainState, last_loss: Vec<f32>) -> Self {
         let (n, m) = (cfg.n(), cfg.m());
         let per = cfg.params_per_instance();
         let metrics = (0..cfg.instance_count())
@@ -84,14 +84,14 @@ pub struct LossLog {
 }
 
 impl LossLog {
-    fn new(instances: usize) -> Self {
+    pub(crate) fn new(instances: usize) -> Self {
         Self {
             instances,
             rows: Thinned::default(),
         }
     }
 
-    fn push(&mut self, first_step: u32, losses: &[f32]) {
+    pub(crate) fn push(&mut self, first_step: u32, losses: &[f32]) {
         if self.instances == 0 {
             return;
         }
