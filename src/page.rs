@@ -16,6 +16,7 @@ use crate::i18n::{I18n, Key, Lang, text};
 use crate::{site, url};
 
 /// The page controls of a run page.
+#[derive(Clone)]
 pub struct PageParams {
     /// Controls hidden by `hide=` (`settings` hides the whole form).
     pub hidden: Arc<HashSet<String>>,

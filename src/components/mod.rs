@@ -7,6 +7,7 @@ pub mod header;
 pub mod in_view;
 pub mod play_bar;
 pub mod plot_card;
+pub mod run_frame;
 pub mod settings_form;
 pub mod share_bar;
 pub mod status_line;

@@ -5,18 +5,16 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::components::fallback_notice::FallbackNotice;
-use crate::components::play_bar::PlayBar;
 use crate::components::plot_card::PlotCard;
-use crate::components::share_bar::{EmbedSpec, OpenFullLink, ShareBar};
+use crate::components::run_frame::RunFrame;
+use crate::components::share_bar::EmbedSpec;
 use crate::components::toy_settings::ToySettingsForm;
 use crate::engine::tms::View;
 use crate::i18n::{I18n, Key, use_i18n};
-use crate::page::{PageParams, set_page};
-use crate::pages::toy::{Selection, ToyStatusLine, run_from_url, sync_url};
+use crate::pages::toy::{ToyStatusLine, open_toy_run};
 use crate::plot::PlotSpec;
+use crate::specs;
 use crate::state::run_state;
-use crate::{specs, use_app};
 
 /// The panels of the page, by their `panels=` names.
 pub const PANELS: [&str; 4] = ["dims", "graph", "vectors", "energy"];
@@ -56,14 +54,7 @@ pub fn instance_line(i18n: I18n, view: &View, i: usize) -> String {
 #[component]
 pub fn GeometryPage() -> impl IntoView {
     let i18n = use_i18n();
-    let app = use_app();
-    set_page("geometry");
-    let params = PageParams::read(&PANELS);
-    let run = run_from_url("dims-per-feature");
-    params.apply_speed(run);
-    run.start_when_ready(params.autoplay);
-    sync_url(run);
-    let selection = Selection::new(run, params.instance);
+    let (params, run, selection) = open_toy_run("geometry", "dims-per-feature", &PANELS);
     crate::state::provide("geometry", move || run_state(run, selection, None));
     let select = selection.on_select();
 
@@ -104,7 +95,6 @@ pub fn GeometryPage() -> impl IntoView {
     }));
     let title = move |key: Key| Signal::derive(move || i18n.t(key).to_owned());
     let hidden = Arc::clone(&params.hidden);
-    let hide_settings = hidden.contains("settings") || app.embed;
     let show = {
         let panels = Arc::clone(&params.panels);
         move |name: &str| panels.contains(name)
@@ -116,46 +106,26 @@ pub fn GeometryPage() -> impl IntoView {
         })
     };
     view! {
-        <div class="toy-page" class:embedded=app.embed>
-            <Show when=move || !app.embed>
-                <h1 class="page-title">{i18n.tr(Key::GeometryTitle)}</h1>
-                <p class="lead-small">{i18n.tr(Key::GeometryIntro)}</p>
-            </Show>
-            <FallbackNotice />
-            <div class="run-layout" class:no-sidebar=hide_settings>
-                {(!hide_settings).then(|| view! {
-                    <aside class="sidebar"><ToySettingsForm run hidden=Arc::clone(&hidden) /></aside>
+        <RunFrame run params title=Key::GeometryTitle intro=Key::GeometryIntro embed=EMBED
+            settings=move || view! { <ToySettingsForm run hidden=Arc::clone(&hidden) /> }.into_any()
+            status=view! { <ToyStatusLine run /> }.into_any()>
+            <div class="cards">
+                {show("dims").then(|| view! {
+                    <PlotCard name="dims" plot="dims-per-feature" title=title(Key::PlotDimsPerFeature) spec=dims
+                        aspect=0.45 wide=true note=title(Key::GeometryCaveat) on_select=select />
                 })}
-                <div class="run-main">
-                    <div class="run-top">
-                        <PlayBar run hide_speed=params.hidden.contains("speed") />
-                        <ToyStatusLine run />
-                    </div>
-                    <div class="cards">
-                        {show("dims").then(|| view! {
-                            <PlotCard name="dims" plot="dims-per-feature" title=title(Key::PlotDimsPerFeature) spec=dims
-                                aspect=0.45 wide=true note=title(Key::GeometryCaveat) on_select=select />
-                        })}
-                        {show("graph").then(|| view! {
-                            <PlotCard name="graph" plot="geometry-graph" title=title(Key::PlotGraph) spec=graph aspect=0.8 on_select=select>
-                                <p class="card-note mono" data-testid="selected-instance">{selected_line}</p>
-                            </PlotCard>
-                        })}
-                        {show("vectors").then(|| view! {
-                            <PlotCard name="vectors" title=title(Key::PlotVectors) spec=vectors aspect=0.8 on_select=select />
-                        })}
-                        {show("energy").then(|| view! {
-                            <PlotCard name="energy" plot="energy-levels" title=title(Key::PlotEnergy) spec=energy aspect=0.4 wide=true on_select=select />
-                        })}
-                    </div>
-                    <Show when=move || !app.embed>
-                        <ShareBar embed=EMBED shown=Arc::clone(&params.panels) />
-                    </Show>
-                    <Show when=move || app.embed>
-                        <OpenFullLink />
-                    </Show>
-                </div>
+                {show("graph").then(|| view! {
+                    <PlotCard name="graph" plot="geometry-graph" title=title(Key::PlotGraph) spec=graph aspect=0.8 on_select=select>
+                        <p class="card-note mono" data-testid="selected-instance">{selected_line}</p>
+                    </PlotCard>
+                })}
+                {show("vectors").then(|| view! {
+                    <PlotCard name="vectors" title=title(Key::PlotVectors) spec=vectors aspect=0.8 on_select=select />
+                })}
+                {show("energy").then(|| view! {
+                    <PlotCard name="energy" plot="energy-levels" title=title(Key::PlotEnergy) spec=energy aspect=0.4 wide=true on_select=select />
+                })}
             </div>
-        </div>
+        </RunFrame>
     }
 }

@@ -8,11 +8,10 @@ use polytope_core::settings::Described;
 use polytope_core::tms::{PhaseCell, PhaseSettings};
 use polytope_plots::PhaseDiagram;
 
-use crate::components::fallback_notice::FallbackNotice;
-use crate::components::play_bar::PlayBar;
 use crate::components::plot_card::PlotCard;
+use crate::components::run_frame::RunFrame;
 use crate::components::settings_form::{BackendField, Labels, SettingsFields};
-use crate::components::share_bar::{EmbedSpec, OpenFullLink, ShareBar};
+use crate::components::share_bar::EmbedSpec;
 use crate::components::status_line::StatusLine;
 use crate::engine::tms::TmsRun;
 use crate::engine::{Diagnosis, RunStatus};
@@ -196,42 +195,25 @@ pub fn PhasePage() -> impl IntoView {
         )
     };
     let hidden = Arc::clone(&params.hidden);
-    let hide_settings = app.embed || hidden.contains("settings");
     view! {
-        <div class="toy-page" class:embedded=app.embed>
-            <Show when=move || !app.embed>
-                <h1 class="page-title">{i18n.tr(Key::PhaseTitle)}</h1>
-                <p class="lead-small">{i18n.tr(Key::PhaseIntro)}</p>
-            </Show>
-            <FallbackNotice />
-            <div class="run-layout" class:no-sidebar=hide_settings>
-                {(!hide_settings).then(|| view! {
-                    <aside class="sidebar">
-                        <div class="settings-form">
-                            {move || error.get().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
-                            <SettingsFields settings=phase.spec hidden=Arc::clone(&hidden) labels=PHASE_LABELS on_change />
-                            <BackendField prefer_cpu=run.prefer_cpu on_change=Callback::new(move |cpu| run.switch_backend(cpu)) />
-                            <p class="card-note">{i18n.tr(Key::PhaseBoundaryNote)}</p>
-                        </div>
-                    </aside>
-                })}
-                <div class="run-main">
-                    <div class="run-top">
-                        <PlayBar run hide_speed=params.hidden.contains("speed") />
-                        <p class="status-line mono" data-testid="phase-progress">{progress}</p>
-                        <StatusLine run setting_errors=Signal::derive(move || errors_text.clone()) />
-                        <p class="card-note">{i18n.tr(Key::PhasePending)}</p>
-                    </div>
-                    <PlotCard name="phase" plot="phase-diagram" title=Signal::derive(move || i18n.t(Key::PhaseTitle).to_owned())
-                        spec=phase.plot(i18n) aspect=0.85 />
-                    <Show when=move || !app.embed>
-                        <ShareBar embed=EMBED shown=Arc::clone(&params.panels) />
-                    </Show>
-                    <Show when=move || app.embed>
-                        <OpenFullLink />
-                    </Show>
+        <RunFrame run params title=Key::PhaseTitle intro=Key::PhaseIntro embed=EMBED
+            settings=move || view! {
+                <div class="settings-form">
+                    {move || error.get().map(|e| view! { <p class="notice notice-error" role="alert">{e}</p> })}
+                    <SettingsFields settings=phase.spec hidden=Arc::clone(&hidden) labels=PHASE_LABELS on_change />
+                    <BackendField prefer_cpu=run.prefer_cpu on_change=Callback::new(move |cpu| run.switch_backend(cpu)) />
+                    <p class="card-note">{i18n.tr(Key::PhaseBoundaryNote)}</p>
                 </div>
+            }.into_any()
+            status=view! {
+                <p class="status-line mono" data-testid="phase-progress">{progress}</p>
+                <StatusLine run setting_errors=Signal::derive(move || errors_text.clone()) />
+                <p class="card-note">{i18n.tr(Key::PhasePending)}</p>
+            }.into_any()>
+            <div class="cards single">
+                <PlotCard name="phase" plot="phase-diagram" title=Signal::derive(move || i18n.t(Key::PhaseTitle).to_owned())
+                    spec=phase.plot(i18n) aspect=0.85 />
             </div>
-        </div>
+        </RunFrame>
     }
 }

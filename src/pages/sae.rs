@@ -9,11 +9,10 @@ use polytope_core::sae::{ActivationFile, MAX_D_IN, SaeSettings, SourceKind};
 use polytope_core::settings::Described;
 use polytope_plots::Target;
 
-use crate::components::fallback_notice::FallbackNotice;
-use crate::components::play_bar::PlayBar;
 use crate::components::plot_card::PlotCard;
+use crate::components::run_frame::RunFrame;
 use crate::components::settings_form::{BackendField, Hidden, Labels, SeedField, SettingsFields};
-use crate::components::share_bar::{EmbedSpec, Export, OpenFullLink, ShareBar};
+use crate::components::share_bar::{EmbedSpec, Export};
 use crate::components::status_line::StatusLine;
 use crate::engine::sae::{LmProgress, SaeRun};
 use crate::i18n::{self, I18n, Key, use_i18n};
@@ -253,7 +252,6 @@ pub fn curve_names(i18n: I18n) -> SaeCurveNames {
 #[component]
 pub fn SaePage() -> impl IntoView {
     let i18n = use_i18n();
-    let app = use_app();
     set_page("sae");
     let params = PageParams::read(&SAE_PANELS);
     let run = run_from_url();
@@ -309,8 +307,6 @@ pub fn SaePage() -> impl IntoView {
         move |name: &str| panels.contains(name)
     };
     let hidden = Arc::clone(&params.hidden);
-    let hide_settings =
-        hidden.contains("settings") || (app.embed && !hidden.contains("show-settings"));
     let title = move |key: Key| Signal::derive(move || i18n.t(key).to_owned());
     let note = move |key: Key| Signal::derive(move || i18n.t(key).to_owned());
     let exports = vec![
@@ -340,55 +336,32 @@ pub fn SaePage() -> impl IntoView {
     };
 
     view! {
-        <div class="toy-page sae-page" class:embedded=app.embed class:fit-frame=app.embed>
-            <Show when=move || !app.embed>
-                <h1 class="page-title">{i18n.tr(Key::SaeTitle)}</h1>
-                <p class="lead-small">{i18n.tr(Key::SaeIntro)}</p>
-            </Show>
-            <FallbackNotice />
-            <div class="run-layout" class:no-sidebar=hide_settings>
-                {(!hide_settings).then(|| view! {
-                    <aside class="sidebar">
-                        <h2 class="sr-only">{i18n.tr(Key::Controls)}</h2>
-                        <SaeSettingsForm run hidden=Arc::clone(&hidden) />
-                    </aside>
+        <RunFrame run params title=Key::SaeTitle intro=Key::SaeIntro class="sae-page" embed=EMBED exports
+            settings=move || view! { <SaeSettingsForm run hidden=Arc::clone(&hidden) /> }.into_any()
+            status=view! { <SaeStatusLine run /> }.into_any()>
+            <div class="cards">
+                {show("quality").then(|| view! {
+                    <PlotCard name="quality" title=title(Key::PlotSaeQuality) spec=quality aspect=0.6 on_select=select />
                 })}
-                <div class="run-main">
-                    <div class="run-top">
-                        <PlayBar run hide_speed=params.hidden.contains("speed") />
-                        <SaeStatusLine run />
-                    </div>
-                    <div class="cards">
-                        {show("quality").then(|| view! {
-                            <PlotCard name="quality" title=title(Key::PlotSaeQuality) spec=quality aspect=0.6 on_select=select />
-                        })}
-                        {show("loss").then(|| view! {
-                            <PlotCard name="loss" title=title(Key::PlotSaeLoss) spec=loss aspect=0.6 on_select=select />
-                        })}
-                        {show("directions").then(|| view! {
-                            <Show when=toy_2d_3d>
-                                <PlotCard name="directions" title=title(Key::PlotSaeDirections) spec=directions aspect=0.8
-                                    note=note(Key::SaeDirectionsNote) on_select=select on_drag=drag />
-                            </Show>
-                        })}
-                        {show("cosine").then(|| view! {
-                            <PlotCard name="cosine" title=title(Key::PlotSaeCosine) spec=cosine aspect=0.6 on_select=select />
-                        })}
-                        {show("l0").then(|| view! {
-                            <PlotCard name="l0" title=title(Key::PlotSaeL0) spec=l0 aspect=0.6 on_select=select />
-                        })}
-                        {show("density").then(|| view! {
-                            <PlotCard name="density" title=title(Key::PlotSaeDensity) spec=density aspect=0.6 on_select=select />
-                        })}
-                    </div>
-                    <Show when=move || !app.embed>
-                        <ShareBar embed=EMBED shown=Arc::clone(&params.panels) exports=exports.clone() />
+                {show("loss").then(|| view! {
+                    <PlotCard name="loss" title=title(Key::PlotSaeLoss) spec=loss aspect=0.6 on_select=select />
+                })}
+                {show("directions").then(|| view! {
+                    <Show when=toy_2d_3d>
+                        <PlotCard name="directions" title=title(Key::PlotSaeDirections) spec=directions aspect=0.8
+                            note=note(Key::SaeDirectionsNote) on_select=select on_drag=drag />
                     </Show>
-                    <Show when=move || app.embed>
-                        <OpenFullLink />
-                    </Show>
-                </div>
+                })}
+                {show("cosine").then(|| view! {
+                    <PlotCard name="cosine" title=title(Key::PlotSaeCosine) spec=cosine aspect=0.6 on_select=select />
+                })}
+                {show("l0").then(|| view! {
+                    <PlotCard name="l0" title=title(Key::PlotSaeL0) spec=l0 aspect=0.6 on_select=select />
+                })}
+                {show("density").then(|| view! {
+                    <PlotCard name="density" title=title(Key::PlotSaeDensity) spec=density aspect=0.6 on_select=select />
+                })}
             </div>
-        </div>
+        </RunFrame>
     }
 }

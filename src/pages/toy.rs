@@ -6,11 +6,10 @@ use leptos::prelude::*;
 use polytope_core::tms::{ModelKind, TmsSettings};
 use polytope_plots::Target;
 
-use crate::components::fallback_notice::FallbackNotice;
-use crate::components::play_bar::PlayBar;
 use crate::components::plot_card::PlotCard;
+use crate::components::run_frame::RunFrame;
 use crate::components::settings_form::Hidden;
-use crate::components::share_bar::{EmbedSpec, Export, OpenFullLink, ShareBar};
+use crate::components::share_bar::{EmbedSpec, Export};
 use crate::components::status_line::StatusLine;
 use crate::components::toy_settings::ToySettingsForm;
 use crate::engine::tms::TmsRun;
@@ -50,6 +49,24 @@ pub fn sync_url(run: TmsRun) {
         let pairs = run.data.settings.with(TmsSettings::to_pairs);
         url::replace_settings::<TmsSettings>(pairs);
     });
+}
+
+/// What every toy-model page does first: names the page, reads its parameters and its run from
+/// the address (over `default_preset`), applies speed and autoplay, keeps the address in step
+/// with the settings, and selects the instance the address names.
+pub fn open_toy_run(
+    page: &'static str,
+    default_preset: &str,
+    panels: &[&str],
+) -> (PageParams, TmsRun, Selection) {
+    set_page(page);
+    let params = PageParams::read(panels);
+    let run = run_from_url(default_preset);
+    params.apply_speed(run);
+    run.start_when_ready(params.autoplay);
+    sync_url(run);
+    let selection = Selection::new(run, params.instance);
+    (params, run, selection)
 }
 
 /// The selected instance (the sparsest by default) and highlighted feature of a toy page.
@@ -194,14 +211,7 @@ fn InstancePicker(run: TmsRun, selection: Selection) -> impl IntoView {
 #[component]
 pub fn ToyPage() -> impl IntoView {
     let i18n = use_i18n();
-    let app = use_app();
-    set_page("toy");
-    let params = PageParams::read(&PANELS);
-    let run = run_from_url("intro");
-    params.apply_speed(run);
-    run.start_when_ready(params.autoplay);
-    sync_url(run);
-    let selection = Selection::new(run, params.instance);
+    let (params, run, selection) = open_toy_run("toy", "intro", &PANELS);
     let rotation = RwSignal::new((0.6f64, 0.35f64));
     let labels = params.labels.clone();
     crate::state::provide("toy", move || run_state(run, selection, labels.as_ref()));
@@ -252,8 +262,6 @@ pub fn ToyPage() -> impl IntoView {
     let panels = Arc::clone(&params.panels);
     let show = move |name: &str| panels.contains(name);
     let hidden: Hidden = Arc::clone(&params.hidden);
-    let hide_settings =
-        hidden.contains("settings") || (app.embed && !hidden.contains("show-settings"));
     let exports = vec![Export {
         label: Key::ExportJson,
         testid: "export-json",
@@ -266,62 +274,41 @@ pub fn ToyPage() -> impl IntoView {
     }];
 
     view! {
-        <div class="toy-page" class:embedded=app.embed class:fit-frame=app.embed>
-            <Show when=move || !app.embed>
-                <h1 class="page-title">{i18n.tr(Key::ToyTitle)}</h1>
-            </Show>
-            <FallbackNotice />
-            <div class="run-layout" class:no-sidebar=hide_settings>
-                {(!hide_settings).then(|| view! {
-                    <aside class="sidebar">
-                        <h2 class="sr-only">{i18n.tr(Key::Controls)}</h2>
-                        <ToySettingsForm run hidden=Arc::clone(&hidden) />
-                    </aside>
+        <RunFrame run params title=Key::ToyTitle embed=EMBED exports hint=Key::ClickHint
+            settings=move || view! { <ToySettingsForm run hidden=Arc::clone(&hidden) /> }.into_any()
+            status=view! {
+                <ToyStatusLine run />
+                <InstancePicker run selection />
+                {move || selection.feature.get().map(|f| view! {
+                    <p class="highlight-note">
+                        {i18n.tr(Key::Highlighted)} ": " {f} " "
+                        <button class="mini" on:click=move |_| selection.feature.set(None)>{i18n.tr(Key::ClearHighlight)}</button>
+                    </p>
                 })}
-                <div class="run-main">
-                    <div class="run-top">
-                        <PlayBar run hide_speed=params.hidden.contains("speed") />
-                        <ToyStatusLine run />
-                        <InstancePicker run selection />
-                        {move || selection.feature.get().map(|f| view! {
-                            <p class="highlight-note">
-                                {i18n.tr(Key::Highlighted)} ": " {f} " "
-                                <button class="mini" on:click=move |_| selection.feature.set(None)>{i18n.tr(Key::ClearHighlight)}</button>
-                            </p>
-                        })}
-                    </div>
-                    <div class="cards">
-                        {show("vectors").then(|| view! {
-                            <PlotCard name="vectors" title=vectors_title spec=vectors aspect=0.8 on_select=select on_drag=drag />
-                        })}
-                        {show("neurons").then(|| view! {
-                            <Show when=has_neurons>
-                                <PlotCard name="neurons" title=title(Key::PlotNeurons) spec=neurons aspect=0.6 on_select=select />
-                            </Show>
-                        })}
-                        {show("wtw").then(|| view! {
-                            <PlotCard name="wtw" title=title(Key::PlotGram) spec=gram aspect=0.9 on_select=select />
-                        })}
-                        {show("norms").then(|| view! {
-                            <PlotCard name="norms" title=title(Key::PlotNorms) spec=norms aspect=0.8
-                                note=title(Key::ColourKey) on_select=select />
-                        })}
-                        {show("loss").then(|| view! {
-                            <PlotCard name="loss" title=title(Key::PlotLoss) spec=loss aspect=0.6 on_select=select />
-                        })}
-                        {show("multiples").then(|| view! {
-                            <PlotCard name="multiples" title=title(Key::PlotMultiples) spec=multiples aspect=0.45 wide=true on_select=select />
-                        })}
-                    </div>
-                    <Show when=move || !app.embed>
-                        <p class="card-note">{i18n.tr(Key::ClickHint)}</p>
-                        <ShareBar embed=EMBED shown=Arc::clone(&params.panels) exports=exports.clone() />
+            }.into_any()>
+            <div class="cards">
+                {show("vectors").then(|| view! {
+                    <PlotCard name="vectors" title=vectors_title spec=vectors aspect=0.8 on_select=select on_drag=drag />
+                })}
+                {show("neurons").then(|| view! {
+                    <Show when=has_neurons>
+                        <PlotCard name="neurons" title=title(Key::PlotNeurons) spec=neurons aspect=0.6 on_select=select />
                     </Show>
-                    <Show when=move || app.embed>
-                        <OpenFullLink />
-                    </Show>
-                </div>
+                })}
+                {show("wtw").then(|| view! {
+                    <PlotCard name="wtw" title=title(Key::PlotGram) spec=gram aspect=0.9 on_select=select />
+                })}
+                {show("norms").then(|| view! {
+                    <PlotCard name="norms" title=title(Key::PlotNorms) spec=norms aspect=0.8
+                        note=title(Key::ColourKey) on_select=select />
+                })}
+                {show("loss").then(|| view! {
+                    <PlotCard name="loss" title=title(Key::PlotLoss) spec=loss aspect=0.6 on_select=select />
+                })}
+                {show("multiples").then(|| view! {
+                    <PlotCard name="multiples" title=title(Key::PlotMultiples) spec=multiples aspect=0.45 wide=true on_select=select />
+                })}
             </div>
-        </div>
+        </RunFrame>
     }
 }

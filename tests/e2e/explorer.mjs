@@ -142,7 +142,7 @@ export function explorerTests(ctx) {
     await full.context.close();
   });
 
-  test('embeds fit the frame they are given: 720 x 480 shows the asked-for panels without scrolling; all of them fit the size the embed code proposes', async () => {
+  test('embeds fit the frame they are given (/toy, /sae, /geometry, /phase): 720 x 480 shows the asked-for panels without scrolling; all of them fit the size the embed code proposes', async () => {
     // [address, frame height, ready]: two panels in a blog's 720 x 480 frame; every panel in
     // the height the copied embed code proposes for them (share_bar.rs: 150 + 330 a row of two).
     for (const [path, height, ready] of [
@@ -150,6 +150,8 @@ export function explorerTests(ctx) {
       ['/toy?preset=intro&embed=1', 150 + 3 * 330, () => (window.polytope.state().toy?.step ?? 0) >= 10],
       ['/sae?embed=1&panels=loss,quality&backend=cpu', 480, () => (window.polytope.state().sae?.step ?? 0) >= 10],
       ['/sae?embed=1&backend=cpu', 150 + 3 * 330, () => (window.polytope.state().sae?.step ?? 0) >= 10],
+      ['/geometry?embed=1&backend=cpu', 480, () => (window.polytope.state().geometry?.step ?? 0) >= 10],
+      ['/phase?embed=1&resolution=6&models=2&steps=300&backend=cpu', 480, () => (window.polytope.state().phase?.classified ?? 0) >= 1],
     ]) {
       const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}${path}`, { viewport: { width: 720, height } });
       await waitForState(page, ready, null, 60000);

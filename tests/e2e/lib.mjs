@@ -57,6 +57,9 @@ export async function openPage(browser, url, { viewport = { width: 1280, height:
 export const state = (page) => page.evaluate(() => window.polytope.state());
 
 export async function waitForState(page, predicate, arg, timeout = 60000) {
+  // After a page.goto the app may still be loading its wasm: a predicate that reads
+  // window.polytope would throw (and fail the wait at once) instead of waiting.
+  await page.waitForFunction(() => window.polytope && window.polytope.state(), null, { timeout, polling: 100 });
   await page.waitForFunction(predicate, arg, { timeout, polling: 100 });
   return state(page);
 }

@@ -94,6 +94,17 @@ pub fn always<S>(_: &S) -> bool {
 /// Half)`. The range reaches `--help`, the form and the parser from this one place.
 macro_rules! whole_setting {
     ($name:literal, $help:literal, $field:ident, $min:expr, $max:expr, $width:ident) => {
+        $crate::settings::whole_setting!(
+            $name,
+            $help,
+            $field,
+            $min,
+            $max,
+            $width,
+            $crate::settings::always
+        )
+    };
+    ($name:literal, $help:literal, $field:ident, $min:expr, $max:expr, $width:ident, $shown:expr) => {
         $crate::settings::Setting {
             name: $name,
             help: $help,
@@ -107,7 +118,7 @@ macro_rules! whole_setting {
                 s.$field = $crate::settings::parse_u32(v, $min, $max)?;
                 Ok(())
             },
-            shown: $crate::settings::always,
+            shown: $shown,
         }
     };
 }
@@ -234,18 +245,7 @@ mod tests {
     impl Described for Demo {
         fn settings() -> &'static [Setting<Self>] {
             &[
-                Setting {
-                    name: "size",
-                    help: "How big.",
-                    kind: Kind::Whole { min: 1, max: 9 },
-                    width: Width::Half,
-                    get: |s| Some(s.size.to_string()),
-                    set: |s, v| {
-                        s.size = parse_u32(v, 1, 9)?;
-                        Ok(())
-                    },
-                    shown: always,
-                },
+                whole_setting!("size", "How big.", size, 1, 9, Half),
                 Setting {
                     name: "rate_max",
                     help: "How fast.",

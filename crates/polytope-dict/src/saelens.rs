@@ -208,6 +208,9 @@ fn tensor_f32(st: &SafeTensors<'_>, name: &str, shape: &[usize]) -> Result<Vec<f
     Ok(values)
 }
 
+/// The largest `cfg.json` read (SAELens writes one of one to three KB).
+pub const MAX_CFG_BYTES: usize = 32 << 10;
+
 fn cfg_u32(cfg: &Value, key: &str) -> Result<u32, String> {
     let v = cfg
         .get(key)
@@ -242,6 +245,14 @@ pub fn read_saelens(dir: &Path) -> Result<(SaeWeights, Value), String> {
 /// folded into `b_enc` (`b_enc -/+ W_enc b_dec`), which computes the same features. Bytes in,
 /// so the fuzz harness (`polytope-fuzz`) runs it without files.
 pub fn parse_saelens(cfg_json: &[u8], safetensors: &[u8]) -> Result<(SaeWeights, Value), String> {
+    // A JSON tree of many small objects takes about a hundred times its text in memory.
+    if cfg_json.len() > MAX_CFG_BYTES {
+        return Err(format!(
+            "cfg.json is {} bytes; a SAELens cfg.json is a few KB (limit {} KiB)",
+            cfg_json.len(),
+            MAX_CFG_BYTES >> 10
+        ));
+    }
     let mut cfg: Value =
         serde_json::from_slice(cfg_json).map_err(|e| format!("cfg.json: not valid JSON: {e}"))?;
     if !cfg.is_object() {
@@ -570,5 +581,18 @@ mod tests {
         let (cfg, st) = jumprelu_files(-1.0, true, 1e20);
         let err = parse_saelens(cfg.as_bytes(), &st).unwrap_err();
         assert!(err.contains("b_enc[0] overflows f32"), "{err}");
+    }
+
+    #[test]
+    fn an_oversized_cfg_json_is_refused_before_it_is_parsed() {
+        let (cfg, st) = jumprelu_files(-1.0, false, 0.5);
+        assert!(parse_saelens(cfg.as_bytes(), &st).is_ok());
+        // Valid JSON, padded with whitespace past the limit.
+        let padded = format!("{cfg}{}", " ".repeat(MAX_CFG_BYTES));
+        let err = parse_saelens(padded.as_bytes(), &st).unwrap_err();
+        assert!(
+            err.contains("cfg.json is") && err.contains("limit 32 KiB"),
+            "{err}"
+        );
     }
 }

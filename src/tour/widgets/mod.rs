@@ -103,11 +103,15 @@ fn step() -> StepCtx {
     expect_context::<StepCtx>()
 }
 
+/// The `name=value` pairs of a step's settings, written like an address's query.
+fn pairs(query: &str) -> Vec<(&str, &str)> {
+    query.split('&').filter_map(|p| p.split_once('=')).collect()
+}
+
 /// A toy-model run of `query` (URL-style settings) that starts training as soon as the
 /// backend is known.
 fn toy_run(query: &str) -> TmsRun {
-    let pairs: Vec<(&str, &str)> = query.split('&').filter_map(|p| p.split_once('=')).collect();
-    let (settings, errors) = TmsSettings::from_pairs(pairs);
+    let (settings, errors) = TmsSettings::from_pairs(pairs(query));
     debug_assert!(errors.is_empty(), "{query}: {errors:?}");
     let run = TmsRun::for_settings(settings, errors, use_app().prefer_cpu);
     run.start_when_ready(true);

@@ -22,11 +22,7 @@ pub const SETTINGS: &str = "n=2&resolution=8&models=4&steps=1500";
 pub fn PhaseChange() -> impl IntoView {
     let i18n = use_i18n();
     let ctx = step();
-    let pairs: Vec<(&str, &str)> = SETTINGS
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .collect();
-    let (spec, _) = PhaseSettings::from_pairs(pairs);
+    let (spec, _) = PhaseSettings::from_pairs(super::pairs(SETTINGS));
     let phase = PhaseRun::new(spec, use_app().prefer_cpu);
     let run = phase.run;
     run.start_when_ready(true);

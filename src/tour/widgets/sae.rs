@@ -23,11 +23,7 @@ pub const MMCS_GOAL: f32 = 0.9;
 pub fn Decoding() -> impl IntoView {
     let i18n = use_i18n();
     let ctx = step();
-    let pairs: Vec<(&str, &str)> = SETTINGS
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .collect();
-    let (settings, errors) = SaeSettings::from_pairs(pairs, false);
+    let (settings, errors) = SaeSettings::from_pairs(super::pairs(SETTINGS), false);
     let run = SaeRun::for_settings(settings, errors, use_app().prefer_cpu);
     run.start_when_ready(true);
     let node = NodeRef::<Div>::new();

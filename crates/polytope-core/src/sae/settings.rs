@@ -24,9 +24,7 @@ use crate::optim::{OptimizerConfig, OptimizerKind, Schedule};
 use crate::tms::{Correlation, CpuTrainer, InstanceSpec, ModelKind, TmsConfig, TrainState};
 
 pub use crate::settings::SettingError;
-use crate::settings::{
-    Described, Kind, Setting, Width, always, parse_f64, parse_u32, whole_setting,
-};
+use crate::settings::{Described, Kind, Setting, Width, always, parse_f64, whole_setting};
 
 /// Where the activations come from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,36 +141,24 @@ static SAE_SETTINGS: &[Setting<SaeSettings>] = &[
         },
         shown: always,
     },
-    Setting {
-        name: "d_in",
-        help: "Input dimensions (synthetic and toy sources; a file has its own).",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_D_IN as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.d_in.to_string()),
-        set: |s, v| {
-            s.d_in = parse_u32(v, 1, MAX_D_IN)?;
-            Ok(())
-        },
-        shown: |s| matches!(s.source, SourceKind::Synthetic | SourceKind::Toy),
-    },
-    Setting {
-        name: "features",
-        help: "True features behind synthetic or toy data.",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_FEATURES as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.features.to_string()),
-        set: |s, v| {
-            s.features = parse_u32(v, 1, MAX_FEATURES)?;
-            Ok(())
-        },
-        shown: |s| matches!(s.source, SourceKind::Synthetic | SourceKind::Toy),
-    },
+    whole_setting!(
+        "d_in",
+        "Input dimensions (synthetic and toy sources; a file has its own).",
+        d_in,
+        1,
+        MAX_D_IN,
+        Half,
+        |s| matches!(s.source, SourceKind::Synthetic | SourceKind::Toy)
+    ),
+    whole_setting!(
+        "features",
+        "True features behind synthetic or toy data.",
+        features,
+        1,
+        MAX_FEATURES,
+        Half,
+        |s| matches!(s.source, SourceKind::Synthetic | SourceKind::Toy)
+    ),
     Setting {
         name: "density",
         help: "Feature density of the toy model's data.",
@@ -204,21 +190,15 @@ static SAE_SETTINGS: &[Setting<SaeSettings>] = &[
         MAX_D_SAE,
         Half
     ),
-    Setting {
-        name: "k",
-        help: "Active latents per input (topk).",
-        kind: Kind::Whole {
-            min: 1,
-            max: MAX_D_SAE as u64,
-        },
-        width: Width::Half,
-        get: |s| Some(s.k.to_string()),
-        set: |s, v| {
-            s.k = parse_u32(v, 1, MAX_D_SAE)?;
-            Ok(())
-        },
-        shown: |s| s.variant == Variant::TopK,
-    },
+    whole_setting!(
+        "k",
+        "Active latents per input (topk).",
+        k,
+        1,
+        MAX_D_SAE,
+        Half,
+        |s| s.variant == Variant::TopK
+    ),
     Setting {
         name: "l1",
         help: "Sparsity coefficient: the L1 weight (the L0 weight for jumprelu); default: the \
@@ -250,18 +230,7 @@ static SAE_SETTINGS: &[Setting<SaeSettings>] = &[
         },
         shown: always,
     },
-    Setting {
-        name: "batch",
-        help: "Inputs per training step.",
-        kind: Kind::Whole { min: 1, max: 8192 },
-        width: Width::Half,
-        get: |s| Some(s.batch.to_string()),
-        set: |s, v| {
-            s.batch = parse_u32(v, 1, 8192)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!("batch", "Inputs per training step.", batch, 1, 8192, Half),
     whole_setting!("steps", "Training steps.", steps, 1, 1_000_000, Half),
     whole_setting!(
         "seed",

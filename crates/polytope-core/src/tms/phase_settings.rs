@@ -104,18 +104,7 @@ static PHASE_SETTINGS: &[Setting<PhaseSpec>] = &[
         },
         shown: always,
     },
-    Setting {
-        name: "batch",
-        help: "Batch size.",
-        kind: Kind::Whole { min: 1, max: 4096 },
-        width: Width::Half,
-        get: |s| Some(s.batch.to_string()),
-        set: |s, v| {
-            s.batch = parse_u32(v, 1, 4096)?;
-            Ok(())
-        },
-        shown: always,
-    },
+    whole_setting!("batch", "Batch size.", batch, 1, 4096, Half),
 ];
 
 impl Described for PhaseSpec {
