@@ -273,6 +273,9 @@ strings! {
     FeaturesLoadingIndex => "Loading the data index…", "正在加载数据索引……";
     FeaturesDataError => "The data could not be loaded:", "数据无法加载：";
     FeaturesDictionaries => "Dictionaries", "字典";
+    FeaturesOverview => "Overview", "概览";
+    FeaturesDensityTitle => "Feature density of this dictionary (log10, over the evaluation tokens)", "本字典的特征密度（log10，在评估词元上）";
+    FeaturesDensityNote => "How many features fire on what fraction of the tokens; dead features are counted apart. Features below a density of 10⁻⁵ are ultralow-density features: the dictionaries of Towards Monosemanticity show them as a bump of their own at the left.", "每个特征在多大比例的词元上激活，以及有多少这样的特征；死特征单独计数。密度低于 10⁻⁵ 的是超低密度特征：原论文的字典里，它们在左侧单独形成一个峰。";
     Loading => "Loading…", "加载中……";
     FeaturesBrokenFile => "manifest broken (hover for details)", "清单文件损坏（悬停查看详情）";
     FeaturesLossRecovered => "loss recovered", "损失恢复率";

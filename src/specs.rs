@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use polytope_core::dict::FeatureSummary;
 use polytope_core::tms::geometry_graph;
 use polytope_plots::{Curve, InstancePoint, LossSeries, PlotSpec};
 
@@ -301,11 +302,28 @@ pub fn sae_l0(h: &SaeHistory) -> PlotSpec {
 
 /// Latents per log10-density bin, and the dead ones.
 pub fn sae_density(view: &SaeView) -> PlotSpec {
+    density(&view.histogram)
+}
+
+/// A [`polytope_core::sae::density_histogram`] (dead first, then bins from 1e-7) as a plot.
+fn density(histogram: &[u32]) -> PlotSpec {
     PlotSpec::Density {
-        counts: Arc::new(view.histogram.get(1..).unwrap_or_default().to_vec()),
+        counts: Arc::new(histogram.get(1..).unwrap_or_default().to_vec()),
         first_edge: -7.0,
-        dead: view.histogram.first().copied().unwrap_or(0),
+        dead: histogram.first().copied().unwrap_or(0),
     }
+}
+
+/// The log10 feature densities of a shipped dictionary over the evaluation tokens (its
+/// ultralow features, when it has them, form a bump of their own at the left).
+pub fn dict_density(list: &[FeatureSummary]) -> PlotSpec {
+    density(&dict_density_histogram(list))
+}
+
+/// [`dict_density`]'s counts: dead features first, then bins of 0.25 from 1e-7.
+pub fn dict_density_histogram(list: &[FeatureSummary]) -> Vec<u32> {
+    let densities: Vec<f64> = list.iter().map(|s| f64::from(s.density)).collect();
+    polytope_core::sae::density_histogram(&densities)
 }
 
 /// The learned decoder directions over the true ones, for 2-D and 3-D toy data.
@@ -399,6 +417,34 @@ mod tests {
         let cfg = Arc::new(cfg);
         let state = TrainState::initial(&cfg);
         View::new(cfg, &state, Vec::new())
+    }
+
+    #[test]
+    fn a_dictionary_density_plot_counts_dead_and_ultralow_features_apart() {
+        let feature = |density: f32| FeatureSummary {
+            density,
+            max_act: 1.0,
+            mean_act: 0.5,
+            top_tokens: [0; 4],
+            map: [0.0; 2],
+            flags: 0,
+        };
+        // Two dead, one ultralow (3e-6: bin [-5.75, -5.5)), two at 1e-2 (bin [-2, -1.75)).
+        let list = [0.0, 0.0, 3e-6, 1e-2, 1.2e-2].map(feature);
+        match dict_density(&list) {
+            PlotSpec::Density {
+                counts,
+                first_edge,
+                dead,
+            } => {
+                assert_eq!((dead, first_edge), (2, -7.0));
+                assert_eq!(counts.len(), polytope_core::sae::DENSITY_BINS);
+                assert_eq!(counts.iter().sum::<u32>(), 3);
+                assert_eq!(counts[5], 1, "{counts:?}");
+                assert_eq!(counts[20], 2, "{counts:?}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -27,6 +27,14 @@ export function featuresTests(ctx) {
     for (const id of index.dictionaries.map((d) => d.id)) {
       await page.waitForSelector(`[data-dict="${id}"] .dict-stats:has-text("L0")`);
     }
+    // The overview: every feature in the density histogram, its dead ones as the manifest counts
+    // them, and the plot drawn.
+    const manifest = JSON.parse(readFileSync(join('dist', 'data', 'dict', first.id, 'manifest.json'), 'utf8'));
+    const hist = s.features.density_histogram;
+    assert(Array.isArray(hist) && hist.reduce((a, b) => a + b, 0) === first.d_sae, `density histogram ${JSON.stringify(hist)}`);
+    assert(hist[0] === manifest.metrics.dead, `dead ${hist[0]} against the manifest's ${manifest.metrics.dead}`);
+    const plot = await page.locator('[data-plot=feature-density] canvas').boundingBox();
+    assert(plot && plot.width > 200 && plot.height > 80, `density plot ${JSON.stringify(plot)}`);
     // Token search: type the first token of a row, fewer or equal rows remain, all matching.
     const before = s.features.rows;
     const token = (await page.textContent('[data-testid=feature-list] .frow .ftoks')).split('”')[0].replace('“', '');
@@ -159,7 +167,7 @@ export function featuresTests(ctx) {
     assert(full.page.url().includes('panels='), `panels in the address: ${full.page.url()}`);
     await full.page.click('[data-testid=copy-embed]');
     const code = (await state(full.page)).embed_code;
-    assert(code.includes('embed=1') && code.replaceAll('%2C', ',').includes('panels=dicts,list,detail,text') && code.startsWith('<iframe'), code);
+    assert(code.includes('embed=1') && code.replaceAll('%2C', ',').includes('panels=dicts,overview,list,detail,text') && code.startsWith('<iframe'), code);
     assertNoErrors(full.errors, 'features embed toggles');
     await full.context.close();
   });

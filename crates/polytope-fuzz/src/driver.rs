@@ -35,6 +35,8 @@ pub const EXIT_HUNG: i32 = 4;
 pub enum Limit {
     Seconds(f64),
     Count(u64),
+    /// Whichever comes first.
+    Either(f64, u64),
 }
 
 pub struct Options {
@@ -217,6 +219,7 @@ pub fn fuzz(opts: &Options) -> Summary {
         let done = match opts.limit {
             Limit::Seconds(limit) => elapsed >= limit,
             Limit::Count(limit) => s.executions >= limit,
+            Limit::Either(seconds, count) => elapsed >= seconds || s.executions >= count,
         };
         if done {
             break;

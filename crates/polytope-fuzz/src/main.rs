@@ -1,7 +1,7 @@
 //! `polytope-fuzz`: runs one fuzz target for a time or a count.
 //!
 //! ```text
-//! cargo run --release -p polytope-fuzz -- --target NAME (--seconds N | --count N) [--seed S]
+//! cargo run --release -p polytope-fuzz -- --target NAME [--seconds N] [--count N] [--seed S]
 //!                                       [--corpus DIR] [--data DIR] [--no-save]
 //! cargo run --release -p polytope-fuzz -- --list
 //! cargo run --release -p polytope-fuzz -- --target NAME --run FILE
@@ -9,6 +9,8 @@
 //! cargo run --release -p polytope-fuzz -- --replay
 //! cargo run --release -p polytope-fuzz -- --write-seeds
 //! ```
+//!
+//! With both `--seconds` and `--count`, whichever is reached first stops the run.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -26,7 +28,7 @@ mod native {
     use polytope_fuzz::driver::{self, Limit, Options};
     use polytope_fuzz::targets;
 
-    const USAGE: &str = "usage: polytope-fuzz --target NAME (--seconds N | --count N) [--seed S] \
+    const USAGE: &str = "usage: polytope-fuzz --target NAME [--seconds N] [--count N] [--seed S] \
                          [--corpus DIR] [--data DIR] [--no-save]\n       polytope-fuzz --list\n       \
                          polytope-fuzz --target NAME --run FILE | --minimise FILE\n       \
                          polytope-fuzz --replay | --write-seeds";
@@ -84,13 +86,19 @@ mod native {
                         let v: f64 = value("--seconds")?
                             .parse()
                             .map_err(|_| "--seconds takes a number")?;
-                        limit = Some(Limit::Seconds(v));
+                        limit = Some(match limit {
+                            Some(Limit::Count(c) | Limit::Either(_, c)) => Limit::Either(v, c),
+                            _ => Limit::Seconds(v),
+                        });
                     }
                     "--count" => {
                         let v: u64 = value("--count")?
                             .parse()
                             .map_err(|_| "--count takes a whole number")?;
-                        limit = Some(Limit::Count(v));
+                        limit = Some(match limit {
+                            Some(Limit::Seconds(t) | Limit::Either(t, _)) => Limit::Either(t, v),
+                            _ => Limit::Count(v),
+                        });
                     }
                     "--seed" => {
                         seed = value("--seed")?

@@ -9,6 +9,7 @@
 mod detail;
 mod list;
 mod map;
+mod overview;
 mod text;
 
 use std::collections::{HashMap, HashSet};
@@ -29,7 +30,7 @@ use crate::url;
 use crate::use_app;
 
 /// The panels of the page, by their `panels=` names.
-pub const FEATURE_PANELS: [&str; 5] = ["dicts", "list", "detail", "map", "text"];
+pub const FEATURE_PANELS: [&str; 6] = ["dicts", "overview", "list", "detail", "map", "text"];
 
 thread_local! {
     static MOUNTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
@@ -251,6 +252,12 @@ fn state_json(fx: Fx) -> serde_json::Value {
             "best_match": d.best_match.map(|(f, _)| f),
         })),
         "chunks_in_memory": dict.as_deref().map_or(0, data::chunks_in_memory),
+        // The open dictionary's log10 feature densities: dead features, then bins of 0.25
+        // from 1e-7 (the overview panel's plot).
+        "density_histogram": dict.as_ref().and_then(|d| fx.lists.with_untracked(|l| match l.get(d) {
+            Some(Ok(list)) => Some(crate::specs::dict_density_histogram(list)),
+            _ => None,
+        })),
         "text_search": search,
         "custom": fx.custom.get_untracked(),
         "timing": timing,
@@ -511,6 +518,7 @@ pub fn FeaturesPage() -> impl IntoView {
                 </div>
             })}
             <Show when=show("dicts")><DictPicker fx /></Show>
+            <Show when=show("overview")><overview::OverviewPanel fx /></Show>
             <div class="features-layout">
                 <Show when=show("list")><list::ListPanel fx /></Show>
                 <Show when=show("detail")><detail::DetailPanel fx /></Show>
@@ -566,6 +574,7 @@ pub fn FeaturesPage() -> impl IntoView {
 fn panel_name(panel: &str) -> Key {
     match panel {
         "dicts" => Key::FeaturesDictionaries,
+        "overview" => Key::FeaturesOverview,
         "list" => Key::FeaturesList,
         "map" => Key::FeaturesMap,
         "text" => Key::FeaturesCustomText,
