@@ -429,8 +429,8 @@ mod tests {
             map: [0.0; 2],
             flags: 0,
         };
-        // Two dead, one ultralow (3e-6: bin [-5.75, -5.5)), two at 1e-2 (bin [-2, -1.75)).
-        let list = [0.0, 0.0, 3e-6, 1e-2, 1.2e-2].map(feature);
+        // Two dead, one ultralow (3e-6: bin [-5.75, -5.5)), two near 1e-2 (bin [-2, -1.75)).
+        let list = [0.0, 0.0, 3e-6, 1.1e-2, 1.5e-2].map(feature);
         match dict_density(&list) {
             PlotSpec::Density {
                 counts,

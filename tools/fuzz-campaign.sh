@@ -17,7 +17,7 @@ OUT=target/fuzz-campaign
 mkdir -p "$OUT"
 cargo build --locked --release -p polytope-fuzz
 BIN=${CARGO_TARGET_DIR:-target}/release/polytope-fuzz
-mapfile -t TARGETS < <("$BIN" --list | awk '{print $1}')
+mapfile -t TARGETS < <("$BIN" --list | awk '/^[^ ]/ {print $1}')
 
 run_one() {
   local t=$1
