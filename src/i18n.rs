@@ -318,6 +318,9 @@ strings! {
     FeaturesLoadingFeature => "Loading the feature's chunk…", "正在加载该特征所在的分块……";
     FeaturesDetailError => "This feature could not be loaded:", "无法加载这个特征：";
     FeaturesFeature => "Feature", "字典特征";
+    FeaturesNeuron => "Neuron", "神经元";
+    FeaturesNeuronsKind => "MLP neurons", "MLP 神经元";
+    FeaturesNeuronsGroup => "Neurons of the models (for comparison)", "模型的神经元（用于对比）";
     FeaturesMap => "Feature map", "特征地图";
     FeaturesMapNote => "Every feature, placed by the similarity of its decoder direction, coloured by density (blue rare, red frequent). Wheel to zoom, drag to pan, click to open.", "每个点是一个特征，按解码器方向的相似度排布，按密度着色（蓝色稀少，红色频繁）。滚轮缩放，拖动平移，点击打开。";
     FeaturesMapReset => "Reset view", "重置视图";

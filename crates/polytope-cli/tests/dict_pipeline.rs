@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use polytope_core::dict::{DataIndex, DictManifest};
+use polytope_core::dict::{DataIndex, DictKind, DictManifest};
 
 fn polytope(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_polytope"))
@@ -71,10 +71,50 @@ fn tiny_pipeline_builds_valid_dictionaries() {
     let index =
         DataIndex::from_json(&std::fs::read(out.join("index.json")).unwrap()).expect("index.json");
     assert_eq!(index.models.len(), 2);
-    assert_eq!(index.dictionaries.len(), 3);
-    for d in &index.dictionaries {
+    assert_eq!(index.dictionaries.len(), 5);
+    // Each model's neurons, as the identity dictionary: everything reconstructed, as many
+    // units as neurons, matched against the other model's neurons.
+    for (id, other) in [("neurons-a", "neurons-b"), ("neurons-b", "neurons-a")] {
+        let d = index.dictionary(id).expect(id);
+        assert_eq!((d.kind, d.d_sae), (DictKind::Neurons, 64), "{d:?}");
         let m = DictManifest::from_json(&std::fs::read(out.join(&d.manifest)).unwrap())
             .expect("manifest");
+        assert!(
+            m.metrics.explained_variance > 0.999,
+            "{id}: {:?}",
+            m.metrics
+        );
+        assert!(
+            (m.metrics.loss_recovered - 1.0).abs() < 0.02,
+            "{id}: {:?}",
+            m.metrics
+        );
+        assert!(
+            m.metrics.l0 > 0.0 && m.metrics.l0 <= 64.0,
+            "{:?}",
+            m.metrics
+        );
+        assert_eq!(m.match_dict.as_deref(), Some(other));
+        assert!(
+            m.related.is_empty(),
+            "neurons do not split: {:?}",
+            m.related
+        );
+        assert_eq!(m.training.steps, 0);
+    }
+    for d in index
+        .dictionaries
+        .iter()
+        .filter(|d| d.kind == DictKind::Sae)
+    {
+        let m = DictManifest::from_json(&std::fs::read(out.join(&d.manifest)).unwrap())
+            .expect("manifest");
+        assert!(
+            !m.related.iter().any(|r| r.starts_with("neurons")),
+            "{}: {:?}",
+            m.id,
+            m.related
+        );
         assert!(
             m.metrics.explained_variance > 0.5,
             "{}: {:?}",

@@ -163,6 +163,7 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
         version: 1,
         id: "a-40".into(),
         model: "A".into(),
+        kind: Default::default(),
         d_in: D_IN,
         d_sae: D_SAE,
         variant: variant.name().into(),
@@ -231,6 +232,7 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
             d_sae: D_SAE,
             variant: variant.name().into(),
             manifest: format!("{dict_rel}/manifest.json"),
+            kind: Default::default(),
         }],
         highlights: Vec::new(),
     };

@@ -2,11 +2,11 @@
 //! and no panic on damaged bytes.
 
 use polytope_core::dict::{
-    ChunkContext, Context, DataIndex, DictEntry, DictError, DictManifest, DictMetrics, Example,
-    FLAG_DEAD, FLAG_ULTRALOW, FeatureDetail, FeatureSummary, FileRef, Histogram, ModelEntry,
-    NO_TOKEN, NeuronWeight, QuantileGroup, SaeWeights, SplitEdge, TrainingInfo, checksum,
-    chunk_file_name, decode_chunk, decode_chunk_feature, decode_list, encode_chunk, encode_list,
-    list_len, weights_len,
+    ChunkContext, Context, DataIndex, DictEntry, DictError, DictKind, DictManifest, DictMetrics,
+    Example, FLAG_DEAD, FLAG_ULTRALOW, FeatureDetail, FeatureSummary, FileRef, Histogram,
+    ModelEntry, NO_TOKEN, NeuronWeight, QuantileGroup, SaeWeights, SplitEdge, TrainingInfo,
+    checksum, chunk_file_name, decode_chunk, decode_chunk_feature, decode_list, encode_chunk,
+    encode_list, list_len, weights_len,
 };
 use polytope_core::sae::{SaeConfig, SaeParams, Variant};
 
@@ -520,6 +520,7 @@ fn manifest(list: &[u8], weights: &[u8], chunks: &[Vec<u8>]) -> DictManifest {
         version: 1,
         id: "a-256".into(),
         model: "A".into(),
+        kind: Default::default(),
         d_in: 512,
         d_sae: 256,
         variant: "topk".into(),
@@ -589,6 +590,29 @@ fn manifest_and_index_json() {
         "{err}"
     );
 
+    // A dictionary of a model's neurons says so; a manifest without `kind` (every file written
+    // before kinds existed) is a sparse autoencoder's, and one is written without the field.
+    assert_eq!(m.kind, DictKind::Sae);
+    assert!(!json.contains("\"kind\""), "{json}");
+    let mut neurons = m.clone();
+    neurons.kind = DictKind::Neurons;
+    neurons.id = "neurons-a".into();
+    assert!(
+        neurons
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("one unit per neuron")
+    );
+    neurons.d_sae = neurons.d_in;
+    neurons.validate().unwrap();
+    let json_n = neurons.to_json();
+    assert!(json_n.contains("\"kind\": \"neurons\""), "{json_n}");
+    assert_eq!(
+        DictManifest::from_json(json_n.as_bytes()).unwrap().kind,
+        DictKind::Neurons
+    );
+
     let bad = |f: &dyn Fn(&mut DictManifest), needle: &str| {
         let mut m = m.clone();
         f(&mut m);
@@ -644,6 +668,7 @@ fn manifest_and_index_json() {
         d_sae: 256,
         variant: "topk".into(),
         manifest: format!("dict/{id}/manifest.json"),
+        kind: Default::default(),
     };
     let index = DataIndex {
         format: "polytope-data".into(),

@@ -124,9 +124,12 @@ impl Plan {
         let mut build: build::Args = defaults()?;
         build.work.clone_from(&args.work);
         build.out.clone_from(&args.out);
+        // Every dictionary, then both models' neurons (the identity dictionaries: the
+        // comparison of neurons with features).
         build.dicts = dicts
             .iter()
             .map(|(m, z)| format!("{}-{z}", m.to_lowercase()))
+            .chain(["neurons-a".to_owned(), "neurons-b".to_owned()])
             .collect();
         build.eval_tokens = args.eval_tokens.unwrap_or(if t { 16_384 } else { 300_000 }) as usize;
         if t {

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use polytope_core::dict::{DictManifest, Example, FeatureDetail, FeatureSummary, Histogram};
+use polytope_core::dict::{
+    DictKind, DictManifest, Example, FeatureDetail, FeatureSummary, Histogram,
+};
 use wasm_bindgen::JsCast;
 
 use super::{CustomRequest, Fx, href};
@@ -305,17 +307,26 @@ fn body(
     };
     let promoted = logit_rows(&d.logits_top);
     let suppressed = logit_rows(&d.logits_bottom);
-    let neurons = if d.neurons.is_empty() {
-        None
-    } else {
-        let parts = d
-            .neurons
+    // Each neuron links to its own page where the data ships the model's neurons.
+    let neuron_dict = fx.neurons_of(&m.model);
+    let neurons = (!d.neurons.is_empty()).then(|| {
+        d.neurons
             .iter()
-            .map(|n| format!("{} ({:+.2}, {:.0} %)", n.neuron, n.weight, 100.0 * n.share))
-            .collect::<Vec<_>>()
-            .join(", ");
-        Some(parts)
-    };
+            .enumerate()
+            .map(|(k, n)| {
+                let sep = if k == 0 { "" } else { ", " };
+                let label = n.neuron.to_string();
+                let unit = match &neuron_dict {
+                    Some(nd) if nd != dict => view! {
+                        <a href=super::href(nd, Some(u32::from(n.neuron))) data-neuron=label.clone()>{label.clone()}</a>
+                    }
+                    .into_any(),
+                    _ => view! { <span>{label.clone()}</span> }.into_any(),
+                };
+                view! { {sep} {unit} {format!(" ({:+.2}, {:.0} %)", n.weight, 100.0 * n.share)} }
+            })
+            .collect_view()
+    });
     let dict_s = dict.to_owned();
     let correlated = d
         .correlated
@@ -457,7 +468,7 @@ pub fn DetailPanel(fx: Fx) -> impl IntoView {
     // The dictionary id is data (never translated).
     let title = move || match (fx.dict.get(), fx.feature.get()) {
         (Some(d), Some(f)) => view! {
-            {format!("{} {f} · ", i18n.t(Key::FeaturesFeature))}
+            {format!("{} {f} · ", i18n.t(unit_name(fx.kind_of(&d))))}
             <span translate="no">{d}</span>
         }
         .into_any(),
@@ -473,5 +484,13 @@ pub fn DetailPanel(fx: Fx) -> impl IntoView {
             <p class="detail-tokens" translate="no">{tokens}</p>
             {content}
         </section>
+    }
+}
+
+/// What a unit of a dictionary of this kind is called.
+pub fn unit_name(kind: DictKind) -> Key {
+    match kind {
+        DictKind::Sae => Key::FeaturesFeature,
+        DictKind::Neurons => Key::FeaturesNeuron,
     }
 }

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate};
-use polytope_core::dict::{DataIndex, DictManifest, FeatureDetail, FeatureSummary};
+use polytope_core::dict::{DataIndex, DictKind, DictManifest, FeatureDetail, FeatureSummary};
 use serde_json::json;
 
 use crate::automation;
@@ -132,6 +132,28 @@ impl Fx {
     fn go_replace(self, dict: &str) {
         let target = href(dict, None);
         self.nav.with_value(|n| n(&target, true));
+    }
+
+    /// What `dict`'s units are (a sparse autoencoder's features until the index says otherwise).
+    pub fn kind_of(self, dict: &str) -> DictKind {
+        self.index.with(|i| {
+            i.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|i| i.dictionary(dict))
+                .map_or(DictKind::Sae, |d| d.kind)
+        })
+    }
+
+    /// The id of `model`'s neurons dictionary, when the data ships one.
+    pub fn neurons_of(self, model: &str) -> Option<String> {
+        self.index.with(|i| {
+            i.as_ref().and_then(|r| r.as_ref().ok()).and_then(|i| {
+                i.dictionaries
+                    .iter()
+                    .find(|d| d.kind == DictKind::Neurons && d.model == model)
+                    .map(|d| d.id.clone())
+            })
+        })
     }
 
     pub fn list_of(self, dict: &str) -> Option<Arc<Vec<FeatureSummary>>> {
@@ -595,10 +617,22 @@ fn DictPicker(fx: Fx) -> impl IntoView {
             i.as_ref()
                 .and_then(|r| r.as_ref().ok())
                 .map(|i| {
-                    i.dictionaries
+                    // Features first, then the models' neurons (their own group).
+                    let mut v = i
+                        .dictionaries
                         .iter()
-                        .map(|d| (d.id.clone(), d.model.clone(), d.d_sae, d.variant.clone()))
-                        .collect::<Vec<_>>()
+                        .map(|d| {
+                            (
+                                d.id.clone(),
+                                d.model.clone(),
+                                d.d_sae,
+                                d.variant.clone(),
+                                d.kind,
+                            )
+                        })
+                        .collect::<Vec<_>>();
+                    v.sort_by_key(|e| e.4 == DictKind::Neurons);
+                    v
                 })
                 .unwrap_or_default()
         })
@@ -607,7 +641,11 @@ fn DictPicker(fx: Fx) -> impl IntoView {
         <section class="card dict-picker" data-panel="dicts">
             <h2>{i18n.tr(Key::FeaturesDictionaries)}</h2>
             <ul class="dict-grid">
-                {move || entries().into_iter().map(|(id, model, d_sae, variant)| {
+                {move || entries().into_iter().enumerate().map(|(k, (id, model, d_sae, variant, kind))| {
+                    // The first neurons entry opens their group.
+                    let group = (kind == DictKind::Neurons
+                        && entries().get(k.wrapping_sub(1)).is_none_or(|p| p.4 != DictKind::Neurons))
+                        .then(|| view! { <li class="dict-group"><h3>{i18n.tr(Key::FeaturesNeuronsGroup)}</h3></li> });
                     let id_for_click = id.clone();
                     let id_sel = id.clone();
                     let id_m = id.clone();
@@ -631,8 +669,9 @@ fn DictPicker(fx: Fx) -> impl IntoView {
                         })
                     };
                     view! {
+                        {group}
                         <li>
-                        <button class="dict-card" data-dict=id.clone()
+                        <button class="dict-card" data-dict=id.clone() data-kind=if kind == DictKind::Neurons { "neurons" } else { "sae" }
                             class:selected=selected.clone()
                             aria-pressed=move || selected().to_string()
                             on:click=move |_| {
@@ -645,6 +684,7 @@ fn DictPicker(fx: Fx) -> impl IntoView {
                             <span class="dict-meta">
                                 {i18n.tr(Key::Model)} " " <span translate="no">{format!("{model} · {d_sae}")}</span> " · "
                                 {match crate::i18n::choice_label("variant", &variant) {
+                                    _ if kind == DictKind::Neurons => view! { <span>{i18n.tr(Key::FeaturesNeuronsKind)}</span> }.into_any(),
                                     Some(key) => view! { <span>{i18n.tr(key)}</span> }.into_any(),
                                     None => view! { <span translate="no">{variant.clone()}</span> }.into_any(),
                                 }}

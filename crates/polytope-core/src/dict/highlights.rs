@@ -339,6 +339,7 @@ mod tests {
                     d_sae: id[2..].parse().unwrap(),
                     variant: "topk".into(),
                     manifest: format!("dict/{id}/manifest.json"),
+                    kind: Default::default(),
                 })
                 .collect(),
             highlights: Vec::new(),

@@ -111,10 +111,29 @@ pub struct ModelEntry {
     pub train_tokens: Option<u64>,
 }
 
+/// What a dictionary's units are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DictKind {
+    /// Features learned by a sparse autoencoder (every file written before kinds existed).
+    #[default]
+    Sae,
+    /// The model's own MLP neurons, written as the identity dictionary (encoder and decoder the
+    /// identity, no bias), so that a neuron has every panel a feature has. Its id is
+    /// `neurons-<model>`, for example `neurons-a`.
+    Neurons,
+}
+
+impl DictKind {
+    pub fn is_sae(&self) -> bool {
+        *self == Self::Sae
+    }
+}
+
 /// A dictionary as listed in `index.json` (enough for a menu; the rest is in its manifest).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DictEntry {
-    /// `"a-2048"`.
+    /// `"a-2048"`, or `"neurons-a"` for a model's neurons.
     pub id: String,
     /// A [`ModelEntry::id`].
     pub model: String,
@@ -122,6 +141,9 @@ pub struct DictEntry {
     pub variant: String,
     /// Path of its `manifest.json`, relative to `index.json`.
     pub manifest: String,
+    /// `"neurons"` for a model's neurons; absent for a sparse autoencoder's features.
+    #[serde(default, skip_serializing_if = "DictKind::is_sae")]
+    pub kind: DictKind,
 }
 
 /// `index.json`: the root of a data directory.
@@ -338,6 +360,12 @@ impl DataIndex {
                 entry.variant, m.variant
             )));
         }
+        if m.kind != entry.kind {
+            return Err(invalid(format!(
+                "{at}: the index says kind {:?}, the manifest {:?}",
+                entry.kind, m.kind
+            )));
+        }
         if let Some(model) = self.model(&m.model)
             && model.d_mlp != m.d_in
         {
@@ -435,6 +463,9 @@ pub struct DictManifest {
     pub id: String,
     /// The subject model's id.
     pub model: String,
+    /// `"neurons"` for a model's neurons; absent for a sparse autoencoder's features.
+    #[serde(default, skip_serializing_if = "DictKind::is_sae")]
+    pub kind: DictKind,
     /// Width of the activations (the MLP's neurons).
     pub d_in: u32,
     pub d_sae: u32,
@@ -572,6 +603,12 @@ impl DictManifest {
         }
         if self.hook.is_empty() {
             return Err(invalid("hook is empty"));
+        }
+        if self.kind == DictKind::Neurons && self.d_sae != self.d_in {
+            return Err(invalid(format!(
+                "a neurons dictionary has one unit per neuron, but d_sae is {} and d_in {}",
+                self.d_sae, self.d_in
+            )));
         }
         let t = &self.training;
         for (v, name) in [

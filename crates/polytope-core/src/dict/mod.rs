@@ -33,7 +33,7 @@ pub use highlights::{
     Claim, ClaimTest, Highlight, MAX_HIGHLIGHTS, MAX_NOTE_CHARS, Note, UnitRecords, UnitRef,
 };
 pub use index::{
-    Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry,
+    Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry, DictKind,
     DictManifest, DictMetrics, FileRef, MAX_CHUNK_FEATURES, MAX_D_SAE, ModelEntry, TrainingInfo,
 };
 pub use list::{

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use polytope_core::dict::SplitEdge;
+use polytope_core::dict::{DictKind, SplitEdge};
 use polytope_core::lm::analysis::{
     best_correlations, cooccurrence, masked_cosine, median, push_top,
 };
@@ -19,7 +19,8 @@ pub type Match = (usize, Vec<Option<(u32, f32)>>);
 /// threshold).
 const SPLIT_THRESHOLD: f32 = 0.4;
 
-/// Each dictionary against the other model's dictionary of the same size: every feature's best
+/// Each dictionary against the other model's dictionary of the same size and kind (features
+/// against features, neurons against neurons): every feature's best
 /// Pearson correlation, by dictionary index, and one universality summary per pair (the median
 /// over live features).
 pub fn matches(dicts: &[Dict], n_eval: usize) -> (BTreeMap<usize, Match>, Vec<serde_json::Value>) {
@@ -29,6 +30,7 @@ pub fn matches(dicts: &[Dict], n_eval: usize) -> (BTreeMap<usize, Match>, Vec<se
         for j in 0..dicts.len() {
             if i != j
                 && dicts[i].model != dicts[j].model
+                && dicts[i].kind == dicts[j].kind
                 && dicts[i].weights.d_sae == dicts[j].weights.d_sae
                 && !matches.contains_key(&i)
             {
@@ -64,8 +66,14 @@ pub fn matches(dicts: &[Dict], n_eval: usize) -> (BTreeMap<usize, Match>, Vec<se
 /// activations (the best edge always, the others above [`SPLIT_THRESHOLD`]).
 pub fn split_edges(dicts: &[Dict], i: usize) -> (Vec<usize>, Vec<Vec<SplitEdge>>) {
     let d = &dicts[i];
+    // Features split across SAEs of one model; neurons do not split.
     let related: Vec<usize> = (0..dicts.len())
-        .filter(|j| *j != i && dicts[*j].model == d.model)
+        .filter(|j| {
+            *j != i
+                && d.kind == DictKind::Sae
+                && dicts[*j].kind == DictKind::Sae
+                && dicts[*j].model == d.model
+        })
         .collect();
     let sum_sq: Vec<f64> = d.totals.iter().map(|t| t.sum_sq).collect();
     let mut splits: Vec<Vec<SplitEdge>> = vec![Vec::new(); d.weights.d_sae as usize];

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use polytope_core::dict::{DictMetrics, SaeWeights};
+use polytope_core::dict::{DictKind, DictMetrics, SaeWeights};
 use polytope_core::lm::analysis::{
     FeatureTotals, SparseCodes, feature_totals, sae_decode, sae_encode,
 };
 use polytope_core::lm::model::LmModel;
-use polytope_core::sae::{Layout, SaeConfig, SaeParams};
+use polytope_core::sae::{Layout, SaeConfig, SaeParams, Variant};
 
 use super::inputs::Inputs;
 use super::{Args, dict_failure};
@@ -21,6 +21,7 @@ use crate::work::read;
 /// A dictionary encoded over the evaluation tokens.
 pub struct Dict {
     pub id: String,
+    pub kind: DictKind,
     pub model: String,
     /// The weights as shipped (f16-rounded), and their file.
     pub weights: SaeWeights,
@@ -72,7 +73,6 @@ pub fn encode(
     m: &str,
     size: u32,
 ) -> Result<Dict, Error> {
-    let n_eval = inputs.n_eval;
     let id = format!("{}-{size}", m.to_lowercase());
     let dir = sae_dir(&args.work, m, size);
     let (cfg, state) = load_state(&dir.join("state.bin")).map_err(|e| {
@@ -96,6 +96,75 @@ pub fn encode(
     };
     let full =
         SaeWeights::from_params(&cfg, &params, state.input_scale).map_err(dict_failure(&id))?;
+    analyse(args, inputs, acts, m, id, DictKind::Sae, full, cfg, report)
+}
+
+/// The identity dictionary of `model`'s MLP neurons: encoder and decoder the identity, no
+/// bias, ReLU (the activations are already >= 0), so each unit's code is one neuron's
+/// activation and every statistic of a feature is computed the same way for a neuron.
+pub fn identity_weights(d: u32) -> SaeWeights {
+    let n = d as usize;
+    let mut eye = vec![0.0f32; n * n];
+    for i in 0..n {
+        eye[i * n + i] = 1.0;
+    }
+    SaeWeights {
+        d_in: d,
+        d_sae: d,
+        variant: Variant::L1_2024,
+        k: None,
+        normalize_scale: 1.0,
+        w_enc: eye.clone(),
+        b_enc: vec![0.0; n],
+        w_dec: eye,
+        b_dec: vec![0.0; n],
+        threshold: vec![0.0; n],
+    }
+}
+
+/// Model `m`'s MLP neurons as a dictionary (`neurons-<m>`): nothing is trained, so the
+/// manifest's training record is empty (0 steps).
+pub fn neurons(
+    args: &Args,
+    inputs: &Inputs,
+    acts: &BTreeMap<String, Vec<f32>>,
+    m: &str,
+) -> Result<Dict, Error> {
+    let d = inputs.models[m].lm.config.d_mlp as u32;
+    let mut cfg = SaeConfig::recommended(Variant::L1_2024, d, d, 0);
+    cfg.batch = 0;
+    cfg.learning_rate = 0.0;
+    cfg.sparsity_coefficient = 0.0;
+    cfg.seed = 0;
+    let report = serde_json::json!({ "kind": "neurons", "seconds_this_run": 0.0 });
+    let id = format!("neurons-{}", m.to_lowercase());
+    analyse(
+        args,
+        inputs,
+        acts,
+        m,
+        id,
+        DictKind::Neurons,
+        identity_weights(d),
+        cfg,
+        report,
+    )
+}
+
+/// Rounds `full` to f16 as it ships and encodes the model's activations with it.
+#[allow(clippy::too_many_arguments)]
+fn analyse(
+    args: &Args,
+    inputs: &Inputs,
+    acts: &BTreeMap<String, Vec<f32>>,
+    m: &str,
+    id: String,
+    kind: DictKind,
+    full: SaeWeights,
+    cfg: SaeConfig,
+    report: serde_json::Value,
+) -> Result<Dict, Error> {
+    let n_eval = inputs.n_eval;
     // The shipped (f16) weights are the ones analysed, so the browser sees the same numbers.
     let weights_bytes = full.to_bytes().map_err(dict_failure(&id))?;
     let weights = SaeWeights::from_bytes(&weights_bytes).map_err(dict_failure(&id))?;
@@ -151,6 +220,7 @@ pub fn encode(
     };
     Ok(Dict {
         id,
+        kind,
         model: m.to_owned(),
         weights,
         weights_bytes,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use polytope_core::dict::Highlight;
+use polytope_core::dict::{DictKind, Highlight};
 use polytope_core::lm::file::{LmMetadata, from_bytes as read_model};
 use polytope_core::lm::model::LmModel;
 
@@ -27,8 +27,8 @@ pub struct Inputs {
     pub n_eval: usize,
     /// The models' context length.
     pub ctx: usize,
-    /// The dictionaries to build, as (model id, size), in `--dicts` order.
-    pub ids: Vec<(String, u32)>,
+    /// The dictionaries to build, in `--dicts` order.
+    pub ids: Vec<DictId>,
     /// The models the dictionaries read, by id.
     pub models: BTreeMap<String, Model>,
 }
@@ -40,18 +40,57 @@ impl Inputs {
     }
 }
 
-/// `a-2048` -> `("A", 2048)`.
-pub fn parse_id(id: &str) -> Result<(String, u32), Error> {
-    let (m, s) = id
-        .split_once('-')
-        .ok_or_else(|| Error::Usage(format!("--dicts: {id:?} is not MODEL-SIZE (like a-2048)")))?;
-    let size = s
-        .parse::<u32>()
-        .map_err(|_| Error::Usage(format!("--dicts: {id:?}: size {s:?} is not a number")))?;
+/// A dictionary `--dicts` names: `a-2048`, the features of model A's SAE of 2048 latents, or
+/// `neurons-a`, model A's MLP neurons written as the identity dictionary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DictId {
+    pub kind: DictKind,
+    /// The model's id, `"A"`.
+    pub model: String,
+    /// Its units: the SAE's latents, or (for neurons, once the model is read) the MLP's width.
+    pub size: u32,
+}
+
+impl DictId {
+    /// The id its files and links use: `a-2048`, `neurons-a`.
+    pub fn name(&self) -> String {
+        match self.kind {
+            DictKind::Sae => format!("{}-{}", self.model.to_lowercase(), self.size),
+            DictKind::Neurons => format!("neurons-{}", self.model.to_lowercase()),
+        }
+    }
+}
+
+fn model_name(id: &str, m: &str) -> Result<String, Error> {
     if m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(Error::Usage(format!("--dicts: {id:?}: bad model name")));
     }
-    Ok((m.to_uppercase(), size))
+    Ok(m.to_uppercase())
+}
+
+/// `a-2048` -> SAE of model `A`, size 2048; `neurons-a` -> the neurons of model `A` (size 0
+/// until [`load`] reads the model).
+pub fn parse_id(id: &str) -> Result<DictId, Error> {
+    let (m, s) = id.split_once('-').ok_or_else(|| {
+        Error::Usage(format!(
+            "--dicts: {id:?} is not MODEL-SIZE (like a-2048) or neurons-MODEL (like neurons-a)"
+        ))
+    })?;
+    if m == "neurons" {
+        return Ok(DictId {
+            kind: DictKind::Neurons,
+            model: model_name(id, s)?,
+            size: 0,
+        });
+    }
+    let size = s
+        .parse::<u32>()
+        .map_err(|_| Error::Usage(format!("--dicts: {id:?}: size {s:?} is not a number")))?;
+    Ok(DictId {
+        kind: DictKind::Sae,
+        model: model_name(id, m)?,
+        size,
+    })
 }
 
 /// The highlights of `--highlights` (none without it), parsed before anything else is read.
@@ -80,12 +119,12 @@ pub fn load(args: &Args) -> Result<Inputs, Error> {
     let tokenizer = load_tokenizer(&args.work)?;
     let vocab = tokenizer.vocab_size();
     let val = load_tokens(&args.work, "val")?;
-    let mut ids: Vec<(String, u32)> = Vec::new();
+    let mut ids: Vec<DictId> = Vec::new();
     for id in &args.dicts {
         ids.push(parse_id(id)?);
     }
     let mut models: BTreeMap<String, Model> = BTreeMap::new();
-    for (m, _) in &ids {
+    for DictId { model: m, .. } in &ids {
         if !models.contains_key(m) {
             let path = model_dir(&args.work, m).join("model.bin");
             let bytes = read(&path)?;
@@ -99,6 +138,11 @@ pub fn load(args: &Args) -> Result<Inputs, Error> {
                     bytes,
                 },
             );
+        }
+    }
+    for id in &mut ids {
+        if id.kind == DictKind::Neurons {
+            id.size = models[&id.model].lm.config.d_mlp as u32;
         }
     }
     let ctx = models.values().next().map_or(64, |m| m.lm.config.ctx);

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use inputs::Inputs;
-use polytope_core::dict::MAX_CHUNK_FEATURES;
+use polytope_core::dict::{DictKind, MAX_CHUNK_FEATURES};
 
 use crate::Error;
 use crate::limits::{bound, bound_f64, fits};
@@ -36,7 +36,8 @@ pub struct Args {
     /// Where the browser's files go.
     #[arg(long, default_value = "public/data")]
     pub out: PathBuf,
-    /// Dictionaries to ship, as MODEL-SIZE (trained with `polytope dict train-sae`).
+    /// Dictionaries to ship, as MODEL-SIZE (trained with `polytope dict train-sae`), and
+    /// neurons-MODEL for a model's MLP neurons (the identity dictionary: nothing to train).
     #[arg(
         long,
         value_delimiter = ',',
@@ -108,8 +109,10 @@ impl Args {
         }
         bound("--dicts (count)", self.dicts.len(), 1, 64)?;
         for id in &self.dicts {
-            let (_, size) = inputs::parse_id(id)?;
-            bound("--dicts (size)", size, 1, 131_072)?;
+            let id = inputs::parse_id(id)?;
+            if id.kind == DictKind::Sae {
+                bound("--dicts (size)", id.size, 1, 131_072)?;
+            }
         }
         bound("--eval-tokens", self.eval_tokens, 1, 10_000_000)?;
         bound("--loss-windows", self.loss_windows, 1, 1_000_000)?;
@@ -139,11 +142,11 @@ fn build_bytes(inputs: &Inputs) -> u64 {
     let pair = inputs
         .ids
         .iter()
-        .flat_map(|(_, a)| {
+        .flat_map(|a| {
             inputs
                 .ids
                 .iter()
-                .map(move |(_, b)| u64::from(*a) * u64::from(*b))
+                .map(move |b| u64::from(a.size) * u64::from(b.size))
         })
         .max()
         .unwrap_or(0)
@@ -169,9 +172,12 @@ pub fn run(args: &Args) -> Result<(), Error> {
 
     let acts = encode::model_activations(&inputs);
     let mut dicts = Vec::with_capacity(inputs.ids.len());
-    for (m, size) in &inputs.ids {
+    for id in &inputs.ids {
         let t = Instant::now();
-        let mut d = encode::encode(args, &inputs, &acts, m, *size)?;
+        let mut d = match id.kind {
+            DictKind::Sae => encode::encode(args, &inputs, &acts, &id.model, id.size)?,
+            DictKind::Neurons => encode::neurons(args, &inputs, &acts, &id.model)?,
+        };
         loss::measure(args, &inputs, &mut d);
         eprintln!(
             "build: {}: EV {:.3}, L0 {:.1}, dead {}, ultralow {}, loss {:.4} / SAE {:.4} / zero {:.4} -> {:.1} % recovered ({:.1} s)",

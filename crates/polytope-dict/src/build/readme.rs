@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use polytope_core::dict::DataIndex;
+use polytope_core::dict::{DataIndex, DictKind};
 
 use super::Args;
 use super::encode::Dict;
@@ -132,7 +132,7 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
         "| dictionary | variant | steps x batch | trained on | time | explained variance | L0 | dead | ultralow (< {:e}) | loss recovered |\n|---|---|---|---|---|---|---|---|---|---|",
         args.ultralow
     );
-    for d in dicts {
+    for d in dicts.iter().filter(|d| d.kind == DictKind::Sae) {
         let m = &d.metrics;
         let _ = writeln!(
             r,
@@ -154,6 +154,26 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
             m.ultralow,
             100.0 * m.loss_recovered
         );
+    }
+    let neurons: Vec<&Dict> = dicts
+        .iter()
+        .filter(|d| d.kind == DictKind::Neurons)
+        .collect();
+    if !neurons.is_empty() {
+        let _ = writeln!(
+            r,
+            "\nNeurons, shipped as identity dictionaries (nothing trained; every panel of a \
+             feature computed the same way for a neuron):\n\n| neurons | model | units | L0 \
+             (active neurons a token) | dead | ultralow |\n|---|---|---|---|---|---|"
+        );
+        for d in neurons {
+            let m = &d.metrics;
+            let _ = writeln!(
+                r,
+                "| {} | {} | {} | {:.1} | {} | {} |",
+                d.id, d.model, d.weights.d_sae, m.l0, m.dead, m.ultralow
+            );
+        }
     }
     let _ = writeln!(
         r,

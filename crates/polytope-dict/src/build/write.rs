@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polytope_core::dict::{
-    Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry,
+    Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry, DictKind,
     DictManifest, FeatureDetail, FeatureSummary, FileRef, Highlight, ModelEntry, TrainingInfo,
     chunk_file_name, encode_chunk, encode_list,
 };
@@ -123,6 +123,7 @@ pub fn dictionary(
         version: DICT_VERSION,
         id: d.id.clone(),
         model: d.model.clone(),
+        kind: d.kind,
         d_in: d.weights.d_in,
         d_sae: d.weights.d_sae,
         variant: d.cfg.variant.name().into(),
@@ -132,7 +133,7 @@ pub fn dictionary(
             steps: u64::from(d.cfg.steps),
             batch: d.cfg.batch,
             lr: d.cfg.learning_rate as f32,
-            sparsity_coefficient: (d.cfg.variant != Variant::TopK)
+            sparsity_coefficient: (d.kind == DictKind::Sae && d.cfg.variant != Variant::TopK)
                 .then_some(d.cfg.sparsity_coefficient),
             seed: u64::from(d.cfg.seed),
             activations: u64::from(d.cfg.steps) * u64::from(d.cfg.batch),
@@ -154,7 +155,9 @@ pub fn dictionary(
     manifest
         .validate()
         .map_err(dict_failure(&format!("{} manifest", d.id)))?;
-    saelens(args, inputs, d, list)?;
+    if d.kind == DictKind::Sae {
+        saelens(args, inputs, d, list)?;
+    }
     let manifest_path = format!("{dir}/manifest.json");
     out.put(&manifest_path, manifest.to_json().as_bytes())?;
     Ok(DictEntry {
@@ -163,6 +166,7 @@ pub fn dictionary(
         d_sae: d.weights.d_sae,
         variant: d.cfg.variant.name().into(),
         manifest: manifest_path,
+        kind: d.kind,
     })
 }
 

@@ -97,6 +97,7 @@ fn generate_index(rng: &mut Rng) -> Vec<u8> {
                 d_sae: rng.range(1, 8192) as u32,
                 variant: Variant::ALL[rng.below(4)].name().to_owned(),
                 manifest: format!("dict/d{i}/manifest.json"),
+                kind: Default::default(),
             }
         })
         .collect();
@@ -184,6 +185,7 @@ fn verify_manifest(m: &DictManifest) -> Result<String, String> {
             d_sae: m.d_sae,
             variant: m.variant.clone(),
             manifest: "dict/x/manifest.json".into(),
+            kind: Default::default(),
         });
     Ok(match index.check_manifest(&entry, m) {
         Ok(()) => "ok".into(),
