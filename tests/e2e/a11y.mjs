@@ -16,7 +16,9 @@ const PHONE = { width: 390, height: 844 };
 // each section gets its own function.
 const STEP_READY = {
   toy: () => (window.polytope.state().toy?.step ?? 0) >= 20,
-  geometry: () => (window.polytope.state().geometry?.step ?? window.polytope.state().toy?.step ?? 0) >= 20,
+  // Dimensions per feature trains 20 models of 200 features: about 0.2 steps/s on SwiftShader's
+  // WebGPU here (2026-12-05), so wait for the plots of a few steps, not for 20.
+  geometry: () => (window.polytope.state().geometry?.step ?? window.polytope.state().toy?.step ?? 0) >= 3,
   sae: () => (window.polytope.state().sae?.step ?? 0) >= 20,
 };
 const step = (name) => STEP_READY[name];
@@ -105,9 +107,15 @@ export async function scanAll(browser, base, { langs = ['en', 'zh'], themes = [n
       for (const theme of themes) {
         const url = `${base}${withParams(st.path, [lang === 'zh' && 'lang=zh', theme && `theme=${theme}`])}`;
         const { page, errors, context } = await open(browser, url);
-        if (st.ready) await page.waitForFunction(st.ready, null, { timeout: 120000, polling: 100 });
-        if (st.after) await st.after(page);
         const label = `${st.name} ${lang}${theme ? ` ${theme}` : ''}`;
+        try {
+          if (st.ready) await page.waitForFunction(st.ready, null, { timeout: 120000, polling: 100 });
+          if (st.after) await st.after(page);
+        } catch (err) {
+          // A page left open would keep training and slow every later test down.
+          await context.close();
+          throw new Error(`${label}: not ready: ${err.message}`);
+        }
         results[label] = await axe(page);
         const bad = serious(results[label]);
         log(`       axe ${label}: ${results[label].length} violations, ${bad.length} serious or critical${bad.length ? `\n  ${describe(bad)}` : ''}`);
