@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use polytope_core::dict::{
-    Context, DataIndex, DictEntry, DictManifest, DictMetrics, Example, FeatureDetail,
+    Context, DataIndex, DictEntry, DictKind, DictManifest, DictMetrics, Example, FeatureDetail,
     FeatureSummary, FileRef, Histogram, ModelEntry, NO_TOKEN, SaeWeights, TrainingInfo,
     chunk_file_name, encode_chunk, encode_list,
 };
@@ -163,7 +163,7 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
         version: 1,
         id: "a-40".into(),
         model: "A".into(),
-        kind: Default::default(),
+        kind: DictKind::Sae,
         d_in: D_IN,
         d_sae: D_SAE,
         variant: variant.name().into(),
@@ -232,7 +232,7 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
             d_sae: D_SAE,
             variant: variant.name().into(),
             manifest: format!("{dict_rel}/manifest.json"),
-            kind: Default::default(),
+            kind: DictKind::Sae,
         }],
         highlights: Vec::new(),
     };

@@ -520,7 +520,7 @@ fn manifest(list: &[u8], weights: &[u8], chunks: &[Vec<u8>]) -> DictManifest {
         version: 1,
         id: "a-256".into(),
         model: "A".into(),
-        kind: Default::default(),
+        kind: DictKind::Sae,
         d_in: 512,
         d_sae: 256,
         variant: "topk".into(),
@@ -668,7 +668,7 @@ fn manifest_and_index_json() {
         d_sae: 256,
         variant: "topk".into(),
         manifest: format!("dict/{id}/manifest.json"),
-        kind: Default::default(),
+        kind: DictKind::Sae,
     };
     let index = DataIndex {
         format: "polytope-data".into(),

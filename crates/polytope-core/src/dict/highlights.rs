@@ -309,7 +309,9 @@ impl DataIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dict::{DATA_FORMAT, DATA_VERSION, DictEntry, FileRef, ModelEntry, SplitEdge};
+    use crate::dict::{
+        DATA_FORMAT, DATA_VERSION, DictEntry, DictKind, FileRef, ModelEntry, SplitEdge,
+    };
 
     fn index(highlights: &str) -> Result<DataIndex, DictError> {
         let file = |p: &str| FileRef::of(p, b"x");
@@ -339,7 +341,7 @@ mod tests {
                     d_sae: id[2..].parse().unwrap(),
                     variant: "topk".into(),
                     manifest: format!("dict/{id}/manifest.json"),
-                    kind: Default::default(),
+                    kind: DictKind::Sae,
                 })
                 .collect(),
             highlights: Vec::new(),

@@ -96,7 +96,7 @@ pub fn encode(
     };
     let full =
         SaeWeights::from_params(&cfg, &params, state.input_scale).map_err(dict_failure(&id))?;
-    analyse(args, inputs, acts, m, id, DictKind::Sae, full, cfg, report)
+    analyse(args, inputs, acts, m, id, DictKind::Sae, &full, cfg, report)
 }
 
 /// The identity dictionary of `model`'s MLP neurons: encoder and decoder the identity, no
@@ -145,7 +145,7 @@ pub fn neurons(
         m,
         id,
         DictKind::Neurons,
-        identity_weights(d),
+        &identity_weights(d),
         cfg,
         report,
     )
@@ -160,7 +160,7 @@ fn analyse(
     m: &str,
     id: String,
     kind: DictKind,
-    full: SaeWeights,
+    full: &SaeWeights,
     cfg: SaeConfig,
     report: serde_json::Value,
 ) -> Result<Dict, Error> {

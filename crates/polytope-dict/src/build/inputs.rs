@@ -51,16 +51,6 @@ pub struct DictId {
     pub size: u32,
 }
 
-impl DictId {
-    /// The id its files and links use: `a-2048`, `neurons-a`.
-    pub fn name(&self) -> String {
-        match self.kind {
-            DictKind::Sae => format!("{}-{}", self.model.to_lowercase(), self.size),
-            DictKind::Neurons => format!("neurons-{}", self.model.to_lowercase()),
-        }
-    }
-}
-
 fn model_name(id: &str, m: &str) -> Result<String, Error> {
     if m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(Error::Usage(format!("--dicts: {id:?}: bad model name")));

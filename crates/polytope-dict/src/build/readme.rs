@@ -155,18 +155,18 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
             100.0 * m.loss_recovered
         );
     }
-    let neurons: Vec<&Dict> = dicts
+    let neuron_dicts: Vec<&Dict> = dicts
         .iter()
         .filter(|d| d.kind == DictKind::Neurons)
         .collect();
-    if !neurons.is_empty() {
+    if !neuron_dicts.is_empty() {
         let _ = writeln!(
             r,
             "\nNeurons, shipped as identity dictionaries (nothing trained; every panel of a \
              feature computed the same way for a neuron):\n\n| neurons | model | units | L0 \
              (active neurons a token) | dead | ultralow |\n|---|---|---|---|---|---|"
         );
-        for d in neurons {
+        for d in neuron_dicts {
             let m = &d.metrics;
             let _ = writeln!(
                 r,

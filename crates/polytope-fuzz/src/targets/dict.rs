@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use polytope_core::dict::{
-    ChunkContext, Context, DataIndex, DictEntry, DictManifest, Example, FeatureDetail,
+    ChunkContext, Context, DataIndex, DictEntry, DictKind, DictManifest, Example, FeatureDetail,
     FeatureSummary, FileRef, Histogram, NO_TOKEN, NeuronWeight, QuantileGroup, SaeWeights,
     SplitEdge, decode_chunk, decode_chunk_feature, decode_list, encode_chunk, encode_list,
 };
@@ -97,7 +97,7 @@ fn generate_index(rng: &mut Rng) -> Vec<u8> {
                 d_sae: rng.range(1, 8192) as u32,
                 variant: Variant::ALL[rng.below(4)].name().to_owned(),
                 manifest: format!("dict/d{i}/manifest.json"),
-                kind: Default::default(),
+                kind: DictKind::Sae,
             }
         })
         .collect();
@@ -185,7 +185,7 @@ fn verify_manifest(m: &DictManifest) -> Result<String, String> {
             d_sae: m.d_sae,
             variant: m.variant.clone(),
             manifest: "dict/x/manifest.json".into(),
-            kind: Default::default(),
+            kind: DictKind::Sae,
         });
     Ok(match index.check_manifest(&entry, m) {
         Ok(()) => "ok".into(),
