@@ -604,7 +604,9 @@ fn manifest_and_index_json() {
             .to_string()
             .contains("one unit per neuron")
     );
-    neurons.d_sae = neurons.d_in;
+    // One unit per neuron (the weights file, sized for 512 x 256, left out).
+    neurons.d_in = neurons.d_sae;
+    neurons.weights = None;
     neurons.validate().unwrap();
     let json_n = neurons.to_json();
     assert!(json_n.contains("\"kind\": \"neurons\""), "{json_n}");
