@@ -145,17 +145,19 @@ export function explorerTests(ctx) {
   test('embeds fit the frame they are given (/toy, /sae, /geometry, /phase): 720 x 480 shows the asked-for panels without scrolling; all of them fit the size the embed code proposes', async () => {
     // [address, frame height, ready]: two panels in a blog's 720 x 480 frame; every panel in
     // the height the copied embed code proposes for them (share_bar.rs: 150 + 330 a row of two).
-    for (const [path, height, ready] of [
+    for (const [path, height, ready, minPlot = 140] of [
       ['/toy?preset=intro&embed=1&panels=vectors,loss', 480, () => (window.polytope.state().toy?.step ?? 0) >= 10],
       ['/toy?preset=intro&embed=1', 150 + 3 * 330, () => (window.polytope.state().toy?.step ?? 0) >= 10],
       ['/sae?embed=1&panels=loss,quality&backend=cpu', 480, () => (window.polytope.state().sae?.step ?? 0) >= 10],
       ['/sae?embed=1&backend=cpu', 150 + 3 * 330, () => (window.polytope.state().sae?.step ?? 0) >= 10],
-      ['/geometry?embed=1&backend=cpu', 480, () => (window.polytope.state().geometry?.step ?? 0) >= 10],
-      ['/phase?embed=1&resolution=6&models=2&steps=300&backend=cpu', 480, () => (window.polytope.state().phase?.classified ?? 0) >= 1],
+      ['/geometry?embed=1&panels=dims,graph&backend=cpu', 480, () => (window.polytope.state().geometry?.step ?? 0) >= 5],
+      // Its wide plots (aspect 0.4) take one cell of 330 px in a frame: 132 px tall.
+      ['/geometry?embed=1&backend=cpu', 150 + 2 * 330, () => (window.polytope.state().geometry?.step ?? 0) >= 5, 120],
+      ['/phase?embed=1&resolution=6&models=2&steps=300&backend=cpu', 150 + 330, () => (window.polytope.state().phase?.classified ?? 0) >= 1],
     ]) {
       const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}${path}`, { viewport: { width: 720, height } });
       await waitForState(page, ready, null, 60000);
-      const sizes = await assertFits(page, `${path} at 720 x ${height}`);
+      const sizes = await assertFits(page, `${path} at 720 x ${height}`, { minPlot });
       console.log(`       ${path} at 720 x ${height}: ${sizes}`);
       await screenshot(page, `embed-fit-${path.split('?')[0].slice(1)}-${height}`);
       if (path.includes('panels=vectors,loss')) {
