@@ -641,10 +641,13 @@ fn DictPicker(fx: Fx) -> impl IntoView {
         <section class="card dict-picker" data-panel="dicts">
             <h2>{i18n.tr(Key::FeaturesDictionaries)}</h2>
             <ul class="dict-grid">
-                {move || entries().into_iter().enumerate().map(|(k, (id, model, d_sae, variant, kind))| {
-                    // The first neurons entry opens their group.
-                    let group = (kind == DictKind::Neurons
-                        && entries().get(k.wrapping_sub(1)).is_none_or(|p| p.4 != DictKind::Neurons))
+                {move || entries().into_iter().scan(DictKind::Sae, |previous, entry| {
+                    // The first neurons entry (they come last) opens their group.
+                    let opens_group = entry.4 == DictKind::Neurons && *previous != DictKind::Neurons;
+                    *previous = entry.4;
+                    Some((opens_group, entry))
+                }).map(|(opens_group, (id, model, d_sae, variant, kind))| {
+                    let group = opens_group
                         .then(|| view! { <li class="dict-group"><h3>{i18n.tr(Key::FeaturesNeuronsGroup)}</h3></li> });
                     let id_for_click = id.clone();
                     let id_sel = id.clone();

@@ -197,7 +197,14 @@ pub fn run(args: &Args) -> Result<(), Error> {
     drop(acts);
 
     let (matches, universality) = cross::matches(&dicts, inputs.n_eval);
-    let neuron_baseline = cross::neuron_universality(&inputs);
+    // The neurons' universality: already measured when both models' neurons were built as
+    // dictionaries (over every evaluation token), otherwise computed here.
+    let neuron_baseline = universality
+        .iter()
+        .find(|u| u["from"] == "neurons-a" && u["to"] == "neurons-b")
+        .and_then(|u| u["median_best_correlation"].as_f64())
+        .map(|m| m as f32)
+        .or_else(|| cross::neuron_universality(&inputs));
     if let Some(b) = neuron_baseline {
         eprintln!("build: neurons A vs B: median best correlation {b:.3}");
     }
