@@ -172,6 +172,16 @@ export function featuresTests(ctx) {
     await full.context.close();
   });
 
+  test('/features: an unknown dictionary in the address is said by the overview when it is the only panel', async () => {
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/no-such-dict/1?panels=overview`);
+    await page.waitForSelector('[data-testid=overview-error]', { timeout: 20000 });
+    const text = await page.textContent('[data-testid=overview-error]');
+    assert(text.includes('no-such-dict'), `overview error: ${text}`);
+    assert((await page.locator('[data-plot=feature-density]').count()) === 0, 'no empty plot beside the error');
+    assertNoErrors(errors.filter((e) => !/Failed to load resource/.test(e)), 'unknown dictionary');
+    await context.close();
+  });
+
   test('/features: a corrupted chunk gives the detail panel an error, the rest keeps working', async () => {
     const index = dataIndex();
     const d = index.dictionaries[0];

@@ -22,11 +22,25 @@ pub fn OverviewPanel(fx: Fx) -> impl IntoView {
             _ => specs::waiting(),
         })
     }));
+    // A list that cannot load (an unknown dictionary, a damaged file) is said here too: this
+    // panel may be the only one shown (`panels=overview`).
+    let error = Memo::new(move |_| {
+        let dict = fx.dict.get()?;
+        fx.lists
+            .with(|lists| lists.get(&dict).and_then(|r| r.as_ref().err().cloned()))
+    });
     let title = Signal::derive(move || i18n.t(Key::FeaturesDensityTitle).to_owned());
     let note = Signal::derive(move || i18n.t(Key::FeaturesDensityNote).to_owned());
     view! {
         <div class="features-overview">
-            <PlotCard name="overview" plot="feature-density" title spec aspect=0.4 note />
+            {move || error.get().map(|e| view! {
+                <div class="notice notice-error" role="alert" data-testid="overview-error">
+                    <strong>{i18n.tr(Key::FeaturesDataError)}</strong> " " <span translate="no">{e}</span>
+                </div>
+            })}
+            <Show when=move || error.with(Option::is_none)>
+                <PlotCard name="overview" plot="feature-density" title spec aspect=0.4 note />
+            </Show>
         </div>
     }
 }
