@@ -199,6 +199,7 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
         list,
         weights: Some(w),
         chunks,
+        scores: None,
     };
     std::fs::write(dict.join("manifest.json"), manifest.to_json()).unwrap();
     let tokens: Vec<u8> = (0..EVAL)
@@ -225,6 +226,8 @@ fn data_dir(name: &str, variant: Variant) -> (PathBuf, PathBuf) {
             n_ctx: 64,
             steps: Some(10),
             train_tokens: None,
+            neuron_scores: None,
+            control_scores: None,
         }],
         dictionaries: vec![DictEntry {
             id: "a-40".into(),

@@ -560,6 +560,7 @@ fn manifest(list: &[u8], weights: &[u8], chunks: &[Vec<u8>]) -> DictManifest {
             .enumerate()
             .map(|(i, c)| file(&chunk_file_name(i), c))
             .collect(),
+        scores: None,
     }
 }
 
@@ -663,6 +664,8 @@ fn manifest_and_index_json() {
         n_ctx: 128,
         steps: None,
         train_tokens: Some(1),
+        neuron_scores: None,
+        control_scores: None,
     };
     let entry = |id: &str, model: &str| DictEntry {
         id: id.into(),

@@ -20,6 +20,7 @@ pub mod model;
 pub mod pipeline;
 pub mod sae;
 pub mod saelens;
+pub mod scores;
 pub mod seal;
 #[cfg(test)]
 mod testutil;

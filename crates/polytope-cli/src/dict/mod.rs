@@ -4,7 +4,7 @@
 
 use clap::Subcommand;
 use polytope_dict::{
-    activations, build, corpus, model, pipeline, sae, saelens, tokenizer, validate,
+    activations, build, corpus, model, pipeline, sae, saelens, scores, tokenizer, validate,
 };
 
 use crate::Failure;
@@ -27,6 +27,9 @@ pub enum DictCommand {
     Pipeline(pipeline::Args),
     /// Checks a dictionary (manifest and every file) and says what is wrong.
     Validate(validate::Args),
+    /// Scores every unit's interpretability (dictionaries, neurons, random control) in a built
+    /// data directory and reports medians with bootstrap intervals.
+    Scores(scores::Args),
     /// Writes a dictionary's SAE as SAELens `sae_weights.safetensors` + `cfg.json`.
     ExportSaelens(saelens::ExportArgs),
     /// Reads a SAELens SAE directory into our dictionary format.
@@ -43,6 +46,7 @@ pub fn run(cmd: &DictCommand) -> Result<(), Failure> {
         DictCommand::Build(a) => build::run(a),
         DictCommand::Pipeline(a) => pipeline::run(a),
         DictCommand::Validate(a) => validate::run(a),
+        DictCommand::Scores(a) => scores::run(a),
         DictCommand::ExportSaelens(a) => saelens::run_export(a),
         DictCommand::ImportSaelens(a) => saelens::run_import(a),
     }

@@ -332,6 +332,8 @@ mod tests {
                 n_ctx: 8,
                 steps: None,
                 train_tokens: None,
+                neuron_scores: None,
+                control_scores: None,
             }],
             dictionaries: ["a-64", "a-128"]
                 .iter()

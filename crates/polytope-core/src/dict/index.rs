@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::chunk::{ChunkContext, MAX_WINDOW_SIDE};
 use super::highlights::Highlight;
 use super::list::list_len;
+use super::scores::{ScoresRef, scores_len};
 use super::weights::weights_len;
 use super::{DictError, invalid, is_safe_id, is_safe_path};
 use crate::sae::Variant;
@@ -109,6 +110,12 @@ pub struct ModelEntry {
     pub steps: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_tokens: Option<u64>,
+    /// Interpretability scores of the model's MLP neurons (docs/interpretability.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neuron_scores: Option<ScoresRef>,
+    /// The same scores of the control: random directions in the MLP's activation space.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_scores: Option<ScoresRef>,
 }
 
 /// What a dictionary's units are.
@@ -303,6 +310,12 @@ impl DataIndex {
             id(&m.id, &format!("{at}.id"))?;
             m.file.validate(&format!("{at}.file"))?;
             finite(m.val_loss, &format!("{at}.val_loss"))?;
+            if let Some(s) = &m.neuron_scores {
+                s.validate(&format!("{at}.neuron_scores"))?;
+            }
+            if let Some(s) = &m.control_scores {
+                s.validate(&format!("{at}.control_scores"))?;
+            }
             if m.d_model == 0 || m.d_mlp == 0 || m.n_ctx == 0 {
                 return Err(invalid(format!(
                     "{at}: d_model, d_mlp and n_ctx must be positive"
@@ -492,6 +505,10 @@ pub struct DictManifest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights: Option<FileRef>,
     pub chunks: Vec<FileRef>,
+    /// Interpretability scores of every unit (docs/interpretability.md); optional, so data
+    /// written before scores existed is still version 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scores: Option<ScoresRef>,
 }
 
 impl DictManifest {
@@ -713,6 +730,18 @@ impl DictManifest {
                 )));
             }
         }
+        if let Some(s) = &self.scores {
+            s.validate("scores")?;
+            let expected = scores_len(self.d_sae, s.measures.len() as u32);
+            if s.file.bytes != expected {
+                return Err(invalid(format!(
+                    "scores: {} bytes, but {} measures of {} units are {expected}",
+                    s.file.bytes,
+                    s.measures.len(),
+                    self.d_sae
+                )));
+            }
+        }
         for (i, c) in self.chunks.iter().enumerate() {
             c.validate(&format!("chunks[{i}]"))?;
         }
@@ -720,6 +749,9 @@ impl DictManifest {
         paths.push(&self.list.path);
         if let Some(w) = &self.weights {
             paths.push(&w.path);
+        }
+        if let Some(s) = &self.scores {
+            paths.push(&s.file.path);
         }
         distinct(paths.into_iter(), "file path")?;
         Ok(())

@@ -9,6 +9,7 @@
 //! - [`DictManifest`] (`dict/<id>/manifest.json`): one dictionary's settings, metrics and files.
 //! - [`encode_list`] / [`decode_list`] (`list.bin`): a [`FeatureSummary`] per feature.
 //! - [`SaeWeights`] (`weights.bin`): the SAE's parameters in f16.
+//! - [`encode_scores`] / [`decode_scores`] (`scores.bin`): interpretability scores per unit.
 //! - [`encode_chunk`] / [`decode_chunk`] / [`decode_chunk_feature`] (`chunk-NNNN.bin`): the
 //!   [`FeatureDetail`]s of `chunk_features` consecutive features.
 //!
@@ -20,6 +21,7 @@ mod chunk;
 mod highlights;
 mod index;
 mod list;
+mod scores;
 mod weights;
 
 use thiserror::Error;
@@ -39,6 +41,10 @@ pub use index::{
 pub use list::{
     FLAG_DEAD, FLAG_ULTRALOW, FeatureSummary, LIST_HEADER_LEN, LIST_MAGIC, LIST_RECORD_LEN,
     LIST_VERSION, NO_TOKEN, decode_list, encode_list, list_len,
+};
+pub use scores::{
+    MAX_MEASURES, SCORES_HEADER_LEN, SCORES_MAGIC, SCORES_VERSION, ScoresRef, UnitScores,
+    decode_scores, encode_scores, scores_len,
 };
 pub use weights::{SaeWeights, WEIGHTS_HEADER_LEN, WEIGHTS_MAGIC, WEIGHTS_VERSION, weights_len};
 

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod file;
+pub mod interp;
 pub mod model;
 pub mod sample;
 pub mod tokenizer;

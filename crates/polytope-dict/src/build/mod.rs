@@ -20,14 +20,18 @@ mod map;
 mod readme;
 mod write;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
+pub use encode::activations;
 use inputs::Inputs;
-use polytope_core::dict::{DictKind, MAX_CHUNK_FEATURES};
+use polytope_core::dict::{DictKind, MAX_CHUNK_FEATURES, UnitScores};
+use polytope_core::lm::interp::Corpus;
 
 use crate::Error;
 use crate::limits::{bound, bound_f64, fits};
+use crate::scores::{self, Group, GroupScores};
 
 #[derive(clap::Args, Clone)]
 pub struct Args {
@@ -194,7 +198,52 @@ pub fn run(args: &Args) -> Result<(), Error> {
         );
         dicts.push(d);
     }
+    // Interpretability (docs/interpretability.md): every model's neurons and control, and
+    // every dictionary, over the same evaluation tokens.
+    let t = Instant::now();
+    let corpus = Corpus::new(inputs.eval(), inputs.vocab, inputs.ctx);
+    let mut model_scores = BTreeMap::new();
+    for (i, (m, h)) in acts.iter().enumerate() {
+        let d = inputs.models[m].lm.config.d_mlp;
+        let (neurons, control) = scores::model_scores(&corpus, h, d, i as u32);
+        model_scores.insert(m.clone(), scores::ModelScores { neurons, control });
+    }
     drop(acts);
+    let dict_scores: Vec<UnitScores> = dicts
+        .iter()
+        .map(|d| match d.kind {
+            DictKind::Neurons => model_scores[&d.model].neurons.clone(),
+            DictKind::Sae => scores::dictionary_scores(&corpus, &d.codes),
+        })
+        .collect();
+    let mut interp = Vec::new();
+    for (d, s) in dicts.iter().zip(&dict_scores) {
+        if d.kind == DictKind::Sae {
+            interp.push(GroupScores {
+                name: d.id.clone(),
+                model: d.model.clone(),
+                group: Group::Dictionary,
+                scores: s.clone(),
+            });
+        }
+    }
+    for (m, s) in &model_scores {
+        for (group, what, scores) in [
+            (Group::Neurons, "neurons", &s.neurons),
+            (Group::Control, "control", &s.control),
+        ] {
+            interp.push(GroupScores {
+                name: format!("{what} {m}"),
+                model: m.clone(),
+                group,
+                scores: scores.clone(),
+            });
+        }
+    }
+    eprintln!(
+        "build: interpretability scores in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     let (matches, universality) = cross::matches(&dicts, inputs.n_eval);
     // The neurons' universality: already measured when both models' neurons were built as
@@ -210,7 +259,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
     }
 
     let out = write::Out::new(&args.out)?;
-    let shared = write::shared_files(args, &inputs, &out)?;
+    let shared = write::shared_files(args, &inputs, &out, &model_scores)?;
     let mut entries = Vec::with_capacity(dicts.len());
     for i in 0..dicts.len() {
         let t = Instant::now();
@@ -223,7 +272,14 @@ pub fn run(args: &Args) -> Result<(), Error> {
             match_dict: matches.get(&i).map(|(j, _)| dicts[*j].id.clone()),
         };
         entries.push(write::dictionary(
-            args, &inputs, &out, &dicts[i], &list, &details, links,
+            args,
+            &inputs,
+            &out,
+            &dicts[i],
+            &list,
+            &details,
+            links,
+            &dict_scores[i],
         )?);
         eprintln!(
             "build: wrote {} ({:.1} s)",
@@ -237,6 +293,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         universality: &universality,
         neurons: neuron_baseline,
         n_eval: inputs.n_eval,
+        interp: &interp,
     };
     write::provenance(args, &out, &index, &report, started)?;
     println!("{}", readme::summary_line(&report, &args.out));

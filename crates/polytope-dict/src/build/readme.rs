@@ -19,6 +19,8 @@ pub struct Report<'a> {
     /// The neurons' median best correlation across the models.
     pub neurons: Option<f32>,
     pub n_eval: usize,
+    /// Interpretability scores of the dictionaries, neurons and controls.
+    pub interp: &'a [crate::scores::GroupScores],
 }
 
 fn json_file(path: &Path) -> serde_json::Value {
@@ -36,6 +38,7 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
         universality,
         neurons,
         n_eval,
+        interp,
     } = *report;
     let corpus = json_file(&args.work.join("corpus").join("corpus.json"));
     let mut r = String::new();
@@ -200,6 +203,9 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
             r,
             "\nTowards Monosemanticity reports 0.72 for features and 0.46 for neurons.\n"
         );
+    }
+    if !interp.is_empty() {
+        let _ = writeln!(r, "{}", crate::scores::report_markdown(interp));
     }
     if !index.highlights().is_empty() {
         let _ = writeln!(

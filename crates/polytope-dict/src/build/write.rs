@@ -2,13 +2,14 @@
 //! models), each dictionary's list, weights, chunks and manifest (and its SAELens export in the
 //! working directory), the index, and the provenance (`WORK/build.json`, `README.md`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use polytope_core::dict::{
     Context, DATA_FORMAT, DATA_VERSION, DICT_FORMAT, DICT_VERSION, DataIndex, DictEntry, DictKind,
     DictManifest, FeatureDetail, FeatureSummary, FileRef, Highlight, ModelEntry, TrainingInfo,
-    chunk_file_name, encode_chunk, encode_list,
+    UnitScores, chunk_file_name, encode_chunk, encode_list,
 };
 use polytope_core::sae::Variant;
 
@@ -17,6 +18,7 @@ use super::inputs::Inputs;
 use super::readme::{Report, provenance_readme};
 use super::{Args, dict_failure};
 use crate::Error;
+use crate::scores::{ModelScores, write_scores};
 use crate::saelens::{SaelensInfo, export_saelens, export_sparsity};
 use crate::work::{read, read_text, write_atomic};
 
@@ -50,7 +52,12 @@ pub struct Shared {
 }
 
 /// The files every dictionary shares: tokenizer, evaluation tokens, text sample, NOTICE, models.
-pub fn shared_files(args: &Args, inputs: &Inputs, out: &Out) -> Result<Shared, Error> {
+pub fn shared_files(
+    args: &Args,
+    inputs: &Inputs,
+    out: &Out,
+    scores: &BTreeMap<String, ModelScores>,
+) -> Result<Shared, Error> {
     let tokenizer = out.put("tokenizer.json", &inputs.tokenizer_json)?;
     let eval_bytes: Vec<u8> = inputs.eval().iter().flat_map(|t| t.to_le_bytes()).collect();
     let eval_tokens = out.put("eval-tokens.bin", &eval_bytes)?;
@@ -62,7 +69,19 @@ pub fn shared_files(args: &Args, inputs: &Inputs, out: &Out) -> Result<Shared, E
     }
     let mut models = Vec::new();
     for (m, model) in &inputs.models {
-        let file = out.put(&format!("model-{}.bin", m.to_lowercase()), &model.bytes)?;
+        let lower = m.to_lowercase();
+        let file = out.put(&format!("model-{lower}.bin"), &model.bytes)?;
+        let put_scores = |what: &str, s: &UnitScores| {
+            let rel = format!("scores-{what}-{lower}.bin");
+            write_scores(&out.root, &rel, &rel, s)
+        };
+        let (neuron_scores, control_scores) = match scores.get(m) {
+            Some(s) => (
+                Some(put_scores("neurons", &s.neurons)?),
+                Some(put_scores("control", &s.control)?),
+            ),
+            None => (None, None),
+        };
         let (config, meta) = (&model.lm.config, &model.meta);
         models.push(ModelEntry {
             id: m.clone(),
@@ -74,6 +93,8 @@ pub fn shared_files(args: &Args, inputs: &Inputs, out: &Out) -> Result<Shared, E
             n_ctx: config.ctx as u32,
             steps: Some(u64::from(meta.steps)),
             train_tokens: Some(meta.tokens_seen),
+            neuron_scores,
+            control_scores,
         });
     }
     Ok(Shared {
@@ -102,8 +123,10 @@ pub fn dictionary(
     list: &[FeatureSummary],
     details: &[FeatureDetail],
     links: Links,
+    scores: &UnitScores,
 ) -> Result<DictEntry, Error> {
     let dir = format!("dict/{}", d.id);
+    let scores = write_scores(&out.root, &format!("{dir}/scores.bin"), "scores.bin", scores)?;
     let list_bytes = encode_list(list).map_err(dict_failure(&d.id))?;
     let list_ref = out.put(&format!("{dir}/list.bin"), &list_bytes)?;
     let weights_ref = out.put(&format!("{dir}/weights.bin"), &d.weights_bytes)?;
@@ -151,6 +174,7 @@ pub fn dictionary(
         list: strip(list_ref),
         weights: Some(strip(weights_ref)),
         chunks: chunks.into_iter().map(strip).collect(),
+        scores: Some(scores),
     };
     manifest
         .validate()
@@ -239,6 +263,7 @@ pub fn provenance(
         "dictionaries": summaries,
         "universality": report.universality,
         "neuron_universality_median": report.neurons,
+        "interpretability": crate::scores::report_json(report.interp),
         "build_seconds": started.elapsed().as_secs_f64(),
     });
     write_atomic(

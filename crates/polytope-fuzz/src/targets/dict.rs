@@ -86,6 +86,8 @@ fn generate_index(rng: &mut Rng) -> Vec<u8> {
             n_ctx: rng.range(1, 128) as u32,
             steps: rng.chance(1, 2).then(|| rng.u64() >> 44),
             train_tokens: rng.chance(1, 2).then(|| rng.u64() >> 30),
+            neuron_scores: None,
+            control_scores: None,
         })
         .collect();
     let dictionaries = (0..rng.below(4))
