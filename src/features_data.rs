@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use polytope_core::dict::{
-    DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SaeWeights, decode_chunk,
-    decode_list,
+    DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SCORES_HEADER_LEN,
+    SaeWeights, ScoresRef, UnitScores, decode_chunk, decode_list, decode_scores,
 };
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::tokenizer::Tokenizer;
@@ -58,6 +58,8 @@ struct Cache {
     sample: Option<Arc<String>>,
     models: HashMap<String, Arc<LmModel>>,
     weights: HashMap<String, Arc<SaeWeights>>,
+    /// Interpretability scores by [`ScoresOf::key`]; `None` when the data ships none.
+    scores: HashMap<String, Option<Arc<UnitScores>>>,
 }
 
 thread_local! {
@@ -468,4 +470,77 @@ pub async fn weights(dict: &str) -> Loaded<SaeWeights> {
         c.weights.insert(dict.to_owned(), Arc::clone(&w));
     });
     Ok(w)
+}
+
+/// Whose interpretability scores (docs/interpretability.md) to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScoresOf<'a> {
+    /// A dictionary's units.
+    Dict(&'a str),
+    /// A model's MLP neurons.
+    Neurons(&'a str),
+    /// A model's control: random directions in its MLP's activation space.
+    Control(&'a str),
+}
+
+impl ScoresOf<'_> {
+    /// The cache key: `dict:a-4096`, `neurons:A`, `control:A`.
+    pub fn key(&self) -> String {
+        match self {
+            Self::Dict(d) => format!("dict:{d}"),
+            Self::Neurons(m) => format!("neurons:{m}"),
+            Self::Control(m) => format!("control:{m}"),
+        }
+    }
+}
+
+/// The scores of `of`: `Ok(None)` when the data ships none (data built before scores existed).
+pub async fn scores(of: ScoresOf<'_>) -> Result<Option<Arc<UnitScores>>, String> {
+    let key = of.key();
+    if let Some(s) = cached(|c| c.scores.get(&key).cloned()) {
+        return Ok(s);
+    }
+    let index = index().await?;
+    // The file, where it lives under `data/`, and how many units it must hold (`None`: as many
+    // as its length says, for the control, whose size is the pipeline's choice).
+    let found: Option<(ScoresRef, String, Option<u32>)> = match of {
+        ScoresOf::Dict(d) => {
+            let m = manifest(d).await?;
+            m.scores
+                .clone()
+                .map(|s| (s.clone(), dict_path(&index, d, &s.file), Some(m.d_sae)))
+        }
+        ScoresOf::Neurons(id) | ScoresOf::Control(id) => {
+            let entry = index
+                .model(id)
+                .ok_or_else(|| format!("index.json lists no model {id:?}"))?;
+            let s = if matches!(of, ScoresOf::Neurons(_)) {
+                entry.neuron_scores.clone()
+            } else {
+                entry.control_scores.clone()
+            };
+            let units = matches!(of, ScoresOf::Neurons(_)).then_some(entry.d_mlp);
+            s.map(|s| {
+                let path = s.file.path.clone();
+                (s, path, units)
+            })
+        }
+    };
+    let result = match found {
+        None => None,
+        Some((sref, path, units)) => {
+            let bytes = fetch_ref(&path, &sref.file).await?;
+            let measures = sref.measures.len() as u32;
+            let units = units.unwrap_or_else(|| {
+                let body = bytes.len().saturating_sub(SCORES_HEADER_LEN) as u64;
+                u32::try_from(body / (4 * u64::from(measures.max(1)))).unwrap_or(0)
+            });
+            let s = decode_scores(&bytes, units, measures).map_err(|e| format!("{path}: {e}"))?;
+            Some(Arc::new(s))
+        }
+    };
+    store(|c| {
+        c.scores.insert(key, result.clone());
+    });
+    Ok(result)
 }

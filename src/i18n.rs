@@ -277,6 +277,23 @@ strings! {
     FeaturesDensityTitle => "Feature density of this dictionary (log10, over the evaluation tokens)", "本字典的特征密度（log10，在评估词元上）";
     FeaturesDensityNote => "How many features fire on what fraction of the tokens; dead features are counted apart. Features below a density of 10⁻⁵ are ultralow-density features: the dictionaries of Towards Monosemanticity show them as a bump of their own at the left.", "每个特征在多大比例的词元上激活，以及有多少这样的特征；死特征单独计数。密度低于 10⁻⁵ 的是超低密度特征：原论文的字典里，它们在左侧单独形成一个峰。";
     Loading => "Loading…", "加载中……";
+    FeaturesScores => "How readable it is, by two automatic measures", "可读性：两项自动评分";
+    FeaturesScoresNote => "Both measures are computed the same way for features, for the model's own neurons and for random directions in the same space (the control), over the evaluation tokens. Token rule: the F1 score of the best rule of the form “the current token is one of at most 10 tokens” at predicting where the unit reaches a quarter of its maximum. Context: how much more alike the 16 tokens before its 50 strongest activations are than random passages (0 is chance).", "两项评分对特征、模型自己的神经元以及同一空间中的随机方向（对照组）采用完全相同的算法，都在评估词元上计算。词元规则：形如“当前词元属于至多 10 个词元之一”的最佳规则，在预测单元何处达到其最大值四分之一时的 F1 分数。上下文：单元 50 个最强激活之前的 16 个词元，彼此比随机段落相似多少（0 表示与随机相当）。";
+    FeaturesScoreTokenRule => "token rule", "词元规则";
+    FeaturesScoreContext => "context", "上下文";
+    FeaturesScoreMeasure => "measure", "评分";
+    FeaturesScoreThis => "this unit", "本单元";
+    FeaturesScoreDict => "median, this dictionary", "本字典中位数";
+    FeaturesScoreNeurons => "median, neurons of model {0}", "模型 {0} 神经元中位数";
+    FeaturesScoreControl => "median, random directions", "随机方向中位数";
+    FeaturesNotScored => "not scored (active on fewer than 10 tokens)", "未评分（激活的词元少于 10 个）";
+    FeaturesScoresMissing => "This data ships no interpretability scores (it was built before they existed).", "这份数据没有内置可解释性评分（构建时还没有这项功能）。";
+    FeaturesTokenRuleTitle => "Token rule: features against neurons and random directions", "词元规则：特征、神经元与随机方向的对比";
+    FeaturesTokenRuleNote => "Share of each group's units per score. A score near 1 means a handful of tokens tell exactly where the unit fires; the model's neurons and random directions mostly need far more. The paper judged features by hand: this automatic measure only sees the current token.", "每组单元在各评分区间所占的比例。接近 1 表示少数几个词元就能准确说明单元在哪里激活；模型的神经元和随机方向大多做不到。原论文靠人工评判特征，而这项自动评分只看当前词元。";
+    FeaturesContextTitle => "Context similarity: features against neurons and random directions", "上下文相似度：特征、神经元与随机方向的对比";
+    FeaturesContextNote => "Share of each group's units per score; 0 means the passages before a unit's strongest activations are no more alike than random passages of this text.", "每组单元在各评分区间所占的比例；0 表示单元最强激活之前的段落并不比本文本中的随机段落更相似。";
+    FeaturesGroupNeurons => "neurons of model {0}", "模型 {0} 的神经元";
+    FeaturesGroupControl => "random directions", "随机方向";
     FeaturesBrokenFile => "manifest broken (hover for details)", "清单文件损坏（悬停查看详情）";
     FeaturesLossRecovered => "loss recovered", "损失恢复率";
     FeaturesUltralow => "ultralow", "超低密度";
@@ -444,6 +461,7 @@ strings! {
     PlotNoRepresented => "no feature is represented", "没有被表示的特征";
     PlotEmptyGrid => "empty grid", "网格为空";
     PlotNoDensities => "no densities yet", "尚无密度数据";
+    PlotNoScores => "no scores", "没有评分";
     PlotDirectionsDims => "directions are drawn for 2 or 3 dimensions", "仅在 2 或 3 个维度时绘制方向";
     PlotNoTruth => "no ground truth", "没有真实特征可比较";
     PlotStep => "step", "步";
@@ -465,6 +483,7 @@ strings! {
     PlotTipPhase => "density {density}, relative importance {importance}: {regime}", "密度 {density}，相对重要性 {importance}：{regime}";
     PlotPending => "pending", "计算中";
     PlotTipResampled => "resampled {count} dead latents at step {step}", "第 {step} 步重采样了 {count} 个死特征";
+    PlotTipScoreBin => "score {from} to {to}: {shares}", "评分 {from} 至 {to}：{shares}";
     PlotTipCurve => "{name}: {value} at step {step}", "{name}：第 {step} 步为 {value}";
     PlotTipDead => "{count} dead latents (never fired)", "{count} 个死特征（从未激活）";
     PlotTipDensity => "{count} latents with density 10^{lo} to 10^{hi}", "{count} 个字典特征，密度在 10^{lo} 到 10^{hi} 之间";
@@ -486,6 +505,7 @@ strings! {
     PlotCapPhase => "Phase diagram: {done} of {total} cells computed.", "相图：已计算 {done} / {total} 个格子。";
     PlotCapCurves => "{count} curves up to step {step}; {events} resamplings.", "{count} 条曲线，截至第 {step} 步；重采样 {events} 次。";
     PlotCapDensity => "Density histogram of {total} latents; {dead} dead.", "{total} 个字典特征的密度直方图；{dead} 个死特征。";
+    PlotCapScores => "Distribution of one score for {count} groups of units.", "{count} 组单元的同一项评分的分布。";
     PlotCapDictionary => "{learned} learned directions over {truth} true features; {matched} matched.", "{learned} 个学到的方向与 {truth} 个真实特征；{matched} 个已匹配。";
     PlotCapCosine => "Cosine similarity of {rows} true features with {cols} learned latents.", "{rows} 个真实特征与 {cols} 个学到的字典特征的余弦相似度。";
     PlotMoreRows => "{count} more rows in the CSV export.", "另有 {count} 行，见 CSV 导出。";
@@ -505,6 +525,8 @@ strings! {
     PlotColValue => "last value", "最新值";
     PlotColGroup => "group", "组";
     PlotColLatents => "latents", "字典特征数";
+    PlotColScored => "scored units", "已评分单元";
+    PlotColMedianBin => "median (bin)", "中位数（所在区间）";
     PlotColLatent => "latent", "字典特征";
     PlotColMatch => "matched true feature", "匹配的真实特征";
     PlotColAlive => "alive", "活跃";

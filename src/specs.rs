@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use polytope_core::dict::FeatureSummary;
 use polytope_core::tms::geometry_graph;
-use polytope_plots::{Curve, InstancePoint, LossSeries, PlotSpec};
+use polytope_plots::{Curve, InstancePoint, LossSeries, PlotSpec, ScoreGroup};
 
 use crate::engine::sae::{SaeHistory, SaeView};
 use crate::engine::tms::{EnergyLog, LossLog, View};
@@ -318,6 +318,32 @@ fn density(histogram: &[u32]) -> PlotSpec {
 /// ultralow features, when it has them, form a bump of their own at the left).
 pub fn dict_density(list: &[FeatureSummary]) -> PlotSpec {
     density(&dict_density_histogram(list))
+}
+
+/// The score range and bins of each interpretability measure's histogram
+/// (docs/interpretability.md): the token rule is an F1 score in [0, 1]; context similarity is
+/// at most 1 and rarely much below 0.
+pub fn score_range(measure: usize) -> (f64, f64, usize) {
+    if measure == 0 {
+        (0.0, 1.0, 20)
+    } else {
+        (-0.2, 1.0, 24)
+    }
+}
+
+/// Histograms of measure `measure` for a few groups `(name, palette colour, scores)`.
+pub fn score_histograms(groups: &[(String, usize, &[f32])], measure: usize) -> PlotSpec {
+    let (lo, hi, bins) = score_range(measure);
+    PlotSpec::ScoreHistograms {
+        groups: Arc::new(
+            groups
+                .iter()
+                .map(|(name, color, s)| ScoreGroup::from_scores(name.clone(), *color, s, lo, hi, bins))
+                .collect(),
+        ),
+        lo,
+        hi,
+    }
 }
 
 /// [`dict_density`]'s counts: dead features first, then bins of 0.25 from 1e-7.

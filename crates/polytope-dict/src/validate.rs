@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use polytope_core::dict::{
-    DataIndex, DictError, DictManifest, FeatureSummary, FileRef, SaeWeights, UnitRecords, UnitRef,
-    decode_chunk, decode_chunk_feature, decode_list,
+    DataIndex, DictError, DictManifest, FeatureSummary, FileRef, SCORES_HEADER_LEN, SaeWeights,
+    ScoresRef, UnitRecords, UnitRef, decode_chunk, decode_chunk_feature, decode_list,
+    decode_scores,
 };
 
 use polytope_core::lm::tokenizer::Tokenizer;
@@ -146,6 +147,29 @@ fn check_list(m: &DictManifest, list: &[FeatureSummary]) -> Result<(), String> {
 }
 
 /// Checks one dictionary directory (`prefix` relative to `root`).
+/// A scores file: reference, then every value (`units`: how many it must hold; `None` for the
+/// control, whose size the pipeline chooses).
+fn check_scores(
+    root: &Path,
+    prefix: &str,
+    s: &ScoresRef,
+    units: Option<u32>,
+    report: &mut Report,
+) {
+    let Some(bytes) = fetch(root, prefix, &s.file, report) else {
+        return;
+    };
+    let measures = s.measures.len() as u32;
+    let units = units.unwrap_or_else(|| {
+        let body = bytes.len().saturating_sub(SCORES_HEADER_LEN) as u64;
+        u32::try_from(body / (4 * u64::from(measures.max(1)))).unwrap_or(0)
+    });
+    let result = decode_scores(&bytes, units, measures)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    report.record(&join(prefix, &s.file.path), bytes.len(), result);
+}
+
 fn check_dictionary(
     root: &Path,
     prefix: &str,
@@ -176,6 +200,9 @@ fn check_dictionary(
             .map_err(|e| e.to_string())
             .and_then(|sae| check_weights(m, &sae));
         report.record(&join(prefix, &w.path), bytes.len(), result);
+    }
+    if let Some(s) = &m.scores {
+        check_scores(root, prefix, s, Some(m.d_sae), report);
     }
     for (i, c) in m.chunks.iter().enumerate() {
         let Some(bytes) = fetch(root, prefix, c, report) else {
@@ -290,6 +317,12 @@ fn check_data_dir(root: &Path, report: &mut Report) {
         if let Some(bytes) = fetch(root, "", &model.file, report) {
             // The model file's own format is checked by its reader; here: length and checksum.
             report.ok(&model.file.path, bytes.len());
+        }
+        if let Some(s) = &model.neuron_scores {
+            check_scores(root, "", s, Some(model.d_mlp), report);
+        }
+        if let Some(s) = &model.control_scores {
+            check_scores(root, "", s, None, report);
         }
     }
     let eval_tokens = Some(index.eval_token_count());

@@ -26,6 +26,7 @@ mod heatmap;
 mod multiples;
 mod phase;
 mod sae;
+mod scores;
 pub mod samples;
 mod spec;
 mod summary;
@@ -47,6 +48,7 @@ pub use phase::{PhaseCell, PhaseDiagram, Regime, phase_diagram, regime_color};
 pub use sae::{
     Curve, cosine_heatmap, curve_color, density_histogram, dictionary_directions, metric_curves,
 };
+pub use scores::{ScoreGroup, score_histograms};
 pub use spec::{PlotSpec, SvgRender};
 pub use summary::Summary;
 pub use text::{PlotText, fill};

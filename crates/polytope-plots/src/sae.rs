@@ -142,37 +142,8 @@ pub fn metric_curves<DB: DrawingBackend>(
             }
         }};
     }
-    // The legend, in rows above the chart, drawn by hand: plotters' own legend measures text
-    // through the DOM, which the page's content security policy forbids.
-    let (width, _) = area.dim_in_pixel();
-    let line_h = theme.text_h(10.0) + theme.px(6.0);
-    let mut placed = Vec::with_capacity(curves.len());
-    let (mut x, mut row) = (theme.px(50.0), 0);
-    for c in curves {
-        let w = theme.px(18.0) + theme.text_width(&c.name, 10.0) + theme.px(14.0);
-        if x + w > width as i32 && x > theme.px(50.0) {
-            x = theme.px(8.0);
-            row += 1;
-        }
-        placed.push((x, row));
-        x += w;
-    }
-    let rows = placed.last().map_or(1, |p| p.1 + 1);
-    let (legend, area) = area.split_vertically(line_h * rows);
-    for (c, (x, row)) in curves.iter().zip(placed) {
-        let color = curve_color(c.color, colors.dark);
-        let y = line_h * row + line_h / 2;
-        legend.draw(&PathElement::new(
-            vec![(x, y), (x + theme.px(14.0), y)],
-            color.stroke_width(theme.px(3.0).max(1) as u32),
-        ))?;
-        legend.draw(&Text::new(
-            c.name.clone(),
-            (x + theme.px(18.0), y),
-            theme.text_at(10.0, colors.ink, HPos::Left, VPos::Center),
-        ))?;
-    }
-    let area = &area;
+    let entries: Vec<(&str, usize)> = curves.iter().map(|c| (c.name.as_str(), c.color)).collect();
+    let area = &legend_above(area, &entries, theme)?;
     let margin = theme.px(6.0);
     let x_area = theme.text_h(10.0) + theme.px(10.0);
     let y_area = theme.text_width("0e-00", 10.0) + theme.px(10.0);
@@ -194,6 +165,45 @@ pub fn metric_curves<DB: DrawingBackend>(
         body!(chart);
     }
     Ok(hits)
+}
+
+/// Draws a legend of `(name, palette colour)` entries in rows above the chart and returns the
+/// area left below it. Drawn by hand: plotters' own legend measures text through the DOM,
+/// which the page's content security policy forbids.
+pub(crate) fn legend_above<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(&str, usize)],
+    theme: &Theme,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (width, _) = area.dim_in_pixel();
+    let line_h = theme.text_h(10.0) + theme.px(6.0);
+    let mut placed = Vec::with_capacity(entries.len());
+    let (mut x, mut row) = (theme.px(50.0), 0);
+    for (name, _) in entries {
+        let w = theme.px(18.0) + theme.text_width(name, 10.0) + theme.px(14.0);
+        if x + w > width as i32 && x > theme.px(50.0) {
+            x = theme.px(8.0);
+            row += 1;
+        }
+        placed.push((x, row));
+        x += w;
+    }
+    let rows = placed.last().map_or(1, |p| p.1 + 1);
+    let (legend, rest) = area.split_vertically(line_h * rows);
+    for ((name, color), (x, row)) in entries.iter().zip(placed) {
+        let color = curve_color(*color, theme.colors.dark);
+        let y = line_h * row + line_h / 2;
+        legend.draw(&PathElement::new(
+            vec![(x, y), (x + theme.px(14.0), y)],
+            color.stroke_width(theme.px(3.0).max(1) as u32),
+        ))?;
+        legend.draw(&Text::new(
+            (*name).to_owned(),
+            (x + theme.px(18.0), y),
+            theme.text_at(10.0, theme.colors.ink, HPos::Left, VPos::Center),
+        ))?;
+    }
+    Ok(rest)
 }
 
 /// Latents per bin of `log10(density)` (bins of width 0.25 from `first_edge`), with the dead

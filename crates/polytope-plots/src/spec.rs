@@ -107,6 +107,13 @@ pub enum PlotSpec {
         first_edge: f64,
         dead: u32,
     },
+    /// Interpretability scores of a few groups of units, as outlined histograms over
+    /// `[lo, hi]` (docs/interpretability.md).
+    ScoreHistograms {
+        groups: Arc<Vec<crate::ScoreGroup>>,
+        lo: f64,
+        hi: f64,
+    },
     /// Learned decoder directions over the true feature directions (2-D or 3-D).
     Dictionary {
         truth: Arc<Vec<f32>>,
@@ -279,6 +286,9 @@ impl PlotSpec {
                 first_edge,
                 dead,
             } => crate::density_histogram(area, counts, *first_edge, *dead, theme, text),
+            Self::ScoreHistograms { groups, lo, hi } => {
+                crate::score_histograms(area, groups, *lo, *hi, theme, text)
+            }
             Self::Dictionary {
                 truth,
                 learned,
@@ -455,6 +465,20 @@ impl PlotSpec {
                 for (b, c) in counts.iter().enumerate() {
                     let lo = first_edge + 0.25 * b as f64;
                     let _ = writeln!(out, "{lo},{},{c}", lo + 0.25);
+                }
+            }
+            Self::ScoreHistograms { groups, lo, hi } => {
+                let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+                let _ = writeln!(out, "from,to,{}", names.join(","));
+                let bins = groups.iter().map(|g| g.counts.len()).max().unwrap_or(0);
+                let width = (hi - lo) / bins.max(1) as f64;
+                for b in 0..bins {
+                    let x0 = lo + width * b as f64;
+                    let counts: Vec<String> = groups
+                        .iter()
+                        .map(|g| g.counts.get(b).copied().unwrap_or(0).to_string())
+                        .collect();
+                    let _ = writeln!(out, "{x0},{},{}", x0 + width, counts.join(","));
                 }
             }
             Self::Dictionary {

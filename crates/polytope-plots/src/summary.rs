@@ -345,6 +345,31 @@ impl PlotSpec {
                 }
                 s
             }
+            Self::ScoreHistograms { groups, lo, hi } => {
+                let mut s = Summary::new(
+                    fill(text.cap_scores, &[("count", &groups.len())]),
+                    &[text.col_group, text.col_scored, text.col_median_bin],
+                );
+                for g in groups.iter() {
+                    let total: u32 = g.counts.iter().sum();
+                    let width = (hi - lo) / g.counts.len().max(1) as f64;
+                    let (mut seen, mut bin) = (0u32, 0usize);
+                    for (b, c) in g.counts.iter().enumerate() {
+                        seen += c;
+                        if 2 * seen >= total {
+                            bin = b;
+                            break;
+                        }
+                    }
+                    let from = lo + width * bin as f64;
+                    s.push(vec![
+                        g.name.clone(),
+                        total.to_string(),
+                        format!("{from:.2} – {:.2}", from + width),
+                    ]);
+                }
+                s
+            }
             Self::Dictionary {
                 truth,
                 learned,

@@ -21,6 +21,8 @@ pub struct PlotText {
     pub empty_grid: &'static str,
     /// The density histogram before the first evaluation.
     pub no_densities: &'static str,
+    /// The score histograms without scores.
+    pub no_scores: &'static str,
     /// The dictionary-directions plot of data that is not 2-D or 3-D.
     pub directions_dims: &'static str,
     /// The cosine matrix without true features.
@@ -67,6 +69,8 @@ pub struct PlotText {
     pub pending: &'static str,
     /// `{count}`, `{step}`.
     pub tip_resampled: &'static str,
+    /// A bin of the score histograms: `{from}`, `{to}`, `{shares}` (each group's share).
+    pub tip_score_bin: &'static str,
     /// `{name}`, `{value}`, `{step}`.
     pub tip_curve: &'static str,
     /// `{count}`.
@@ -111,6 +115,8 @@ pub struct PlotText {
     pub cap_curves: &'static str,
     /// `{total}`, `{dead}`.
     pub cap_density: &'static str,
+    /// `{count}` groups of units.
+    pub cap_scores: &'static str,
     /// `{learned}`, `{truth}`, `{matched}`.
     pub cap_dictionary: &'static str,
     /// `{rows}`, `{cols}`.
@@ -133,6 +139,9 @@ pub struct PlotText {
     pub col_value: &'static str,
     pub col_group: &'static str,
     pub col_latents: &'static str,
+    /// Score tables: the scored units of a group, the bin holding its median.
+    pub col_scored: &'static str,
+    pub col_median_bin: &'static str,
     pub col_latent: &'static str,
     pub col_match: &'static str,
     pub col_alive: &'static str,
@@ -150,6 +159,7 @@ impl PlotText {
         no_represented: "no feature is represented",
         empty_grid: "empty grid",
         no_densities: "no densities yet",
+        no_scores: "no scores",
         directions_dims: "directions are drawn for 2 or 3 dimensions",
         no_truth: "no ground truth",
         step: "step",
@@ -171,6 +181,7 @@ impl PlotText {
         tip_phase: "density {density}, relative importance {importance}: {regime}",
         pending: "pending",
         tip_resampled: "resampled {count} dead latents at step {step}",
+        tip_score_bin: "score {from} to {to}: {shares}",
         tip_curve: "{name}: {value} at step {step}",
         tip_dead: "{count} dead latents (never fired)",
         tip_density: "{count} latents with density 10^{lo} to 10^{hi}",
@@ -192,6 +203,7 @@ impl PlotText {
         cap_phase: "Phase diagram: {done} of {total} cells computed.",
         cap_curves: "{count} curves up to step {step}; {events} resamplings.",
         cap_density: "Density histogram of {total} latents; {dead} dead.",
+        cap_scores: "Distribution of one score for {count} groups of units.",
         cap_dictionary: "{learned} learned directions over {truth} true features; {matched} matched.",
         cap_cosine: "Cosine similarity of {rows} true features with {cols} learned latents.",
         more_rows: "{count} more rows in the CSV export.",
@@ -211,6 +223,8 @@ impl PlotText {
         col_value: "last value",
         col_group: "group",
         col_latents: "latents",
+        col_scored: "scored units",
+        col_median_bin: "median (bin)",
         col_latent: "latent",
         col_match: "matched true feature",
         col_alive: "alive",

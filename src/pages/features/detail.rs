@@ -390,6 +390,7 @@ fn body(
             <h3>{i18n.tr(Key::FeaturesNeurons)}</h3>
             <p data-testid="neurons">{neurons.map(|n| view! { {i18n.tr(Key::FeaturesMadeOf)} " " {n} })}</p>
         </section>
+        <super::readability::ScoresSection fx dict=dict.to_owned() feature=d.id />
         <div class="fsec-row">
             <section class="fsec" data-section="correlated">
                 <h3>{i18n.tr(Key::FeaturesCorrelated)}</h3>

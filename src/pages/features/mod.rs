@@ -10,6 +10,7 @@ mod detail;
 mod list;
 mod map;
 mod overview;
+mod readability;
 mod text;
 
 use std::collections::{HashMap, HashSet};
@@ -18,13 +19,16 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_location, use_navigate};
-use polytope_core::dict::{DataIndex, DictKind, DictManifest, FeatureDetail, FeatureSummary};
+use polytope_core::dict::{
+    DataIndex, DictKind, DictManifest, FeatureDetail, FeatureSummary, UnitScores,
+};
+use polytope_core::lm::interp::MEASURES;
 use serde_json::json;
 
 use crate::automation;
 use crate::browser::now_ms;
 use crate::download;
-use crate::features_data::{self as data, TokenTexts};
+use crate::features_data::{self as data, ScoresOf, TokenTexts};
 use crate::i18n::{Key, use_i18n};
 use crate::url;
 use crate::use_app;
@@ -61,6 +65,9 @@ pub struct CustomRequest {
     pub pick: usize,
 }
 
+/// Loaded interpretability scores (`None` when the data ships none) or why they failed.
+pub type ScoresSlot = Result<Option<Arc<UnitScores>>, String>;
+
 /// The page's state, shared by its panels (cheap to copy).
 #[derive(Clone, Copy)]
 pub struct Fx {
@@ -86,6 +93,9 @@ pub struct Fx {
     pub custom_request: RwSignal<Option<CustomRequest>>,
     /// Number of rows the list shows (after search and filters).
     pub row_count: RwSignal<usize>,
+    /// Interpretability scores, by `ScoresOf` key (`dict:a-4096`, `neurons:A`, `control:A`);
+    /// `Ok(None)` when the data ships none.
+    pub scores: RwSignal<HashMap<String, ScoresSlot>>,
     pub started_ms: f64,
     nav: StoredValue<Navigate>,
 }
@@ -187,6 +197,51 @@ impl Fx {
         });
     }
 
+    /// Loads scores (once) into `scores`.
+    pub fn ensure_scores(self, of: ScoresOf<'_>) {
+        let key = of.key();
+        if self
+            .scores
+            .try_with_untracked(|s| s.contains_key(&key))
+            .unwrap_or(true)
+        {
+            return;
+        }
+        let owned = match of {
+            ScoresOf::Dict(d) => (0, d.to_owned()),
+            ScoresOf::Neurons(m) => (1, m.to_owned()),
+            ScoresOf::Control(m) => (2, m.to_owned()),
+        };
+        leptos::task::spawn_local(async move {
+            let of = match owned.0 {
+                0 => ScoresOf::Dict(&owned.1),
+                1 => ScoresOf::Neurons(&owned.1),
+                _ => ScoresOf::Control(&owned.1),
+            };
+            let result = data::scores(of).await;
+            self.scores.try_update(|s| {
+                s.insert(key, result);
+            });
+        });
+    }
+
+    /// Loaded scores of `of` (`None` while loading, on an error, or when none ship).
+    pub fn scores_of(self, of: ScoresOf<'_>) -> Option<Arc<UnitScores>> {
+        let key = of.key();
+        self.scores
+            .with(|s| s.get(&key).and_then(|r| r.as_ref().ok().cloned().flatten()))
+    }
+
+    /// The model `dict` reads, from the index.
+    pub fn model_of(self, dict: &str) -> Option<String> {
+        self.index.with(|i| {
+            i.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|i| i.dictionary(dict))
+                .map(|d| d.model.clone())
+        })
+    }
+
     /// Loads a dictionary's list (once) into `lists`.
     pub fn ensure_list(self, dict: &str) {
         if self
@@ -280,10 +335,48 @@ fn state_json(fx: Fx) -> serde_json::Value {
             Some(Ok(list)) => Some(crate::specs::dict_density_histogram(list)),
             _ => None,
         })),
+        // Interpretability medians of the open dictionary, its model's neurons and the random
+        // control (docs/interpretability.md), per measure; null until loaded or when none ship.
+        "scores": scores_state(fx, dict.as_deref()),
         "text_search": search,
         "custom": fx.custom.get_untracked(),
         "timing": timing,
     })
+}
+
+fn scores_state(fx: Fx, dict: Option<&str>) -> serde_json::Value {
+    let Some(dict) = dict else {
+        return json!(null);
+    };
+    let model = fx.model_of(dict).unwrap_or_default();
+    let groups = [
+        ("dictionary", ScoresOf::Dict(dict)),
+        ("neurons", ScoresOf::Neurons(&model)),
+        ("control", ScoresOf::Control(&model)),
+    ];
+    let mut out = serde_json::Map::new();
+    for (name, of) in groups {
+        let s = fx.scores.with_untracked(|s| {
+            s.get(&of.key())
+                .and_then(|r| r.as_ref().ok().cloned().flatten())
+        });
+        out.insert(
+            name.to_owned(),
+            s.map_or(json!(null), |s| {
+                let medians: serde_json::Map<String, serde_json::Value> = MEASURES
+                    .iter()
+                    .enumerate()
+                    .map(|(m, n)| {
+                        let mut v = s.scored(m);
+                        let med = polytope_core::lm::analysis::median(&mut v);
+                        ((*n).to_owned(), json!(med.is_finite().then_some(med)))
+                    })
+                    .collect();
+                json!({ "units": s.units, "scored": s.scored(0).len(), "median": medians })
+            }),
+        );
+    }
+    serde_json::Value::Object(out)
 }
 
 /// Loads and decodes every chunk of `dict` not in memory yet, yielding between chunks, and
@@ -364,6 +457,7 @@ pub fn FeaturesPage() -> impl IntoView {
         custom: RwSignal::new(json!(null)),
         custom_request: RwSignal::new(None),
         row_count: RwSignal::new(0),
+        scores: RwSignal::new(HashMap::new()),
         started_ms: now_ms(),
         nav: StoredValue::new(nav),
     };

@@ -1,7 +1,8 @@
 //! The open dictionary at a glance: how often its features fire over the evaluation tokens
-//! (log10 feature density, the dead ones apart). Towards Monosemanticity's dictionaries show a
-//! second, "ultralow" bump at the left; the quality numbers of every dictionary are in the
-//! picker above.
+//! (log10 feature density, the dead ones apart; Towards Monosemanticity's dictionaries show a
+//! second, "ultralow" bump at the left), and how readable its features are next to the model's
+//! neurons and random directions (`readability`). The quality numbers of every dictionary are
+//! in the picker above.
 
 use leptos::prelude::*;
 
@@ -40,6 +41,7 @@ pub fn OverviewPanel(fx: Fx) -> impl IntoView {
             })}
             <Show when=move || error.with(Option::is_none)>
                 <PlotCard name="overview" plot="feature-density" title spec aspect=0.4 note />
+                <super::readability::ScorePlots fx />
             </Show>
         </div>
     }

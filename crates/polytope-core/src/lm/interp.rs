@@ -105,7 +105,9 @@ impl<'a> Corpus<'a> {
         if norm <= 0.0 {
             return None;
         }
-        bag.iter_mut().for_each(|(_, v)| *v /= norm);
+        for (_, v) in &mut bag {
+            *v /= norm;
+        }
         Some(bag)
     }
 
@@ -290,7 +292,9 @@ pub fn control_activations(h: &[f32], d: usize, dirs: &[f32]) -> Vec<f32> {
         out.extend_from_slice(&offsets);
     }
     gemm(rows, d, count, h, false, dirs, true, 1.0, &mut out);
-    out.iter_mut().for_each(|v| *v = v.max(0.0));
+    for v in &mut out {
+        *v = v.max(0.0);
+    }
     out
 }
 
