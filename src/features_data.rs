@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use polytope_core::dict::{
-    DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SCORES_HEADER_LEN,
-    SaeWeights, ScoresRef, UnitScores, decode_chunk, decode_list, decode_scores,
+    DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SCORES_HEADER_LEN, SaeWeights,
+    ScoresRef, UnitScores, decode_chunk, decode_list, decode_scores,
 };
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::tokenizer::Tokenizer;

@@ -338,7 +338,9 @@ pub fn score_histograms(groups: &[(String, usize, &[f32])], measure: usize) -> P
         groups: Arc::new(
             groups
                 .iter()
-                .map(|(name, color, s)| ScoreGroup::from_scores(name.clone(), *color, s, lo, hi, bins))
+                .map(|(name, color, s)| {
+                    ScoreGroup::from_scores(name.clone(), *color, s, lo, hi, bins)
+                })
                 .collect(),
         ),
         lo,

@@ -96,7 +96,10 @@ pub fn model_scores(
     let mut cols = Vec::with_capacity(CONTROL_UNITS);
     for block in dirs.chunks(64 * d) {
         let a = control_activations(h, d, block);
-        cols.extend(polytope_core::lm::interp::dense_columns(&a, block.len() / d));
+        cols.extend(polytope_core::lm::interp::dense_columns(
+            &a,
+            block.len() / d,
+        ));
     }
     (neurons, score_columns(corpus, &cols))
 }
@@ -237,7 +240,11 @@ pub fn with_section(readme: &str, section: &str) -> String {
     let block = format!("{SECTION_START}\n{section}{SECTION_END}\n");
     match (readme.find(SECTION_START), readme.find(SECTION_END)) {
         (Some(a), Some(b)) if b > a => {
-            format!("{}{block}{}", &readme[..a], &readme[b + SECTION_END.len()..].trim_start_matches('\n'))
+            format!(
+                "{}{block}{}",
+                &readme[..a],
+                &readme[b + SECTION_END.len()..].trim_start_matches('\n')
+            )
         }
         _ => format!("{}\n\n{block}", readme.trim_end()),
     }
@@ -279,8 +286,8 @@ pub fn run(args: &Args) -> Result<(), Error> {
     for (mi, m) in models.iter().enumerate() {
         let t = Instant::now();
         let bytes = data_file(root, &m.file)?;
-        let (lm, _) = read_model(&bytes)
-            .map_err(|e| Error::Run(format!("{}: {e}", m.file.path)))?;
+        let (lm, _) =
+            read_model(&bytes).map_err(|e| Error::Run(format!("{}: {e}", m.file.path)))?;
         let ctx = lm.config.ctx;
         let n = (eval.len() / ctx) * ctx;
         let tokens = &eval[..n];
@@ -346,11 +353,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
                 .validate()
                 .map_err(|err| Error::Run(format!("{}: {err}", e.id)))?;
             write_atomic(&mpath, manifest.to_json().as_bytes())?;
-            eprintln!(
-                "scores: {} in {:.1} s",
-                e.id,
-                t.elapsed().as_secs_f64()
-            );
+            eprintln!("scores: {} in {:.1} s", e.id, t.elapsed().as_secs_f64());
             if e.kind == DictKind::Sae {
                 own.push(GroupScores {
                     name: e.id.clone(),

@@ -149,13 +149,7 @@ fn check_list(m: &DictManifest, list: &[FeatureSummary]) -> Result<(), String> {
 /// Checks one dictionary directory (`prefix` relative to `root`).
 /// A scores file: reference, then every value (`units`: how many it must hold; `None` for the
 /// control, whose size the pipeline chooses).
-fn check_scores(
-    root: &Path,
-    prefix: &str,
-    s: &ScoresRef,
-    units: Option<u32>,
-    report: &mut Report,
-) {
+fn check_scores(root: &Path, prefix: &str, s: &ScoresRef, units: Option<u32>, report: &mut Report) {
     let Some(bytes) = fetch(root, prefix, &s.file, report) else {
         return;
     };

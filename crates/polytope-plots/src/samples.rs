@@ -345,14 +345,15 @@ pub fn samples() -> Vec<(&'static str, PlotSpec)> {
             PlotSpec::ScoreHistograms {
                 groups: Arc::new(vec![
                     crate::ScoreGroup::from_scores(
-                        "a-4096",
+                        // Group names are data (a dictionary id) or localised by the caller.
+                        "4096",
                         0,
                         &[0.95, 0.9, 0.85, 0.6, 0.99],
                         0.0,
                         1.0,
                         20,
                     ),
-                    crate::ScoreGroup::from_scores("neurons", 1, &[0.3, 0.35, 0.5], 0.0, 1.0, 20),
+                    crate::ScoreGroup::from_scores("512", 1, &[0.3, 0.35, 0.5], 0.0, 1.0, 20),
                 ]),
                 lo: 0.0,
                 hi: 1.0,

@@ -34,7 +34,11 @@ impl ScoreGroup {
         let width = (hi - lo) / n as f64;
         for s in scores.iter().filter(|s| !s.is_nan()) {
             let b = ((f64::from(*s) - lo) / width).floor();
-            let b = if b.is_finite() { b.max(0.0) as usize } else { 0 };
+            let b = if b.is_finite() {
+                b.max(0.0) as usize
+            } else {
+                0
+            };
             counts[b.min(n - 1)] += 1;
         }
         Self {
@@ -171,7 +175,10 @@ mod tests {
         let r = spec.render_svg(600, 300, &Theme::default(), &PlotText::default());
         assert_eq!(r.hits.len(), 20);
         let tip = &r.hits[17].label;
-        assert!(tip.contains("features 66.7 %") && tip.contains("neurons 0.0 %"), "{tip}");
+        assert!(
+            tip.contains("features 66.7 %") && tip.contains("neurons 0.0 %"),
+            "{tip}"
+        );
         assert!(r.svg.contains("features") && r.svg.contains("neurons"));
         let csv = spec.csv();
         assert!(csv.starts_with("from,to,features,neurons"), "{csv}");

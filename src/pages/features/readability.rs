@@ -41,7 +41,9 @@ fn groups(fx: Fx, dict: &str) -> Option<Groups> {
     for of in ofs {
         fx.ensure_scores(of);
     }
-    let done = fx.scores.with(|s| ofs.iter().all(|of| s.contains_key(&of.key())));
+    let done = fx
+        .scores
+        .with(|s| ofs.iter().all(|of| s.contains_key(&of.key())));
     let [d, n, c] = ofs.map(|of| fx.scores_of(of));
     Some(Groups {
         missing: done && d.is_none() && n.is_none() && c.is_none(),
@@ -85,8 +87,7 @@ pub fn ScoresSection(fx: Fx, dict: String, feature: u32) -> impl IntoView {
                     || i18n.t(Key::FeaturesNotScored).to_owned(),
                     |v| format!("{v:.2}"),
                 );
-                let dict_median =
-                    (g.kind == DictKind::Sae).then(|| cell(median(&own, m)));
+                let dict_median = (g.kind == DictKind::Sae).then(|| cell(median(&own, m)));
                 view! {
                     <tr data-measure=*name>
                         <th scope="row">{i18n.tr(MEASURE_KEYS[m])}</th>
@@ -151,7 +152,11 @@ pub fn ScorePlots(fx: Fx) -> impl IntoView {
                 shown.push((name, 1, Arc::clone(n)));
             }
             if let Some(c) = &g.control {
-                shown.push((i18n.t(Key::FeaturesGroupControl).to_owned(), 2, Arc::clone(c)));
+                shown.push((
+                    i18n.t(Key::FeaturesGroupControl).to_owned(),
+                    2,
+                    Arc::clone(c),
+                ));
             }
             if shown.is_empty() && !g.missing {
                 return specs::waiting();

@@ -34,9 +34,7 @@ impl ScoresRef {
         }
         for m in &self.measures {
             if !super::is_safe_id(m) {
-                return Err(invalid(format!(
-                    "{field}.measures: {m:?} is not a safe id"
-                )));
+                return Err(invalid(format!("{field}.measures: {m:?} is not a safe id")));
             }
         }
         super::index::distinct(self.measures.iter().map(String::as_str), "measure")

@@ -60,7 +60,13 @@ impl<'a> Corpus<'a> {
         let n = tokens.len().max(1) as f64;
         let idf = counts
             .iter()
-            .map(|c| if *c > 0 { (n / f64::from(*c)).ln() as f32 } else { 0.0 })
+            .map(|c| {
+                if *c > 0 {
+                    (n / f64::from(*c)).ln() as f32
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let mut corpus = Self {
             tokens,
@@ -435,7 +441,11 @@ mod tests {
         assert!(ctx > 0.5, "context {ctx}");
         // A one-token unit outside the passages: its contexts are filler, like chance.
         let plain = column(&toks, |i, t| {
-            if t == 5 && (i / 64) % 5 != 0 { 1.0 } else { 0.0 }
+            if t == 5 && (i / 64) % 5 != 0 {
+                1.0
+            } else {
+                0.0
+            }
         });
         let c = context_similarity(&corpus, &plain);
         assert!(c.abs() < 0.2, "context {c}");
@@ -445,7 +455,10 @@ mod tests {
     fn rare_units_are_not_scored() {
         let toks = text();
         let corpus = Corpus::new(&toks, 100, 64);
-        let col = column(&toks, |i, _| if i < 9 * 50 && i % 50 == 0 { 1.0 } else { 0.0 });
+        let col = column(
+            &toks,
+            |i, _| if i < 9 * 50 && i % 50 == 0 { 1.0 } else { 0.0 },
+        );
         assert_eq!(col.positions.len(), 9);
         assert!(unit_scores(&corpus, &col).iter().all(|v| v.is_nan()));
     }

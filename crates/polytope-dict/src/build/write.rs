@@ -18,8 +18,8 @@ use super::inputs::Inputs;
 use super::readme::{Report, provenance_readme};
 use super::{Args, dict_failure};
 use crate::Error;
-use crate::scores::{ModelScores, write_scores};
 use crate::saelens::{SaelensInfo, export_saelens, export_sparsity};
+use crate::scores::{ModelScores, write_scores};
 use crate::work::{read, read_text, write_atomic};
 
 /// The output directory: every file written through [`Out::put`] comes back as the reference
@@ -126,7 +126,12 @@ pub fn dictionary(
     scores: &UnitScores,
 ) -> Result<DictEntry, Error> {
     let dir = format!("dict/{}", d.id);
-    let scores = write_scores(&out.root, &format!("{dir}/scores.bin"), "scores.bin", scores)?;
+    let scores = write_scores(
+        &out.root,
+        &format!("{dir}/scores.bin"),
+        "scores.bin",
+        scores,
+    )?;
     let list_bytes = encode_list(list).map_err(dict_failure(&d.id))?;
     let list_ref = out.put(&format!("{dir}/list.bin"), &list_bytes)?;
     let weights_ref = out.put(&format!("{dir}/weights.bin"), &d.weights_bytes)?;
