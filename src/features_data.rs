@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use polytope_core::dict::{
-    DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SCORES_HEADER_LEN, SaeWeights,
-    ScoresRef, UnitScores, decode_chunk, decode_list, decode_scores,
+    DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SaeWeights, ScoresRef,
+    UnitScores, decode_chunk, decode_list, decode_scores, scores_units_in,
 };
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::tokenizer::Tokenizer;
@@ -531,10 +531,7 @@ pub async fn scores(of: ScoresOf<'_>) -> Result<Option<Arc<UnitScores>>, String>
         Some((sref, path, units)) => {
             let bytes = fetch_ref(&path, &sref.file).await?;
             let measures = sref.measures.len() as u32;
-            let units = units.unwrap_or_else(|| {
-                let body = bytes.len().saturating_sub(SCORES_HEADER_LEN) as u64;
-                u32::try_from(body / (4 * u64::from(measures.max(1)))).unwrap_or(0)
-            });
+            let units = units.unwrap_or_else(|| scores_units_in(bytes.len(), measures));
             let s = decode_scores(&bytes, units, measures).map_err(|e| format!("{path}: {e}"))?;
             Some(Arc::new(s))
         }

@@ -235,9 +235,15 @@ pub fn report_markdown(groups: &[GroupScores]) -> String {
 const SECTION_START: &str = "<!-- interpretability: written by polytope dict scores -->";
 const SECTION_END: &str = "<!-- /interpretability -->";
 
+/// `section` between the markers [`with_section`] finds, as the build writes it too (so a later
+/// `dict scores` replaces it instead of adding a second one).
+pub fn section_block(section: &str) -> String {
+    format!("{SECTION_START}\n{section}{SECTION_END}\n")
+}
+
 /// `readme` with its interpretability section replaced by `section` (or appended).
 pub fn with_section(readme: &str, section: &str) -> String {
-    let block = format!("{SECTION_START}\n{section}{SECTION_END}\n");
+    let block = section_block(section);
     match (readme.find(SECTION_START), readme.find(SECTION_END)) {
         (Some(a), Some(b)) if b > a => {
             format!(

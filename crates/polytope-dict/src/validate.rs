@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use polytope_core::dict::{
-    DataIndex, DictError, DictManifest, FeatureSummary, FileRef, SCORES_HEADER_LEN, SaeWeights,
-    ScoresRef, UnitRecords, UnitRef, decode_chunk, decode_chunk_feature, decode_list,
-    decode_scores,
+    DataIndex, DictError, DictManifest, FeatureSummary, FileRef, SaeWeights, ScoresRef,
+    UnitRecords, UnitRef, decode_chunk, decode_chunk_feature, decode_list, decode_scores,
+    scores_units_in,
 };
 
 use polytope_core::lm::tokenizer::Tokenizer;
@@ -154,10 +154,7 @@ fn check_scores(root: &Path, prefix: &str, s: &ScoresRef, units: Option<u32>, re
         return;
     };
     let measures = s.measures.len() as u32;
-    let units = units.unwrap_or_else(|| {
-        let body = bytes.len().saturating_sub(SCORES_HEADER_LEN) as u64;
-        u32::try_from(body / (4 * u64::from(measures.max(1)))).unwrap_or(0)
-    });
+    let units = units.unwrap_or_else(|| scores_units_in(bytes.len(), measures));
     let result = decode_scores(&bytes, units, measures)
         .map(|_| ())
         .map_err(|e| e.to_string());

@@ -44,7 +44,7 @@ pub use list::{
 };
 pub use scores::{
     MAX_MEASURES, SCORES_HEADER_LEN, SCORES_MAGIC, SCORES_VERSION, ScoresRef, UnitScores,
-    decode_scores, encode_scores, scores_len,
+    decode_scores, encode_scores, scores_len, scores_units_in,
 };
 pub use weights::{SaeWeights, WEIGHTS_HEADER_LEN, WEIGHTS_MAGIC, WEIGHTS_VERSION, weights_len};
 

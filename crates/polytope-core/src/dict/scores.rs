@@ -85,6 +85,13 @@ pub fn scores_len(units: u32, measures: u32) -> u64 {
     SCORES_HEADER_LEN as u64 + u64::from(units) * u64::from(measures) * 4
 }
 
+/// How many units a scores file of `len` bytes holds with `measures` measures (for files whose
+/// unit count is not known in advance, like a model's random-direction control).
+pub fn scores_units_in(len: usize, measures: u32) -> u32 {
+    let body = len.saturating_sub(SCORES_HEADER_LEN) as u64;
+    u32::try_from(body / (4 * u64::from(measures.max(1)))).unwrap_or(0)
+}
+
 fn check_value(v: f32) -> Result<(), DictError> {
     if v.is_nan() || (-1.0..=1.0).contains(&v) {
         Ok(())

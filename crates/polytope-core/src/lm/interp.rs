@@ -3,6 +3,7 @@
 //! definitions, their thresholds and their weaknesses are in docs/interpretability.md; the
 //! constants below are the ones it names.
 
+use crate::lm::analysis::median;
 use crate::lm::model::gemm;
 use crate::rng::HostRng;
 
@@ -245,18 +246,6 @@ pub fn dense_columns(dense: &[f32], width: usize) -> Vec<Column> {
     cols
 }
 
-/// Scores of every unit of `cols`, measure-major (`[MEASURES.len() * units]`), as stored in
-/// `scores.bin`.
-pub fn score_columns(corpus: &Corpus<'_>, cols: &[Column]) -> Vec<f32> {
-    let mut out = vec![f32::NAN; MEASURES.len() * cols.len()];
-    for (u, col) in cols.iter().enumerate() {
-        for (m, v) in unit_scores(corpus, col).into_iter().enumerate() {
-            out[m * cols.len() + u] = v;
-        }
-    }
-    out
-}
-
 /// `count` random unit vectors of `d` coordinates, `[count, d]`, from `seed`.
 pub fn random_directions(d: usize, count: usize, seed: u32) -> Vec<f32> {
     let mut rng = HostRng::new(seed, STREAM);
@@ -304,10 +293,6 @@ pub fn control_activations(h: &[f32], d: usize, dirs: &[f32]) -> Vec<f32> {
     out
 }
 
-fn median_of(values: &mut [f32]) -> f32 {
-    crate::lm::analysis::median(values)
-}
-
 /// A difference of medians and its bootstrap interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MedianDiff {
@@ -329,7 +314,7 @@ pub fn median_difference(a: &[f32], b: &[f32], resamples: usize, seed: u32) -> O
     if a.is_empty() || b.is_empty() || resamples == 0 {
         return None;
     }
-    let (ma, mb) = (median_of(&mut a.clone()), median_of(&mut b.clone()));
+    let (ma, mb) = (median(&mut a.clone()), median(&mut b.clone()));
     let mut rng = HostRng::new(seed, STREAM);
     let mut draw = |from: &[f32], buf: &mut Vec<f32>| {
         buf.clear();
@@ -337,7 +322,7 @@ pub fn median_difference(a: &[f32], b: &[f32], resamples: usize, seed: u32) -> O
         for _ in 0..from.len() {
             buf.push(from[rng.next_below(n) as usize]);
         }
-        median_of(buf)
+        median(buf)
     };
     let (mut ba, mut bb) = (Vec::new(), Vec::new());
     let mut diffs: Vec<f32> = (0..resamples)

@@ -205,7 +205,11 @@ pub fn provenance_readme(args: &Args, index: &DataIndex, report: &Report<'_>) ->
         );
     }
     if !interp.is_empty() {
-        let _ = writeln!(r, "{}", crate::scores::report_markdown(interp));
+        let _ = writeln!(
+            r,
+            "{}",
+            crate::scores::section_block(&crate::scores::report_markdown(interp))
+        );
     }
     if !index.highlights().is_empty() {
         let _ = writeln!(
