@@ -4,6 +4,7 @@
 //! data directory that is already built (it only reads the shipped models, evaluation tokens and
 //! weights, so it reproduces exactly what the build would write).
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -209,25 +210,28 @@ pub fn report_markdown(groups: &[GroupScores]) -> String {
             let mut v = g.scores.scored(m);
             polytope_core::lm::analysis::median(&mut v)
         };
-        s.push_str(&format!(
-            "| {} | {} of {} | {:.3} | {:.3} |\n",
+        let _ = writeln!(
+            s,
+            "| {} | {} of {} | {:.3} | {:.3} |",
             g.name,
             g.scores.scored(0).len(),
             g.scores.units,
             med(0),
             med(1)
-        ));
+        );
     }
-    s.push_str(&format!(
+    let _ = writeln!(
+        s,
         "\nDifferences of medians, with 95 % bootstrap intervals ({BOOTSTRAP_RESAMPLES} \
          resamples of both groups, seed {BOOTSTRAP_SEED}):\n\n| dictionary | against | measure | \
-         difference | 95 % interval |\n|---|---|---|---|---|\n"
-    ));
+         difference | 95 % interval |\n|---|---|---|---|---|"
+    );
     for c in comparisons(groups) {
-        s.push_str(&format!(
-            "| {} | {} | {} | {:+.3} | [{:+.3}, {:+.3}] |\n",
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:+.3} | [{:+.3}, {:+.3}] |",
             c.dict, c.against, c.measure, c.diff.diff, c.diff.lo, c.diff.hi
-        ));
+        );
     }
     s
 }
