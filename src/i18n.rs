@@ -290,6 +290,10 @@ strings! {
     FeaturesScoresMissing => "This data ships no interpretability scores (it was built before they existed).", "这份数据没有内置可解释性评分（构建时还没有这项功能）。";
     FeaturesTokenRuleTitle => "Token rule: features against neurons and random directions", "词元规则：特征、神经元与随机方向的对比";
     FeaturesTokenRuleNote => "Share of each group's units per score. A score near 1 means a handful of tokens tell exactly where the unit fires; the model's neurons and random directions mostly need far more. The paper judged features by hand: this automatic measure only sees the current token.", "每组单元在各评分区间所占的比例。接近 1 表示少数几个词元就能准确说明单元在哪里激活；模型的神经元和随机方向大多做不到。原论文靠人工评判特征，而这项自动评分只看当前词元。";
+    FeaturesSizesTitle => "Quality against dictionary size (this model's dictionaries)", "质量随字典大小的变化（本模型的各个字典）";
+    FeaturesSizesNote => "Each point is one dictionary of this model, by its number of features (the dashed line: the open one). Explained variance and loss recovered say how much of the layer the dictionary keeps; the share of dead features and the median token-rule score say what its size costs and buys. The paper saw its larger dictionaries split features into finer ones.", "每个点是本模型的一个字典，横轴是它的字典特征数（虚线：当前打开的字典）。解释方差和损失恢复率说明字典保留了这一层多少信息；死亡特征的比例和词元规则得分的中位数说明规模带来的代价和收益。论文发现，更大的字典会把特征分裂成更细的特征。";
+    FeaturesSizesDead => "dead share", "死亡特征比例";
+    FeaturesSizesTokenRule => "median token rule", "词元规则中位数";
     FeaturesContextTitle => "Context similarity: features against neurons and random directions", "上下文相似度：特征、神经元与随机方向的对比";
     FeaturesContextNote => "Share of each group's units per score; 0 means the passages before a unit's strongest activations are no more alike than random passages of this text.", "每组单元在各评分区间所占的比例；0 表示单元最强激活之前的段落并不比本文本中的随机段落更相似。";
     FeaturesGroupNeurons => "neurons of model {0}", "模型 {0} 的神经元";
@@ -329,6 +333,13 @@ strings! {
     FeaturesCorrelated => "Correlated features", "相关特征";
     FeaturesSplits => "Feature splitting", "特征分裂";
     FeaturesSplitsNote => "Features of the other sizes that fire on the same tokens (masked cosine similarity):", "其他大小的字典中在相同词元上激活的特征（掩码余弦相似度）：";
+    FeaturesFamily => "Family across sizes", "跨规模的特征家族";
+    FeaturesFamilyNote => "A tree built in this page from the decoder directions of every dictionary of this model: a feature's parent is the closest feature (highest cosine) of the next smaller dictionary; its children are the features of the next larger dictionary whose parent it is, with a cosine of at least {0}. An edge of this feature's own chain below that is marked weak.", "在本页用该模型所有字典的解码器方向构建的树：一个特征的父节点是下一个较小字典中与它最接近（余弦最高）的特征；它的子节点是下一个较大字典中以它为父节点、且余弦至少为 {0} 的特征。本特征自身链条上低于该值的边标为“弱”。";
+    FeaturesFamilyOpen => "Show the family tree (loads the dictionaries' weights, a few megabytes)", "显示家族树（需加载各字典的权重，约数兆字节）";
+    FeaturesFamilyLoading => "Loading the weights of", "正在加载权重：";
+    FeaturesFamilyCosine => "cosine", "余弦";
+    FeaturesFamilyWeak => " (weak)", "（弱）";
+    FeaturesFamilyTruncated => "Some children are left out: at most {0} under one feature and {1} in all, the closest kept.", "部分子节点未显示：每个特征下最多 {0} 个，全树最多 {1} 个，保留最接近的。";
     FeaturesBestMatch => "Best match in the other model", "另一个模型中的最佳匹配";
     FeaturesQuantiles => "Samples per activation interval", "各激活区间的样本";
     FeaturesPick => "Pick a feature in the list or on the map.", "请在列表或地图中选择一个特征。";
@@ -433,7 +444,9 @@ strings! {
     TourFeaturesLabel => "Dictionary features", "字典特征";
     TourRandom => "Random directions (control)", "随机方向（对照）";
     TourMedian => "median", "中位数";
-    TourConcentrationNote => "Score: of a unit's 20 strongest activations on this text, the share on its most common token. 1: it fires on one token only; near 0: on many unrelated tokens.", "得分：某单元在这段文本上最强的 20 次激活中，落在它最常见那个词元上的比例。1 表示只在一个词元上激活；接近 0 表示分散在许多无关词元上。";
+    TourTokenRuleNote => "Score: how well a list of at most 10 tokens predicts where the unit reaches a quarter of its maximum on this text (F1; 1: the list predicts it exactly). Units active on fewer than 10 tokens of this text are not scored.", "得分：一份至多 10 个词元的清单，能多准确地预测该单元在这段文本上哪里达到其最大值的四分之一（F1 值；1 表示清单完全预测准确）。在这段文本上激活少于 10 个词元的单元不计分。";
+    TourShippedScores => "The same measure over every evaluation token, as the data ships it:", "用同一指标在全部评估词元上的结果（随数据发布）：";
+    TourShippedScoresLink => "dictionary overview", "字典概览";
     TourPairCorrelation => "Correlation of the feature with its match in model B, on this text:", "该特征与模型 B 中匹配特征在这段文本上的相关性：";
     SaeNoGroundTruth => "No ground truth for this source.", "这个数据来源没有真实特征可比较。";
     // Document titles, link previews (src/site.rs), the crash card (src/panic.rs) and the
@@ -462,6 +475,7 @@ strings! {
     PlotEmptyGrid => "empty grid", "网格为空";
     PlotNoDensities => "no densities yet", "尚无密度数据";
     PlotNoScores => "no scores", "没有评分";
+    PlotNoSizes => "no dictionaries", "没有字典";
     PlotDirectionsDims => "directions are drawn for 2 or 3 dimensions", "仅在 2 或 3 个维度时绘制方向";
     PlotNoTruth => "no ground truth", "没有真实特征可比较";
     PlotStep => "step", "步";
@@ -484,6 +498,7 @@ strings! {
     PlotPending => "pending", "计算中";
     PlotTipResampled => "resampled {count} dead latents at step {step}", "第 {step} 步重采样了 {count} 个死特征";
     PlotTipScoreBin => "score {from} to {to}: {shares}", "评分 {from} 至 {to}：{shares}";
+    PlotTipSizePoint => "{name}, {features} features: {value}", "{name}，{features} 个字典特征：{value}";
     PlotTipCurve => "{name}: {value} at step {step}", "{name}：第 {step} 步为 {value}";
     PlotTipDead => "{count} dead latents (never fired)", "{count} 个死特征（从未激活）";
     PlotTipDensity => "{count} latents with density 10^{lo} to 10^{hi}", "{count} 个字典特征，密度在 10^{lo} 到 10^{hi} 之间";
@@ -506,6 +521,7 @@ strings! {
     PlotCapCurves => "{count} curves up to step {step}; {events} resamplings.", "{count} 条曲线，截至第 {step} 步；重采样 {events} 次。";
     PlotCapDensity => "Density histogram of {total} latents; {dead} dead.", "{total} 个字典特征的密度直方图；{dead} 个死特征。";
     PlotCapScores => "Distribution of one score for {count} groups of units.", "{count} 组单元的同一项评分的分布。";
+    PlotCapSizes => "Quality of {count} dictionaries of one model against their size.", "同一模型 {count} 个字典的质量随字典大小的变化。";
     PlotCapDictionary => "{learned} learned directions over {truth} true features; {matched} matched.", "{learned} 个学到的方向与 {truth} 个真实特征；{matched} 个已匹配。";
     PlotCapCosine => "Cosine similarity of {rows} true features with {cols} learned latents.", "{rows} 个真实特征与 {cols} 个学到的字典特征的余弦相似度。";
     PlotMoreRows => "{count} more rows in the CSV export.", "另有 {count} 行，见 CSV 导出。";
@@ -527,6 +543,7 @@ strings! {
     PlotColLatents => "latents", "字典特征数";
     PlotColScored => "scored units", "已评分单元";
     PlotColMedianBin => "median (bin)", "中位数（所在区间）";
+    PlotColFeatures => "features", "字典特征数";
     PlotColLatent => "latent", "字典特征";
     PlotColMatch => "matched true feature", "匹配的真实特征";
     PlotColAlive => "alive", "活跃";

@@ -320,6 +320,54 @@ pub fn dict_density(list: &[FeatureSummary]) -> PlotSpec {
     density(&dict_density_histogram(list))
 }
 
+/// One dictionary of a model for quality against size: its size, its metrics and the median
+/// token-rule score of its features (when its scores ship).
+pub struct SizePoint<'a> {
+    pub d_sae: u32,
+    pub metrics: &'a polytope_core::dict::DictMetrics,
+    pub token_rule: Option<f32>,
+}
+
+/// The names of quality against size's series, in the interface language.
+pub struct SizeNames {
+    pub explained_variance: String,
+    pub loss_recovered: String,
+    pub dead: String,
+    pub token_rule: String,
+}
+
+/// Explained variance, loss recovered, the share of dead features and the median token rule of
+/// one model's dictionaries against their size; `current` marks the open one.
+pub fn quality_by_size(points: &[SizePoint<'_>], names: &SizeNames, current: u32) -> PlotSpec {
+    let series = |name: &str, color: usize, value: &dyn Fn(&SizePoint<'_>) -> Option<f64>| {
+        polytope_plots::SizeSeries {
+            name: name.to_owned(),
+            color,
+            points: points
+                .iter()
+                .filter_map(|p| value(p).map(|v| (p.d_sae, v)))
+                .collect(),
+        }
+    };
+    let mut all = vec![
+        series(&names.explained_variance, 0, &|p| {
+            Some(f64::from(p.metrics.explained_variance))
+        }),
+        series(&names.loss_recovered, 2, &|p| {
+            Some(f64::from(p.metrics.loss_recovered))
+        }),
+        series(&names.dead, 3, &|p| {
+            Some(f64::from(p.metrics.dead) / f64::from(p.d_sae.max(1)))
+        }),
+        series(&names.token_rule, 1, &|p| p.token_rule.map(f64::from)),
+    ];
+    all.retain(|s| !s.points.is_empty());
+    PlotSpec::QualityBySize {
+        series: Arc::new(all),
+        current: Some(current),
+    }
+}
+
 /// The score range and bins of each interpretability measure's histogram
 /// (docs/interpretability.md): the token rule is an F1 score in [0, 1]; context similarity is
 /// at most 1 and rarely much below 0.

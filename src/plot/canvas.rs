@@ -514,13 +514,15 @@ pub fn PlotCanvas(
                     .iter()
                     .map(|h| view! { <th scope="col">{h.clone()}</th> })
                     .collect_view();
+                // Cells are data (values, dictionary ids, names the visitor gave); the caption
+                // and the headers are the interface's words, in its language.
                 let rows = s
                     .rows
                     .iter()
                     .map(|r| {
                         let cells = r
                             .iter()
-                            .map(|c| view! { <td>{c.clone()}</td> })
+                            .map(|c| view! { <td translate="no">{c.clone()}</td> })
                             .collect_view();
                         view! { <tr>{cells}</tr> }
                     })

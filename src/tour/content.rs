@@ -552,20 +552,19 @@ pub const STEPS: &[StepText] = &[
                   about the form of text rather than its topic: capital letters, or a non-Latin \
                   alphabet.\n\n\
                   A language-model judge will not fit in a web page, so we score every neuron and \
-                  every feature with automatic measures that treat both the same way: for \
-                  instance, how well the tokens a unit favours predict when it fires on text it \
-                  has not seen. Random directions, scored the same way, are the control. Medians: \
-                  features {interp_features}, neurons {interp_neurons}, random directions \
-                  {interp_random}.",
+                  every feature with the same automatic measure: how well a list of at most ten \
+                  tokens predicts where the unit fires strongly. Random directions, scored the \
+                  same way, are the control. Medians on this text: features {interp_features}, \
+                  neurons {interp_neurons}, random directions {interp_random}.",
         body_zh: "一个整洁的特征可能只是运气。论文作者对大量特征和神经元打分，既有人工评分，\
                   也让语言模型当评委，结果特征远比神经元好懂，更接近单义（原文作“单义性”）。\
                   其中最清楚的不少关乎文本的形式而非话题：字母大小写、非拉丁字母的文字等。\n\n\
-                  网页里放不下一个当评委的语言模型，所以我们用几种自动指标给每个神经元和每个字典特征\
-                  打分，两者算法完全相同。例如：一个单元偏爱的词元，能多准确地预测它在没见过的文本上\
-                  何时激活。对照组是随机方向，用同样方法打分。中位数：字典特征 {interp_features}，\
+                  网页里放不下一个当评委的语言模型，所以我们用同一个自动指标给每个神经元和每个字典特征\
+                  打分：一份至多十个词元的清单，能多准确地预测该单元在哪里强烈激活。对照组是随机方向，\
+                  用同样方法打分。在这段文本上的中位数：字典特征 {interp_features}，\
                   神经元 {interp_neurons}，随机方向 {interp_random}。",
-        try_en: "Compare the three histograms, then open the highest- and the lowest-scoring neuron.",
-        try_zh: "比较三个直方图，再分别打开得分最高和最低的神经元。",
+        try_en: "Compare the three histograms, then open the dictionary overview: the same measure over every evaluation token.",
+        try_zh: "比较三个直方图，再打开字典概览，看同一指标在全部评估词元上的结果。",
         goal_en: "The features' scores sit clearly above both the neurons' and the random directions'.",
         goal_zh: "字典特征的得分明显高于神经元和随机方向。",
         cites: &[

@@ -278,7 +278,8 @@ export function a11yTests(ctx) {
       ['/toy?preset=privileged-basis', step('toy')],
       ['/toy?preset=sparsity-sweep', step('toy')],
       ['/geometry', step('geometry')],
-      ['/phase?resolution=6&models=2&steps=300', () => !!window.polytope.state().phase],
+      // The grid's plot draws once the first cells train (CI once measured before any text).
+      ['/phase?resolution=6&models=2&steps=300', () => (window.polytope.state().phase?.step ?? 0) > 0],
       ['/sae', step('sae')],
       ['/sae?source=toy', step('sae')],
     ];
@@ -302,6 +303,7 @@ export function a11yTests(ctx) {
           }
         });
         await page.waitForTimeout(800);
+        await page.waitForFunction(() => window.__canvasText.length > 0, null, { timeout: 30000 }).catch(() => {});
         const texts = await page.evaluate(() => window.__canvasText);
         const plots = new Set(texts.map((t) => t.plot));
         const small = texts.filter((t) => t.css < 18 - 1e-6);

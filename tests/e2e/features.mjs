@@ -47,6 +47,15 @@ export function featuresTests(ctx) {
       const box = await page.locator(`[data-plot=${name}] canvas`).boundingBox();
       assert(box && box.width > 200 && box.height > 80, `${name} plot ${JSON.stringify(box)}`);
     }
+    // Quality against size: one row per dictionary of the model in the plot's text alternative,
+    // sizes ascending, with the manifests' explained variance.
+    const sizes = index.dictionaries.filter((d) => d.model === first.model && (d.kind ?? 'sae') === 'sae').map((d) => d.d_sae).sort((a, b) => a - b);
+    const table = page.locator('[data-plot=quality-by-size] [data-testid=plot-text] table tbody tr');
+    await page.waitForFunction((n) => document.querySelectorAll('[data-plot=quality-by-size] [data-testid=plot-text] table tbody tr').length === n, sizes.length, { timeout: 30000 });
+    const rows = await table.allTextContents();
+    assert(rows.every((r, i) => r.startsWith(String(sizes[i]))), `sizes ${JSON.stringify(rows)}`);
+    const ev = manifest.metrics.explained_variance.toFixed(3);
+    assert(rows.some((r) => r.includes(ev)), `explained variance ${ev} of ${first.id} in ${JSON.stringify(rows)}`);
     // Token search: type the first token of a row, fewer or equal rows remain, all matching.
     const before = s.features.rows;
     const token = (await page.textContent('[data-testid=feature-list] .frow .ftoks')).split('”')[0].replace('“', '');
@@ -112,6 +121,42 @@ export function featuresTests(ctx) {
     }
     await screenshot(page, 'features-deep-link-zh');
     assertNoErrors(errors, 'features deep link');
+    await context.close();
+  });
+
+  test('/features family tree: the God feature\'s family across sizes, built from decoder directions', async () => {
+    const god = dataIndex().highlights.find((h) => h.tag === 'god');
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/${god.dict}/${god.index}`);
+    await waitForState(page, loaded, null, 60000);
+    assert(await page.isVisible('[data-section=family] [data-testid=family-open]'), 'a button asks for the tree');
+    await page.click('[data-testid=family-open]');
+    const s = await waitForState(page, () => {
+      const f = window.polytope.state().features.family;
+      return f && (f.nodes || f.error);
+    }, null, 60000);
+    const f = s.features.family;
+    assert(!f.error, `family: ${f.error}`);
+    // Every SAE dictionary of the model, smallest first; the asked feature on the path.
+    const sizes = dataIndex().dictionaries.filter((d) => d.model === 'A' && (d.kind ?? 'sae') === 'sae');
+    assert(f.levels.length === sizes.length, `levels ${f.levels} of ${sizes.map((d) => d.id)}`);
+    const at = f.nodes.find((n) => n.dict === god.dict && n.feature === god.index);
+    assert(at && at.on_path, `the God feature in its tree: ${JSON.stringify(f.nodes).slice(0, 300)}`);
+    assert(f.nodes[0].parent === null && f.nodes.slice(1).every((n) => n.parent !== null && n.parent < f.nodes.indexOf(n)), 'a tree, parents first');
+    // It splits: at least two children in the next larger dictionary, one of them close.
+    const kids = f.nodes.filter((n) => n.parent === f.nodes.indexOf(at));
+    assert(kids.length >= 2 && kids[0].cosine > 0.7 && kids.every((k) => k.cosine >= f.threshold), `children ${JSON.stringify(kids)}`);
+    // What the visitor sees: one link per node, the asked feature marked, cosines as numbers.
+    assert(await page.locator('[data-testid=family-tree] a').count() === f.nodes.length, 'one link per node');
+    const current = page.locator('[data-testid=family-tree] a[aria-current=true]');
+    assert(await current.getAttribute('data-family-feature') === String(god.index), 'the asked feature is marked');
+    assert((await page.textContent('[data-testid=family-tree]')).includes(`cosine ${kids[0].cosine.toFixed(2)}`), 'edges show their cosine');
+    await page.locator('[data-section=family]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'features-family-tree');
+    // A child's link opens it, and its own tree is asked for again.
+    await page.locator(`[data-testid=family-tree] a[data-family-dict="${kids[0].dict}"][data-family-feature="${kids[0].feature}"]`).click();
+    await waitForState(page, (k) => { const x = window.polytope.state().features; return x.dict === k.dict && x.feature === k.feature && x.loaded; }, kids[0], 60000);
+    assert(await page.isVisible('[data-testid=family-open]'), 'the next feature offers its own tree');
+    assertNoErrors(errors, 'features family tree');
     await context.close();
   });
 

@@ -41,6 +41,16 @@ async function walk(ctx, lang, viewport) {
     // A reader scrolls to the widget (on a phone it is below the text; out of view it waits).
     await page.locator('.tour-widget').scrollIntoViewIfNeeded();
     await waitGoal(page, s.tour.step);
+    if (s.tour.step === 'neurons-vs-features') {
+      // The page's measure is the one the data ships (docs/interpretability.md), and the
+      // shipped medians over every evaluation token tell the same story.
+      const w = (await waitForState(page, () => window.polytope.state().tour.widget?.shipped, null, 30000)).tour.widget;
+      assert(w.measure === 'token_rule', `measure ${w.measure}`);
+      assert(w.scored.every((n) => n >= 20), `scored units ${w.scored}`);
+      const m = w.shipped;
+      assert(m.median_features > m.median_neurons + 0.2 && m.median_features > m.median_random + 0.2, `shipped medians ${JSON.stringify(m)}`);
+      assert(await page.isVisible('[data-testid=tour-shipped] a'), 'a link to the dictionary overview');
+    }
     times.push(`${s.tour.step} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const title = await page.textContent('.tour-head .page-title');
     assert(title.trim() === s.tour.title, `title ${title} / ${s.tour.title}`);

@@ -95,15 +95,9 @@ where
         .x_label_area_size(theme.text_h(10.0) + theme.px(10.0))
         .y_label_area_size(theme.text_width("0e-00", 10.0) + theme.px(10.0))
         .build_cartesian_2d(x_spec, (lo..hi).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(c.grid.mix(0.4))
-        .bold_line_style(c.grid)
-        .axis_style(c.muted)
+    crate::mesh(&mut chart, theme)
         .x_labels(5)
         .y_labels(4)
-        .x_label_style(theme.axis_font(10.0))
-        .y_label_style(theme.axis_font(10.0))
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{y:.0e}"))
         .draw()?;

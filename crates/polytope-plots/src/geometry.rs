@@ -106,14 +106,10 @@ pub fn dims_per_feature<DB: DrawingBackend>(
         .x_label_area_size(2 * theme.text_h(10.0) + theme.px(10.0))
         .y_label_area_size(theme.text_width("0.0", 10.0) + theme.px(12.0))
         .build_cartesian_2d((0.9..xmax).log_scale(), 0.0..1.12)?;
-    chart
-        .configure_mesh()
+    crate::mesh(&mut chart, theme)
         .disable_mesh()
-        .axis_style(c.muted)
         .x_labels(6)
         .y_labels(6)
-        .x_label_style(font(10.0))
-        .y_label_style(font(10.0))
         .x_label_formatter(&|x| format!("{x:.0}"))
         .y_label_formatter(&|y| format!("{y:.1}"))
         .x_desc("1 / (1 − S)")
@@ -228,13 +224,9 @@ pub fn energy_levels<DB: DrawingBackend>(
         .x_label_area_size(theme.px(4.0))
         .y_label_area_size(y_area)
         .build_cartesian_2d((1.0..xmax).log_scale(), 0.0..1.12)?;
-    chart
-        .configure_mesh()
+    crate::mesh(&mut chart, theme)
         .disable_mesh()
-        .axis_style(c.muted)
         .y_labels(6)
-        .y_label_style(font(10.0))
-        .x_label_style(font(10.0))
         .x_label_formatter(&|_| String::new())
         .y_label_formatter(&|y| format!("{y:.1}"))
         .y_desc("D_i")
@@ -301,14 +293,10 @@ pub fn energy_levels<DB: DrawingBackend>(
                 (1.0..xmax).log_scale(),
                 (lo / 1.2..(hi * 1.2).max(lo * 2.0)).log_scale(),
             )?;
-        loss_chart
-            .configure_mesh()
+        crate::mesh(&mut loss_chart, theme)
             .disable_mesh()
-            .axis_style(c.muted)
             .x_labels(6)
             .y_labels(3)
-            .x_label_style(font(10.0))
-            .y_label_style(font(10.0))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.0e}"))
             .x_desc(text.step)

@@ -28,6 +28,7 @@ mod phase;
 mod sae;
 pub mod samples;
 mod scores;
+mod sizes;
 mod spec;
 mod summary;
 mod text;
@@ -49,6 +50,7 @@ pub use sae::{
     Curve, cosine_heatmap, curve_color, density_histogram, dictionary_directions, metric_curves,
 };
 pub use scores::{ScoreGroup, score_histograms};
+pub use sizes::{SizeSeries, quality_by_size};
 pub use spec::{PlotSpec, SvgRender};
 pub use summary::Summary;
 pub use text::{PlotText, fill};
@@ -309,6 +311,28 @@ pub(crate) fn to_backend<DB: DrawingBackend>(
 /// A CSV field without separators.
 pub(crate) fn csv_name(s: &str) -> String {
     s.replace([',', '"', '\n'], " ")
+}
+
+/// The mesh every chart here starts from: grid lines, muted axes and 10-px tick labels in the
+/// theme's colours. Callers add what differs (label counts and formats, descriptions, a mesh
+/// turned off) and draw it.
+pub(crate) fn mesh<'a, 'b, DB, X, Y>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    theme: &Theme,
+) -> plotters::chart::MeshStyle<'a, 'b, X, Y, DB>
+where
+    DB: DrawingBackend,
+    X: Ranged + plotters::coord::ranged1d::ValueFormatter<X::ValueType>,
+    Y: Ranged + plotters::coord::ranged1d::ValueFormatter<Y::ValueType>,
+{
+    let c = theme.colors;
+    let mut m = chart.configure_mesh();
+    m.light_line_style(c.grid.mix(0.4))
+        .bold_line_style(c.grid)
+        .axis_style(c.muted)
+        .x_label_style(theme.axis_font(10.0))
+        .y_label_style(theme.axis_font(10.0));
+    m
 }
 
 /// Draws "no data" in the middle of an area.

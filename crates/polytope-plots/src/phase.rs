@@ -182,14 +182,10 @@ pub fn phase_diagram<DB: DrawingBackend>(
             });
         }
     }
-    chart
-        .configure_mesh()
+    crate::mesh(&mut chart, theme)
         .disable_mesh()
-        .axis_style(colors.muted)
         .x_labels(5)
         .y_labels(5)
-        .x_label_style(font(10.0))
-        .y_label_style(font(10.0))
         .x_label_formatter(&|x| format!("{x:.2}"))
         .y_label_formatter(&|y| format!("{y:.2}"))
         .x_desc(diagram.x_label.clone())

@@ -69,19 +69,12 @@ pub fn metric_curves<DB: DrawingBackend>(
             (lo - pad, hi + pad)
         }
     };
-    let font = |size: f64| theme.axis_font(size);
     let mut hits = Vec::new();
     macro_rules! body {
         ($chart:ident) => {{
-            $chart
-                .configure_mesh()
-                .light_line_style(colors.grid.mix(0.4))
-                .bold_line_style(colors.grid)
-                .axis_style(colors.muted)
+            crate::mesh(&mut $chart, theme)
                 .x_labels(5)
                 .y_labels(4)
-                .x_label_style(font(10.0))
-                .y_label_style(font(10.0))
                 .x_label_formatter(&|x| format!("{x:.0}"))
                 .y_label_formatter(&|y| {
                     if log_y {
@@ -226,23 +219,16 @@ pub fn density_histogram<DB: DrawingBackend>(
     let width = 0.25;
     let x_lo = first_edge - 1.0;
     let x_hi = first_edge + width * counts.len() as f64;
-    let font = |size: f64| theme.axis_font(size);
     let mut chart = ChartBuilder::on(area)
         .margin(theme.px(6.0))
         .margin_top(theme.px(6.0) + theme.text_h(10.0))
         .x_label_area_size(theme.text_h(10.0) + theme.px(12.0))
         .y_label_area_size(theme.text_width("0000", 10.0) + theme.px(10.0))
         .build_cartesian_2d(x_lo..x_hi, 0.0..ymax)?;
-    chart
-        .configure_mesh()
+    crate::mesh(&mut chart, theme)
         .disable_x_mesh()
-        .light_line_style(colors.grid.mix(0.4))
-        .bold_line_style(colors.grid)
-        .axis_style(colors.muted)
         .x_labels(8)
         .y_labels(4)
-        .x_label_style(font(10.0))
-        .y_label_style(font(10.0))
         .x_label_formatter(&|x| {
             if *x < first_edge - 0.01 {
                 String::new()

@@ -360,6 +360,25 @@ pub fn samples() -> Vec<(&'static str, PlotSpec)> {
             },
         ),
         (
+            "quality-by-size",
+            PlotSpec::QualityBySize {
+                // Series names are localised by the caller; numbers here.
+                series: Arc::new(vec![
+                    crate::SizeSeries {
+                        name: "1".into(),
+                        color: 0,
+                        points: vec![(512, 0.8), (2048, 0.86), (4096, 0.87), (16384, 0.9)],
+                    },
+                    crate::SizeSeries {
+                        name: "2".into(),
+                        color: 3,
+                        points: vec![(512, 0.0), (2048, 0.005), (4096, 0.02)],
+                    },
+                ]),
+                current: Some(2048),
+            },
+        ),
+        (
             "dictionary",
             PlotSpec::Dictionary {
                 truth: Arc::new(truth.clone()),

@@ -86,23 +86,16 @@ pub fn score_histograms<DB: DrawingBackend>(
         * 1.1;
     let entries: Vec<(&str, usize)> = groups.iter().map(|g| (g.name.as_str(), g.color)).collect();
     let area = &legend_above(area, &entries, theme)?;
-    let font = |size: f64| theme.axis_font(size);
     let mut chart = ChartBuilder::on(area)
         .margin(theme.px(6.0))
         .margin_right(theme.px(12.0))
         .x_label_area_size(theme.text_h(10.0) + theme.px(12.0))
         .y_label_area_size(theme.text_width("00 %", 10.0) + theme.px(10.0))
         .build_cartesian_2d(lo..hi, 0.0..ymax)?;
-    chart
-        .configure_mesh()
+    crate::mesh(&mut chart, theme)
         .disable_x_mesh()
-        .light_line_style(colors.grid.mix(0.4))
-        .bold_line_style(colors.grid)
-        .axis_style(colors.muted)
         .x_labels(6)
         .y_labels(4)
-        .x_label_style(font(10.0))
-        .y_label_style(font(10.0))
         .x_label_formatter(&|x| format!("{x:.1}"))
         .y_label_formatter(&|y| format!("{:.0} %", y * 100.0))
         .draw()?;

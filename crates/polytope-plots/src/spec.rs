@@ -114,6 +114,12 @@ pub enum PlotSpec {
         lo: f64,
         hi: f64,
     },
+    /// A few quality measures of one model's dictionaries against their size (features, log2
+    /// axis); `current` marks the open dictionary's size.
+    QualityBySize {
+        series: Arc<Vec<crate::SizeSeries>>,
+        current: Option<u32>,
+    },
     /// Learned decoder directions over the true feature directions (2-D or 3-D).
     Dictionary {
         truth: Arc<Vec<f32>>,
@@ -288,6 +294,9 @@ impl PlotSpec {
             } => crate::density_histogram(area, counts, *first_edge, *dead, theme, text),
             Self::ScoreHistograms { groups, lo, hi } => {
                 crate::score_histograms(area, groups, *lo, *hi, theme, text)
+            }
+            Self::QualityBySize { series, current } => {
+                crate::quality_by_size(area, series, *current, theme, text)
             }
             Self::Dictionary {
                 truth,
@@ -479,6 +488,23 @@ impl PlotSpec {
                         .map(|g| g.counts.get(b).copied().unwrap_or(0).to_string())
                         .collect();
                     let _ = writeln!(out, "{x0},{},{}", x0 + width, counts.join(","));
+                }
+            }
+            Self::QualityBySize { series, .. } => {
+                let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+                let _ = writeln!(out, "features,{}", names.join(","));
+                for f in crate::sizes::sizes_of(series) {
+                    let values: Vec<String> = series
+                        .iter()
+                        .map(|s| {
+                            s.points
+                                .iter()
+                                .find(|(g, _)| *g == f)
+                                .map(|(_, v)| v.to_string())
+                                .unwrap_or_default()
+                        })
+                        .collect();
+                    let _ = writeln!(out, "{f},{}", values.join(","));
                 }
             }
             Self::Dictionary {

@@ -370,6 +370,24 @@ impl PlotSpec {
                 }
                 s
             }
+            Self::QualityBySize { series, .. } => {
+                let sizes = crate::sizes::sizes_of(series);
+                let mut columns = vec![text.col_features];
+                columns.extend(series.iter().map(|s| s.name.as_str()));
+                let mut s =
+                    Summary::new(fill(text.cap_sizes, &[("count", &sizes.len())]), &columns);
+                for f in sizes {
+                    let mut row = vec![f.to_string()];
+                    row.extend(series.iter().map(|x| {
+                        x.points
+                            .iter()
+                            .find(|(g, _)| *g == f)
+                            .map_or_else(|| "–".to_owned(), |(_, v)| format!("{v:.3}"))
+                    }));
+                    s.push(row);
+                }
+                s
+            }
             Self::Dictionary {
                 truth,
                 learned,

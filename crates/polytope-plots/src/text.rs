@@ -23,6 +23,8 @@ pub struct PlotText {
     pub no_densities: &'static str,
     /// The score histograms without scores.
     pub no_scores: &'static str,
+    /// Quality against size without a dictionary.
+    pub no_sizes: &'static str,
     /// The dictionary-directions plot of data that is not 2-D or 3-D.
     pub directions_dims: &'static str,
     /// The cosine matrix without true features.
@@ -71,6 +73,8 @@ pub struct PlotText {
     pub tip_resampled: &'static str,
     /// A bin of the score histograms: `{from}`, `{to}`, `{shares}` (each group's share).
     pub tip_score_bin: &'static str,
+    /// A point of quality against size: `{name}`, `{features}`, `{value}`.
+    pub tip_size_point: &'static str,
     /// `{name}`, `{value}`, `{step}`.
     pub tip_curve: &'static str,
     /// `{count}`.
@@ -117,6 +121,8 @@ pub struct PlotText {
     pub cap_density: &'static str,
     /// `{count}` groups of units.
     pub cap_scores: &'static str,
+    /// `{count}` dictionaries.
+    pub cap_sizes: &'static str,
     /// `{learned}`, `{truth}`, `{matched}`.
     pub cap_dictionary: &'static str,
     /// `{rows}`, `{cols}`.
@@ -142,6 +148,8 @@ pub struct PlotText {
     /// Score tables: the scored units of a group, the bin holding its median.
     pub col_scored: &'static str,
     pub col_median_bin: &'static str,
+    /// A dictionary's size (quality against size).
+    pub col_features: &'static str,
     pub col_latent: &'static str,
     pub col_match: &'static str,
     pub col_alive: &'static str,
@@ -160,6 +168,7 @@ impl PlotText {
         empty_grid: "empty grid",
         no_densities: "no densities yet",
         no_scores: "no scores",
+        no_sizes: "no dictionaries",
         directions_dims: "directions are drawn for 2 or 3 dimensions",
         no_truth: "no ground truth",
         step: "step",
@@ -182,6 +191,7 @@ impl PlotText {
         pending: "pending",
         tip_resampled: "resampled {count} dead latents at step {step}",
         tip_score_bin: "score {from} to {to}: {shares}",
+        tip_size_point: "{name}, {features} features: {value}",
         tip_curve: "{name}: {value} at step {step}",
         tip_dead: "{count} dead latents (never fired)",
         tip_density: "{count} latents with density 10^{lo} to 10^{hi}",
@@ -204,6 +214,7 @@ impl PlotText {
         cap_curves: "{count} curves up to step {step}; {events} resamplings.",
         cap_density: "Density histogram of {total} latents; {dead} dead.",
         cap_scores: "Distribution of one score for {count} groups of units.",
+        cap_sizes: "Quality of {count} dictionaries of one model against their size.",
         cap_dictionary: "{learned} learned directions over {truth} true features; {matched} matched.",
         cap_cosine: "Cosine similarity of {rows} true features with {cols} learned latents.",
         more_rows: "{count} more rows in the CSV export.",
@@ -225,6 +236,7 @@ impl PlotText {
         col_latents: "latents",
         col_scored: "scored units",
         col_median_bin: "median (bin)",
+        col_features: "features",
         col_latent: "latent",
         col_match: "matched true feature",
         col_alive: "alive",

@@ -356,6 +356,10 @@ fn body(
         }
     };
     let related_note = (!m.related.is_empty()).then(|| m.related.join(", "));
+    // Features of a model with dictionaries of several sizes have a family across them.
+    let family = (!m.related.is_empty()).then(|| {
+        view! { <super::family::FamilySection fx dict=dict.to_owned() feature=d.id /> }
+    });
     view! {
         {stats}
         <section class="fsec" data-section="top">
@@ -406,6 +410,7 @@ fn body(
                 <ul class="links" data-testid="best-match">{best}</ul>
             </section>
         </div>
+        {family}
         <section class="fsec" data-section="quantiles">
             <h3>{i18n.tr(Key::FeaturesQuantiles)}</h3>
             {quantiles}

@@ -7,6 +7,7 @@
 //! its own errors, so a broken file only breaks the panel that needed it.
 
 mod detail;
+mod family;
 mod list;
 mod map;
 mod overview;
@@ -96,6 +97,8 @@ pub struct Fx {
     /// Interpretability scores, by `ScoresOf` key (`dict:a-4096`, `neurons:A`, `control:A`);
     /// `Ok(None)` when the data ships none.
     pub scores: RwSignal<HashMap<String, ScoresSlot>>,
+    /// The family tree asked for on the feature page (`family::FamilySection`).
+    pub family: RwSignal<Option<family::FamilySlot>>,
     pub started_ms: f64,
     nav: StoredValue<Navigate>,
 }
@@ -338,6 +341,8 @@ fn state_json(fx: Fx) -> serde_json::Value {
         // Interpretability medians of the open dictionary, its model's neurons and the random
         // control (docs/interpretability.md), per measure; null until loaded or when none ship.
         "scores": scores_state(fx, dict.as_deref()),
+        // The splitting tree the feature page built on request (null until asked).
+        "family": fx.family.with_untracked(|f| f.as_ref().map(family::FamilySlot::state)),
         "text_search": search,
         "custom": fx.custom.get_untracked(),
         "timing": timing,
@@ -458,6 +463,7 @@ pub fn FeaturesPage() -> impl IntoView {
         custom_request: RwSignal::new(None),
         row_count: RwSignal::new(0),
         scores: RwSignal::new(HashMap::new()),
+        family: RwSignal::new(None),
         started_ms: now_ms(),
         nav: StoredValue::new(nav),
     };

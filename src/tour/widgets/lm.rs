@@ -9,18 +9,21 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use polytope_core::dict::{DataIndex, SaeWeights};
+use polytope_core::dict::{DataIndex, DictKind, SaeWeights, UnitScores};
 use polytope_core::lm::analysis::sae_encode;
+use polytope_core::lm::interp::{
+    CONTROL_SEED, CONTROL_UNITS, Corpus as ScoreCorpus, MEASURES, MIN_ACTIVE, control_activations,
+    dense_columns, random_directions, token_rule,
+};
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::units::{
-    self, best_correlations, distinct_top_tokens, median, standardised, token_concentration,
-    top_positions,
+    self, best_correlations, distinct_top_tokens, median, standardised, top_positions,
 };
 use serde::Serialize;
 
 use super::step;
 use crate::browser::yield_task;
-use crate::features_data::{self as data, TokenTexts};
+use crate::features_data::{self as data, ScoresOf, TokenTexts};
 use crate::i18n::{Key, use_i18n};
 
 /// The model the steps read (the dictionaries' model A) and the other one (universality).
@@ -693,17 +696,31 @@ fn Splitting() -> impl IntoView {
     }
 }
 
-/// Step 12: how concentrated on one token the strongest activations of neurons, features and
-/// random directions are, over the same tokens.
+/// Step 12: the shipped interpretability measure (`token_rule`, docs/interpretability.md)
+/// computed in the page on this text, identically for the model's neurons, its smallest
+/// dictionary's features and random directions (the control); the medians the data ships
+/// over every evaluation token beside them.
 #[component]
 fn NeuronsVsFeatures() -> impl IntoView {
     let i18n = use_i18n();
     let ctx = step();
     let phase = RwSignal::new(Phase::Working(i18n.t(Key::TourLoading).to_owned(), 0.0));
     let scores = RwSignal::new(None::<[Vec<f32>; 3]>);
+    // The dictionary and the shipped medians (features, neurons, random directions).
+    let shipped = RwSignal::new(None::<(String, [Option<f32>; 3])>);
     ctx.report(move || {
         scores.get_untracked().map(|[n, f, r]| {
-            serde_json::json!({"median_neurons": median(&n), "median_features": median(&f), "median_random": median(&r)})
+            let full = shipped.get_untracked().map(|(_, m)| m);
+            serde_json::json!({
+                "measure": MEASURES[0],
+                "median_neurons": median(&n),
+                "median_features": median(&f),
+                "median_random": median(&r),
+                "scored": [n.len(), f.len(), r.len()],
+                "shipped": full.map(|[f, n, r]| serde_json::json!({
+                    "median_features": f, "median_neurons": n, "median_random": r,
+                })),
+            })
         })
     });
     start(phase, async move {
@@ -712,7 +729,7 @@ fn NeuronsVsFeatures() -> impl IntoView {
         let dict = index
             .dictionaries
             .iter()
-            .filter(|d| d.model == MODEL)
+            .filter(|d| d.model == MODEL && d.kind == DictKind::Sae)
             .min_by_key(|d| d.d_sae)
             .ok_or("index.json lists no dictionary of model A")?
             .id
@@ -729,30 +746,58 @@ fn NeuronsVsFeatures() -> impl IntoView {
             phase.try_set(Phase::Working(enc.clone(), f));
         })
         .await;
-        let k = 20;
-        let score = |a: &[f32], width: usize| -> Vec<f32> {
-            (0..width)
-                .map(|u| token_concentration(&units::column(a, width, u), &tokens, k))
+        let corpus = ScoreCorpus::new(&tokens, model.config.vocab, WINDOW);
+        // Scored units only: those active on at least MIN_ACTIVE tokens of this text.
+        let rule = |a: &[f32], width: usize| -> Vec<f32> {
+            dense_columns(a, width)
+                .iter()
+                .filter(|c| c.positions.len() >= MIN_ACTIVE)
+                .map(|c| token_rule(&corpus, c))
+                .filter(|v| v.is_finite())
                 .collect()
         };
-        let neurons = score(&acts, d);
+        let neurons = rule(&acts, d);
         yield_task().await;
-        let features: Vec<f32> = score(&codes, w.d_sae as usize)
-            .into_iter()
-            .filter(|s| *s > 0.0)
-            .collect();
+        let features = rule(&codes, w.d_sae as usize);
         yield_task().await;
-        let dirs = units::random_directions(d, d, 7);
-        let random = score(&units::project_relu(&acts, d, &dirs), d);
+        let dirs = random_directions(d, CONTROL_UNITS, CONTROL_SEED);
+        let random = rule(&control_activations(&acts, d, &dirs), CONTROL_UNITS);
         let (mn, mf, mr) = (median(&neurons), median(&features), median(&random));
         ctx.value("interp_neurons", format!("{mn:.2}"));
         ctx.value("interp_features", format!("{mf:.2}"));
         ctx.value("interp_random", format!("{mr:.2}"));
-        ctx.goal.try_set(mf > mn + 0.1 && mf > mr + 0.1);
+        ctx.goal.try_set(
+            !features.is_empty()
+                && !neurons.is_empty()
+                && !random.is_empty()
+                && mf > mn + 0.1
+                && mf > mr + 0.1,
+        );
         scores.try_set(Some([neurons, features, random]));
         phase.try_set(Phase::Ready);
+        // The same measure over every evaluation token, where the data ships it.
+        let full = |s: Option<Arc<UnitScores>>| {
+            s.map(|s| median(&s.scored(0)))
+                .filter(|m| m.is_finite() && *m > 0.0)
+        };
+        let f = full(data::scores(ScoresOf::Dict(&dict)).await?);
+        let n = full(data::scores(ScoresOf::Neurons(MODEL)).await?);
+        let r = full(data::scores(ScoresOf::Control(MODEL)).await?);
+        shipped.try_set(Some((dict, [f, n, r])));
         Ok(())
     });
+    let shipped_line = move || {
+        shipped.get().and_then(|(dict, [f, n, r])| {
+            let (f, n, r) = (f?, n?, r?);
+            Some(view! {
+                <p class="card-note" data-testid="tour-shipped">
+                    {i18n.tr(Key::TourShippedScores)} " "
+                    {format!("{} {f:.2} · {} {n:.2} · {} {r:.2} · ", i18n.t(Key::TourFeaturesLabel), i18n.t(Key::TourNeurons), i18n.t(Key::TourRandom))}
+                    <a href=crate::url::href(&format!("features/{dict}?panels=overview,list"))>{i18n.tr(Key::TourShippedScoresLink)}</a>
+                </p>
+            })
+        })
+    };
     view! {
         <div class="tour-run tour-lm">
             {progress_view(phase)}
@@ -762,8 +807,9 @@ fn NeuronsVsFeatures() -> impl IntoView {
                     {histogram(format!("{} · {} {:.2}", i18n.t(Key::TourFeaturesLabel), i18n.t(Key::TourMedian), median(&f)), &f, "features")}
                     {histogram(format!("{} · {} {:.2}", i18n.t(Key::TourRandom), i18n.t(Key::TourMedian), median(&r)), &r, "random")}
                 </div>
-                <p class="card-note">{i18n.tr(Key::TourConcentrationNote)}</p>
+                <p class="card-note">{i18n.tr(Key::TourTokenRuleNote)}</p>
             })}
+            {shipped_line}
         </div>
     }
 }

@@ -155,6 +155,12 @@ pub fn decode_scores(
     }
     let units = r.u32("header: units")?;
     let measures = r.u32("header: measures")?;
+    if measures == 0 || measures > MAX_MEASURES || units == 0 {
+        return Err(invalid(format!(
+            "the file holds {measures} measures of {units} units; 1 to {MAX_MEASURES} measures \
+             of at least one unit expected"
+        )));
+    }
     if units != expected_units || measures != expected_measures {
         return Err(invalid(format!(
             "the file holds {measures} measures of {units} units, the reference says \
@@ -193,6 +199,22 @@ mod tests {
             measures: 2,
             values: vec![0.5, f32::NAN, 1.0, -0.1, f32::NAN, 0.0],
         }
+    }
+
+    #[test]
+    fn empty_files_are_refused_as_encode_refuses_them() {
+        // Found by the dict_scores fuzz target's re-encoding oracle: a header of zero
+        // measures (or zero units) with no values decoded, and could not be written back.
+        let mut bytes = encode_scores(&sample()).unwrap();
+        bytes.truncate(SCORES_HEADER_LEN);
+        bytes[16..20].copy_from_slice(&0u32.to_le_bytes());
+        let e = decode_scores(&bytes, 3, 0).unwrap_err().to_string();
+        assert!(e.contains("0 measures of 3 units"), "{e}");
+        bytes[12..16].copy_from_slice(&0u32.to_le_bytes());
+        bytes[16..20].copy_from_slice(&2u32.to_le_bytes());
+        assert!(decode_scores(&bytes, 0, 2).is_err());
+        bytes[16..20].copy_from_slice(&(MAX_MEASURES + 1).to_le_bytes());
+        assert!(decode_scores(&bytes, 0, MAX_MEASURES + 1).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! CPU training. Pure Rust, so the browser runs the very same forward pass.
 
 pub mod analysis;
+pub mod family;
 pub mod file;
 pub mod interp;
 pub mod model;

@@ -1,6 +1,6 @@
 //! Every dictionary file the feature browser decodes (`docs/dictionary-format.md`):
-//! `index.json`, a dictionary's `manifest.json`, `list.bin`, `weights.bin` and the
-//! `chunk-NNNN.bin` files, with the contexts the browser decodes them in (the shipped index's
+//! `index.json`, a dictionary's `manifest.json`, `list.bin`, `weights.bin`, the
+//! `chunk-NNNN.bin` files and the `scores.bin` files, with the contexts the browser decodes them in (the shipped index's
 //! vocabulary and evaluation tokens, the shipped manifest's snippet window).
 //!
 //! Oracles: what decodes re-encodes to the same bytes (binary files) or reads back equal
@@ -12,7 +12,8 @@ use std::sync::OnceLock;
 use polytope_core::dict::{
     ChunkContext, Context, DataIndex, DictEntry, DictKind, DictManifest, Example, FeatureDetail,
     FeatureSummary, FileRef, Histogram, NO_TOKEN, NeuronWeight, QuantileGroup, SaeWeights,
-    SplitEdge, decode_chunk, decode_chunk_feature, decode_list, encode_chunk, encode_list,
+    SplitEdge, UnitScores, decode_chunk, decode_chunk_feature, decode_list, decode_scores,
+    encode_chunk, encode_list, encode_scores, scores_units_in,
 };
 use polytope_core::sae::Variant;
 
@@ -710,5 +711,153 @@ pub const CHUNK: Target = Target {
         "dict/a-2048/chunk-0031.bin",
         "dict/b-2048/chunk-0010.bin",
         "dict/a-4096/chunk-0063.bin",
+    ],
+};
+
+// ---- scores.bin --------------------------------------------------------------------------
+
+fn run_scores(input: &[u8]) -> Result<String, String> {
+    // The browser decodes a dictionary's file with its d_sae and a model's control file with
+    // the unit count its length implies: both, with the measure count in the header.
+    let units = get_u32(input, 12).unwrap_or(0);
+    let measures = get_u32(input, 16).unwrap_or(0);
+    let parsed = decode_scores(input, units, measures);
+    let implied = decode_scores(input, scores_units_in(input.len(), measures), measures);
+    unmeasured(|| match (parsed, implied) {
+        (Ok(s), Ok(t)) if s.units == t.units && same_bits(&s, &t) => verify_scores(input, &s),
+        (Ok(_), Ok(_)) => Err("the two decodings differ".into()),
+        (Ok(s), Err(e)) => Err(format!(
+            "{} units accepted from the header, refused from the length: {e}",
+            s.units
+        )),
+        (Err(e), Ok(t)) => Err(format!(
+            "{} units accepted from the length, refused from the header: {e}",
+            t.units
+        )),
+        (Err(e), Err(_)) => Ok(err_class(&e)),
+    })
+}
+
+/// Equal bit for bit (NaN, "not scored", is not equal to itself).
+fn same_bits(a: &UnitScores, b: &UnitScores) -> bool {
+    a.measures == b.measures
+        && a.values.len() == b.values.len()
+        && a.values
+            .iter()
+            .zip(&b.values)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+fn verify_scores(input: &[u8], s: &UnitScores) -> Result<String, String> {
+    let again = encode_scores(s).map_err(|e| format!("does not re-encode: {e}"))?;
+    mutation::same_bytes(&again, input)?;
+    for m in 0..s.measures as usize {
+        let all = s.measure(m);
+        if all.len() != s.units as usize {
+            return Err(format!(
+                "measure {m}: {} values of {} units",
+                all.len(),
+                s.units
+            ));
+        }
+        let scored = s.scored(m);
+        if scored.iter().any(|v| !(-1.0..=1.0).contains(v)) {
+            return Err(format!("measure {m}: a scored value outside [-1, 1]"));
+        }
+        for u in [0, s.units / 2, s.units - 1] {
+            if s.get(m, u).is_some_and(f32::is_nan) {
+                return Err(format!("measure {m}, unit {u}: NaN returned as a score"));
+            }
+        }
+        if s.get(m, s.units).is_some() {
+            return Err(format!("measure {m}: a score past the last unit"));
+        }
+    }
+    if !s.measure(s.measures as usize).is_empty() {
+        return Err("a measure past the last one".into());
+    }
+    Ok("ok".into())
+}
+
+fn generate_scores(rng: &mut Rng) -> Vec<u8> {
+    let units = rng.range(1, 600) as u32;
+    let measures = rng.range(1, 4) as u32;
+    let values = (0..units * measures)
+        .map(|_| {
+            if rng.chance(1, 6) {
+                f32::NAN
+            } else if rng.chance(1, 10) {
+                *rng.pick(&[-1.0, 0.0, -0.0, 1.0])
+            } else {
+                (rng.unit() * 2.0 - 1.0) as f32
+            }
+        })
+        .collect();
+    encode_scores(&UnitScores {
+        units,
+        measures,
+        values,
+    })
+    .unwrap_or_default()
+}
+
+fn mutate_scores(rng: &mut Rng, bytes: &mut Vec<u8>, pool: &[Vec<u8>]) {
+    let values = bytes.len().saturating_sub(20) / 4;
+    match rng.below(5) {
+        0 => {
+            // Header: version, units, measures.
+            let at = *rng.pick(&[8usize, 12, 16]);
+            let v = mutation::nudge_u32(rng, get_u32(bytes, at).unwrap_or(0));
+            put_u32(bytes, at, v);
+        }
+        1 if values > 0 => {
+            let at = 20 + 4 * rng.below(values);
+            let v = if rng.chance(1, 3) {
+                // NaN with another payload, or a signalling one.
+                f32::from_bits(0x7f80_0000 | (rng.u32() & 0x007f_ffff).max(1))
+            } else {
+                *rng.pick(&mutation::INTERESTING_F32)
+            };
+            put_u32(bytes, at, v.to_bits());
+        }
+        2 => {
+            // Add or drop whole units' worth of values, with or without fixing the header.
+            let n = 4 * rng.range(1, 8);
+            if rng.chance(1, 2) {
+                bytes.truncate(bytes.len().saturating_sub(n).max(20.min(bytes.len())));
+            } else {
+                bytes.extend(std::iter::repeat_n(0u8, n));
+            }
+            if rng.chance(1, 2) {
+                let m = get_u32(bytes, 16).unwrap_or(1).max(1);
+                let units = scores_units_in(bytes.len(), m);
+                put_u32(bytes, 12, units);
+            }
+        }
+        _ => mutation::mutate_bytes(rng, bytes, pool),
+    }
+}
+
+pub const SCORES: Target = Target {
+    name: "dict_scores",
+    ext: "bin",
+    about: "a dictionary's or a model's scores.bin (decode_scores, with the header's unit \
+            count and with the count the length implies)",
+    // One f32 in memory per f32 on disk, decoded twice.
+    bound: Bound {
+        single_fixed: 64 << 10,
+        single_per_byte: 1,
+        live_fixed: 256 << 10,
+        live_per_byte: 3,
+        millis: 250.0,
+    },
+    max_len: 64 << 10,
+    run: run_scores,
+    generate: generate_scores,
+    mutate: mutate_scores,
+    data_seeds: &[
+        "dict/a-512/scores.bin",
+        "dict/a-4096/scores.bin",
+        "scores-control-a.bin",
     ],
 };

@@ -21,6 +21,7 @@ macro_rules! every_target {
             &dict::LIST,
             &dict::WEIGHTS,
             &dict::CHUNK,
+            &dict::SCORES,
             &lm::MODEL,
             &lm::TOKENIZER,
             $($native_only),*
