@@ -644,4 +644,50 @@ mod tests {
             PlotSpec::Multiples { names: Some(_), .. }
         ));
     }
+
+    #[test]
+    fn quality_by_size_gives_each_measure_over_the_sizes_and_drops_empty_ones() {
+        let metrics = |ev: f32, dead: u32| polytope_core::dict::DictMetrics {
+            explained_variance: ev,
+            nmse: 0.1,
+            l0: 16.0,
+            dead,
+            ultralow: 0,
+            ultralow_threshold: 1e-5,
+            loss_orig: 3.8,
+            loss_sae: 3.9,
+            loss_zero: 5.8,
+            loss_recovered: 0.9,
+            eval_tokens: 1000,
+        };
+        let (a, b) = (metrics(0.75, 0), metrics(0.88, 205));
+        let points = [
+            SizePoint {
+                d_sae: 512,
+                metrics: &a,
+                token_rule: None,
+            },
+            SizePoint {
+                d_sae: 4096,
+                metrics: &b,
+                token_rule: None,
+            },
+        ];
+        let names = SizeNames {
+            explained_variance: "ev".into(),
+            loss_recovered: "lr".into(),
+            dead: "dead".into(),
+            token_rule: "rule".into(),
+        };
+        let PlotSpec::QualityBySize { series, current } = quality_by_size(&points, &names, 4096)
+        else {
+            panic!("not a quality-by-size plot");
+        };
+        assert_eq!(current, Some(4096));
+        // No dictionary has token-rule scores: that series is left out, not drawn at 0.
+        let found: Vec<&str> = series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(found, ["ev", "lr", "dead"]);
+        assert_eq!(series[2].at(4096), Some(205.0 / 4096.0));
+        assert_eq!(series[0].at(512), Some(f64::from(0.75f32)));
+    }
 }

@@ -17,6 +17,16 @@ pub struct SizeSeries {
     pub points: Vec<(u32, f64)>,
 }
 
+impl SizeSeries {
+    /// The value at `features`, if the series has one.
+    pub fn at(&self, features: u32) -> Option<f64> {
+        self.points
+            .iter()
+            .find(|(f, _)| *f == features)
+            .map(|(_, v)| *v)
+    }
+}
+
 /// The sizes any series has, ascending.
 pub(crate) fn sizes_of(series: &[SizeSeries]) -> Vec<u32> {
     let mut sizes: Vec<u32> = series

@@ -496,13 +496,7 @@ impl PlotSpec {
                 for f in crate::sizes::sizes_of(series) {
                     let values: Vec<String> = series
                         .iter()
-                        .map(|s| {
-                            s.points
-                                .iter()
-                                .find(|(g, _)| *g == f)
-                                .map(|(_, v)| v.to_string())
-                                .unwrap_or_default()
-                        })
+                        .map(|s| s.at(f).map(|v| v.to_string()).unwrap_or_default())
                         .collect();
                     let _ = writeln!(out, "{f},{}", values.join(","));
                 }

@@ -379,10 +379,8 @@ impl PlotSpec {
                 for f in sizes {
                     let mut row = vec![f.to_string()];
                     row.extend(series.iter().map(|x| {
-                        x.points
-                            .iter()
-                            .find(|(g, _)| *g == f)
-                            .map_or_else(|| "–".to_owned(), |(_, v)| format!("{v:.3}"))
+                        x.at(f)
+                            .map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"))
                     }));
                     s.push(row);
                 }

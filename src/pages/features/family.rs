@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use polytope_core::dict::DictKind;
 use polytope_core::lm::family::{
     Directions, FAMILY_CHILDREN, FAMILY_NODES, FAMILY_THRESHOLD, Family, family,
 };
@@ -61,20 +60,13 @@ async fn levels(
     progress: impl Fn(&str),
 ) -> Result<(Vec<String>, Vec<Directions>), String> {
     let index = data::index().await?;
-    let model = index
+    let model = &index
         .dictionary(dict)
         .ok_or_else(|| format!("index.json lists no dictionary {dict:?}"))?
-        .model
-        .clone();
-    let mut dicts: Vec<(u32, String)> = index
-        .dictionaries
-        .iter()
-        .filter(|d| d.model == model && d.kind == DictKind::Sae)
-        .map(|d| (d.d_sae, d.id.clone()))
-        .collect();
-    dicts.sort();
+        .model;
+    let dicts: Vec<String> = index.sizes_of(model).iter().map(|d| d.id.clone()).collect();
     let (mut ids, mut dirs) = (Vec::new(), Vec::new());
-    for (_, id) in dicts {
+    for id in dicts {
         if data::manifest(&id).await?.weights.is_none() {
             continue;
         }

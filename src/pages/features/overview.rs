@@ -52,22 +52,15 @@ pub fn OverviewPanel(fx: Fx) -> impl IntoView {
 
 /// The open dictionary's model's dictionaries (features, not neurons), smallest first, when
 /// there are two or more.
-fn sizes(fx: Fx) -> Option<(String, Vec<(u32, String)>)> {
+fn sizes(fx: Fx) -> Option<(String, Vec<String>)> {
     let dict = fx.dict.get()?;
     let model = fx.model_of(&dict)?;
-    let mut ids: Vec<(u32, String)> = fx.index.with(|i| {
+    let ids: Vec<String> = fx.index.with(|i| {
         i.as_ref()
             .and_then(|r| r.as_ref().ok())
-            .map(|i| {
-                i.dictionaries
-                    .iter()
-                    .filter(|d| d.model == model && d.kind == DictKind::Sae)
-                    .map(|d| (d.d_sae, d.id.clone()))
-                    .collect()
-            })
+            .map(|i| i.sizes_of(&model).iter().map(|d| d.id.clone()).collect())
             .unwrap_or_default()
     });
-    ids.sort();
     (ids.len() >= 2 && fx.kind_of(&dict) == DictKind::Sae).then_some((dict, ids))
 }
 
@@ -80,22 +73,20 @@ fn SizesPlot(fx: Fx) -> impl IntoView {
         let Some((dict, ids)) = sizes(fx) else {
             return specs::waiting();
         };
-        for (_, id) in &ids {
+        for id in &ids {
             fx.ensure_scores(ScoresOf::Dict(id));
         }
         // Each dictionary whose manifest has loaded, with its scores when they have.
         let loaded: Vec<_> = ids
             .iter()
-            .filter_map(|(_, id)| Some((fx.manifest_of(id)?, fx.scores_of(ScoresOf::Dict(id)))))
+            .filter_map(|id| Some((fx.manifest_of(id)?, fx.scores_of(ScoresOf::Dict(id)))))
             .collect();
         let points: Vec<specs::SizePoint<'_>> = loaded
             .iter()
             .map(|(m, s)| specs::SizePoint {
                 d_sae: m.d_sae,
                 metrics: &m.metrics,
-                token_rule: s
-                    .as_ref()
-                    .map(|s| polytope_core::lm::units::median(&s.scored(0))),
+                token_rule: s.as_ref().and_then(|s| super::readability::median(s, 0)),
             })
             .collect();
         let Some(current) = loaded

@@ -55,7 +55,8 @@ fn groups(fx: Fx, dict: &str) -> Option<Groups> {
     })
 }
 
-fn median(s: &UnitScores, m: usize) -> Option<f32> {
+/// The median of measure `m` over the scored units; `None` when none is scored.
+pub(super) fn median(s: &UnitScores, m: usize) -> Option<f32> {
     let mut v = s.scored(m);
     let med = polytope_core::lm::analysis::median(&mut v);
     med.is_finite().then_some(med)

@@ -271,6 +271,18 @@ impl DataIndex {
         self.dictionaries.iter().find(|d| d.id == id)
     }
 
+    /// The sparse autoencoders of `model` (not its neurons), smallest first: the sizes that
+    /// quality against size and family trees run across.
+    pub fn sizes_of(&self, model: &str) -> Vec<&DictEntry> {
+        let mut v: Vec<&DictEntry> = self
+            .dictionaries
+            .iter()
+            .filter(|d| d.model == model && d.kind == DictKind::Sae)
+            .collect();
+        v.sort_by(|a, b| a.d_sae.cmp(&b.d_sae).then_with(|| a.id.cmp(&b.id)));
+        v
+    }
+
     /// Internal consistency: header, safe paths and ids, unique ids, every dictionary's model
     /// listed, token ids fitting in u16, an even eval-token file.
     pub fn validate(&self) -> Result<(), DictError> {
