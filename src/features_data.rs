@@ -16,6 +16,7 @@ use polytope_core::dict::{
     DataIndex, DictManifest, FeatureDetail, FeatureSummary, FileRef, SaeWeights, ScoresRef,
     UnitScores, decode_chunk, decode_list, decode_scores, scores_units_in,
 };
+use polytope_core::lm::interp::MEASURES;
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::tokenizer::Tokenizer;
 use wasm_bindgen::{JsCast, JsValue};
@@ -533,7 +534,8 @@ pub async fn scores(of: ScoresOf<'_>) -> Result<Option<Arc<UnitScores>>, String>
             let measures = sref.measures.len() as u32;
             let units = units.unwrap_or_else(|| scores_units_in(bytes.len(), measures));
             let s = decode_scores(&bytes, units, measures).map_err(|e| format!("{path}: {e}"))?;
-            Some(Arc::new(s))
+            // By name, in the order the pages index them (older data lacks universality).
+            Some(Arc::new(s.reorder(&sref.measures, &MEASURES)))
         }
     };
     store(|c| {

@@ -278,9 +278,10 @@ strings! {
     FeaturesDensityNote => "How many features fire on what fraction of the tokens; dead features are counted apart. Features below a density of 10⁻⁵ are ultralow-density features: the dictionaries of Towards Monosemanticity show them as a bump of their own at the left.", "每个特征在多大比例的词元上激活，以及有多少这样的特征；死特征单独计数。密度低于 10⁻⁵ 的是超低密度特征：原论文的字典里，它们在左侧单独形成一个峰。";
     Loading => "Loading…", "加载中……";
     FeaturesScores => "How readable it is, by two automatic measures", "可读性：两项自动评分";
-    FeaturesScoresNote => "Both measures are computed the same way for features, for the model's own neurons and for random directions in the same space (the control), over the evaluation tokens. Token rule: the F1 score of the best rule of the form “the current token is one of at most 10 tokens” at predicting where the unit reaches a quarter of its maximum. Context: how much more alike the 16 tokens before its 50 strongest activations are than random passages (0 is chance).", "两项评分对特征、模型自己的神经元以及同一空间中的随机方向（对照组）采用完全相同的算法，都在评估词元上计算。词元规则：形如“当前词元属于至多 10 个词元之一”的最佳规则，在预测单元何处达到其最大值四分之一时的 F1 分数。上下文：单元 50 个最强激活之前的 16 个词元，彼此比随机段落相似多少（0 表示与随机相当）。";
+    FeaturesScoresNote => "Every measure is computed the same way for features, for the model's own neurons and for random directions in the same space (the control), over the evaluation tokens. Token rule: the F1 score of the best rule of the form “the current token is one of at most 10 tokens” at predicting where the unit reaches a quarter of its maximum. Context: how much more alike the 16 tokens before its 50 strongest activations are than random passages (0 is chance). Universality: its best activation correlation with any unit of the same kind in the other model (features against the other model's dictionary of the same size).", "每项评分对特征、模型自己的神经元以及同一空间中的随机方向（对照组）采用完全相同的算法，都在评估词元上计算。词元规则：形如“当前词元属于至多 10 个词元之一”的最佳规则，在预测单元何处达到其最大值四分之一时的 F1 分数。上下文：单元 50 个最强激活之前的 16 个词元，彼此比随机段落相似多少（0 表示与随机相当）。普适性：单元与另一个模型中任一同类单元的最佳激活相关系数（特征与另一个模型同样大小的字典比较）。";
     FeaturesScoreTokenRule => "token rule", "词元规则";
     FeaturesScoreContext => "context", "上下文";
+    FeaturesScoreUniversality => "universality", "普适性";
     FeaturesScoreMeasure => "measure", "评分";
     FeaturesScoreThis => "this unit", "本单元";
     FeaturesScoreDict => "median, this dictionary", "本字典中位数";
@@ -295,6 +296,8 @@ strings! {
     FeaturesSizesDead => "dead share", "死亡特征比例";
     FeaturesSizesTokenRule => "median token rule", "词元规则中位数";
     FeaturesContextTitle => "Context similarity: features against neurons and random directions", "上下文相似度：特征、神经元与随机方向的对比";
+    FeaturesUniversalityTitle => "Universality: best match in the other model, features against neurons", "普适性：在另一个模型中的最佳匹配，特征与神经元的对比";
+    FeaturesUniversalityNote => "Share of each group's units per score: a unit's best activation correlation, over the evaluation tokens, with any unit of the same kind in the other model. Features are matched with the other model's dictionary of the same size; a size only one model has shows no features here.", "每组单元在各评分区间所占的比例：在评估词元上，单元与另一个模型中任一同类单元的最佳激活相关系数。特征与另一个模型同样大小的字典比较；只有一个模型拥有的大小，这里不显示特征。";
     FeaturesContextNote => "Share of each group's units per score; 0 means the passages before a unit's strongest activations are no more alike than random passages of this text.", "每组单元在各评分区间所占的比例；0 表示单元最强激活之前的段落并不比本文本中的随机段落更相似。";
     FeaturesGroupNeurons => "neurons of model {0}", "模型 {0} 的神经元";
     FeaturesGroupControl => "random directions", "随机方向";
@@ -447,6 +450,8 @@ strings! {
     TourTokenRuleNote => "Score: how well a list of at most 10 tokens predicts where the unit reaches a quarter of its maximum on this text (F1; 1: the list predicts it exactly). Units active on fewer than 10 tokens of this text are not scored.", "得分：一份至多 10 个词元的清单，能多准确地预测该单元在这段文本上哪里达到其最大值的四分之一（F1 值；1 表示清单完全预测准确）。在这段文本上激活少于 10 个词元的单元不计分。";
     TourShippedScores => "The same measure over every evaluation token, as the data ships it:", "用同一指标在全部评估词元上的结果（随数据发布）：";
     TourShippedScoresLink => "dictionary overview", "字典概览";
+    TourFamilyTreeNote => "These edges compare activations. The feature page draws the same family from decoder directions, as a tree across every size that you can walk:", "这些边比较的是激活。特征页面还会按解码器方向画出同一个家族，一棵跨越所有大小、可以逐层浏览的树：";
+    TourFamilyTreeLink => "the God feature's family tree", "“上帝”特征的家族树";
     TourPairCorrelation => "Correlation of the feature with its match in model B, on this text:", "该特征与模型 B 中匹配特征在这段文本上的相关性：";
     SaeNoGroundTruth => "No ground truth for this source.", "这个数据来源没有真实特征可比较。";
     // Document titles, link previews (src/site.rs), the crash card (src/panic.rs) and the

@@ -370,9 +370,10 @@ pub fn quality_by_size(points: &[SizePoint<'_>], names: &SizeNames, current: u32
 
 /// The score range and bins of each interpretability measure's histogram
 /// (docs/interpretability.md): the token rule is an F1 score in [0, 1]; context similarity is
-/// at most 1 and rarely much below 0.
+/// at most 1 and rarely much below 0; universality, a best correlation, is almost never
+/// below 0.
 pub fn score_range(measure: usize) -> (f64, f64, usize) {
-    if measure == 0 {
+    if measure == 0 || measure == polytope_core::lm::interp::UNIVERSALITY {
         (0.0, 1.0, 20)
     } else {
         (-0.2, 1.0, 24)

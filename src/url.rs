@@ -91,6 +91,15 @@ pub fn current_route() -> String {
     route_path(&base(), &pathname)
 }
 
+/// The current address's fragment without `#` (`family` for `.../features/a-2048/7#family`).
+pub fn fragment() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+        .trim_start_matches('#')
+        .to_owned()
+}
+
 /// All query parameters of the current address, in order.
 pub fn query() -> Vec<(String, String)> {
     let Some(window) = web_sys::window() else {

@@ -43,7 +43,7 @@ export function featuresTests(ctx) {
     assert(sc.dictionary.units === first.d_sae && sc.neurons.units === 512, `scored units ${JSON.stringify(sc)}`);
     assert(sc.dictionary.median.token_rule > sc.neurons.median.token_rule + 0.2
       && sc.dictionary.median.token_rule > sc.control.median.token_rule + 0.2, `token rule medians ${JSON.stringify(sc)}`);
-    for (const name of ['token-rule', 'context']) {
+    for (const name of ['token-rule', 'context', 'universality']) {
       const box = await page.locator(`[data-plot=${name}] canvas`).boundingBox();
       assert(box && box.width > 200 && box.height > 80, `${name} plot ${JSON.stringify(box)}`);
     }
@@ -76,7 +76,7 @@ export function featuresTests(ctx) {
     // The feature's own scores, beside the three medians.
     await page.waitForSelector('[data-testid=scores] tr[data-measure=token_rule] [data-testid=score-this]');
     const cells = await page.locator('[data-testid=scores] tbody tr').count();
-    assert(cells === 2, `scores table rows ${cells}`);
+    assert(cells === 3, `scores table rows ${cells} (token rule, context, universality)`);
     assert(s.features.detail.top > 0, `top examples ${JSON.stringify(s.features.detail)}`);
     assert(page.url().includes(`/features/${first.id}/${id}`), `address ${page.url()}`);
     assert(await page.locator('[data-testid=top-examples] .tok.hit').count() > 0, 'activating tokens marked');
@@ -100,6 +100,32 @@ export function featuresTests(ctx) {
       console.log(`       switch to ${other.id} in ${s.features.timing.switch_ms?.toFixed(0)} ms`);
     }
     assertNoErrors(errors, 'features');
+    await context.close();
+  });
+
+  test('/features overview: universality, features against neurons and random directions in the other model', async () => {
+    // A dictionary whose size the other model also has (a-2048 against b-2048): the paper's
+    // comparison (README: median best correlation about 0.67 for features, 0.30 for neurons).
+    const index = dataIndex();
+    const paired = index.dictionaries.find((d) => (d.kind ?? 'sae') === 'sae'
+      && index.dictionaries.some((o) => o.model !== d.model && o.d_sae === d.d_sae && (o.kind ?? 'sae') === 'sae'));
+    const single = index.dictionaries.find((d) => (d.kind ?? 'sae') === 'sae'
+      && !index.dictionaries.some((o) => o.model !== d.model && o.d_sae === d.d_sae));
+    assert(paired && single, 'the data has a paired and an unpaired dictionary');
+    const { page, errors, context } = await openPage(ctx.noGpu, `${ctx.base}/features/${paired.id}?panels=overview`);
+    let s = await waitForState(page, () => { const x = window.polytope.state().features.scores; return x && x.dictionary && x.neurons && x.control; }, null, 60000);
+    let u = (g) => s.features.scores[g].median.universality;
+    assert(u('dictionary') > u('neurons') + 0.2 && u('dictionary') > u('control') + 0.2 && u('dictionary') <= 1,
+      `${paired.id} universality medians ${JSON.stringify(s.features.scores)}`);
+    assert(u('neurons') > 0.05 && u('neurons') < 0.8, `neurons ${u('neurons')}`);
+    const text = await page.locator('[data-plot=universality] [data-testid=plot-text] table').textContent();
+    assert(text.includes(paired.id), `the universality table names ${paired.id}: ${text}`);
+    console.log(`       universality medians ${paired.id} ${u('dictionary').toFixed(3)}, neurons ${u('neurons').toFixed(3)}, control ${u('control').toFixed(3)}`);
+    // A size only one model has: no feature scores, the neurons still drawn.
+    await page.goto(`${ctx.base}/features/${single.id}?panels=overview`);
+    s = await waitForState(page, (id) => { const x = window.polytope.state().features; return x.dict === id && x.scores && x.scores.dictionary && x.scores.neurons; }, single.id, 60000);
+    assert(u('dictionary') === null && u('neurons') > 0.05, `${single.id} ${JSON.stringify(s.features.scores)}`);
+    assertNoErrors(errors, 'features universality');
     await context.close();
   });
 
@@ -156,6 +182,11 @@ export function featuresTests(ctx) {
     await page.locator(`[data-testid=family-tree] a[data-family-dict="${kids[0].dict}"][data-family-feature="${kids[0].feature}"]`).click();
     await waitForState(page, (k) => { const x = window.polytope.state().features; return x.dict === k.dict && x.feature === k.feature && x.loaded; }, kids[0], 60000);
     assert(await page.isVisible('[data-testid=family-open]'), 'the next feature offers its own tree');
+    // An address ending in #family (the tour's splitting step links one) opens the tree itself.
+    await page.goto(`${ctx.base}/features/${god.dict}/${god.index}#family`);
+    const g = await waitForState(page, (k) => { const x = window.polytope.state().features.family; return x && x.feature === k && (x.nodes || x.error); }, god.index, 60000);
+    assert(!g.features.family.error && g.features.family.nodes.length === f.nodes.length, `the tree opened by the address: ${JSON.stringify(g.features.family).slice(0, 200)}`);
+    assert(!(await page.isVisible('[data-testid=family-open]')), 'no button to press');
     assertNoErrors(errors, 'features family tree');
     await context.close();
   });
@@ -220,6 +251,35 @@ export function featuresTests(ctx) {
     await screenshot(page, 'features-embed');
     assertNoErrors(errors, 'features embed');
     await context.close();
+    // One feature's card in a blog's 720 x 480 frame, and in a phone-wide one: no scrolling
+    // inside the frame, the title, the first example and the link to the whole page in view;
+    // sections= picks what the card shows.
+    const god = dataIndex().highlights.find((h) => h.tag === 'god');
+    for (const [q, viewport, want, absent] of [
+      ['', { width: 720, height: 480 }, '[data-testid=top-examples] .example', null],
+      ['&sections=histogram,logits&lang=zh', { width: 720, height: 480 }, '[data-section=histogram] svg', '[data-section=top]'],
+      ['', { width: 400, height: 600 }, '[data-testid=top-examples] .example', null],
+    ]) {
+      const where = `embed ${god.dict}/${god.index}${q} at ${viewport.width} x ${viewport.height}`;
+      const card = await openPage(ctx.noGpu, `${ctx.base}/features/${god.dict}/${god.index}?embed=1&panels=detail${q}`, { viewport });
+      await waitForState(card.page, loaded, null, 60000);
+      await card.page.waitForSelector(want);
+      const m = await card.page.evaluate((sel) => {
+        const box = (el) => el && el.getBoundingClientRect().toJSON();
+        return {
+          scroll: document.scrollingElement.scrollHeight, width: document.scrollingElement.scrollWidth,
+          title: box(document.querySelector('[data-testid=detail-title]')), first: box(document.querySelector(sel)),
+          link: box(document.querySelector('.embed-link a')), card: box(document.querySelector('[data-panel=detail]')),
+        };
+      }, want);
+      const inView = (b) => b && b.top >= 0 && b.bottom <= viewport.height + 1 && b.right <= viewport.width + 1;
+      assert(m.scroll <= viewport.height + 1 && m.width <= viewport.width + 1, `${where}: the page scrolls (${m.width} x ${m.scroll})`);
+      assert(inView(m.title) && inView(m.first) && inView(m.link) && inView(m.card), `${where}: out of view ${JSON.stringify(m)}`);
+      if (absent) assert(await card.page.locator(absent).count() === 0, `${where}: ${absent} is not asked for`);
+      await screenshot(card.page, `features-embed-card-${viewport.width}${q ? '-sections' : ''}`);
+      assertNoErrors(card.errors, where);
+      await card.context.close();
+    }
     // The full page's panel toggles choose what the embed code shows.
     const full = await openPage(ctx.noGpu, `${ctx.base}/features/${d.id}/2`);
     await waitForState(full.page, loaded, null, 60000);

@@ -51,6 +51,10 @@ async function walk(ctx, lang, viewport) {
       assert(m.median_features > m.median_neurons + 0.2 && m.median_features > m.median_random + 0.2, `shipped medians ${JSON.stringify(m)}`);
       assert(await page.isVisible('[data-testid=tour-shipped] a'), 'a link to the dictionary overview');
     }
+    if (s.tour.step === 'splitting') {
+      const href = await page.getAttribute('[data-testid=tour-family-tree] a', 'href');
+      assert(href && href.endsWith('#family') && href.includes('/features/'), `family tree link ${href}`);
+    }
     times.push(`${s.tour.step} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const title = await page.textContent('.tour-head .page-title');
     assert(title.trim() === s.tour.title, `title ${title} / ${s.tour.title}`);

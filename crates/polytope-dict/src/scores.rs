@@ -4,6 +4,7 @@
 //! data directory that is already built (it only reads the shipped models, evaluation tokens and
 //! weights, so it reproduces exactly what the build would write).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,7 +17,8 @@ use polytope_core::lm::analysis::{SparseCodes, sae_encode};
 use polytope_core::lm::file::from_bytes as read_model;
 use polytope_core::lm::interp::{
     BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONTROL_SEED, CONTROL_UNITS, Column, Corpus, MEASURES,
-    control_activations, median_difference, random_directions, unit_scores,
+    UNIVERSALITY, column_codes, control_activations, dense_columns, median_difference,
+    random_directions, unit_scores, universality,
 };
 use rayon::prelude::*;
 
@@ -42,6 +44,7 @@ pub struct GroupScores {
 
 /// Scores of every column, measure-major, computed in parallel.
 fn score_columns(corpus: &Corpus<'_>, cols: &[Column]) -> UnitScores {
+    // The readability measures; universality needs the other model and is set later.
     let per_unit: Vec<[f32; 2]> = cols.par_iter().map(|c| unit_scores(corpus, c)).collect();
     let units = cols.len();
     let mut values = vec![f32::NAN; MEASURES.len() * units];
@@ -76,33 +79,78 @@ pub fn dictionary_scores(corpus: &Corpus<'_>, codes: &SparseCodes) -> UnitScores
     score_columns(corpus, &code_columns(codes))
 }
 
-/// A model's neurons' and control's scores.
+/// A model's neurons' and control's scores, and their activations as codes (for
+/// [`set_universality`] against the other model).
 pub struct ModelScores {
     pub neurons: UnitScores,
     pub control: UnitScores,
+    pub neuron_codes: SparseCodes,
+    pub control_codes: SparseCodes,
 }
 
 /// Scores of a model's neurons and of its control (`CONTROL_UNITS` random directions, seed
 /// `CONTROL_SEED + model_index`) from its activations `h` (`[n_eval, d]`).
-pub fn model_scores(
-    corpus: &Corpus<'_>,
-    h: &[f32],
-    d: usize,
-    model_index: u32,
-) -> (UnitScores, UnitScores) {
-    let neurons = score_columns(corpus, &polytope_core::lm::interp::dense_columns(h, d));
+pub fn model_scores(corpus: &Corpus<'_>, h: &[f32], d: usize, model_index: u32) -> ModelScores {
+    let rows = h.len() / d.max(1);
+    let neuron_cols = dense_columns(h, d);
+    let neurons = score_columns(corpus, &neuron_cols);
+    let neuron_codes = column_codes(&neuron_cols, rows);
+    drop(neuron_cols);
     let dirs = random_directions(d, CONTROL_UNITS, CONTROL_SEED + model_index);
     // In blocks of 64 directions: the dense control activations of all 512 would be 4 bytes
     // x 512 per token.
     let mut cols = Vec::with_capacity(CONTROL_UNITS);
     for block in dirs.chunks(64 * d) {
         let a = control_activations(h, d, block);
-        cols.extend(polytope_core::lm::interp::dense_columns(
-            &a,
-            block.len() / d,
-        ));
+        cols.extend(dense_columns(&a, block.len() / d));
     }
-    (neurons, score_columns(corpus, &cols))
+    ModelScores {
+        neurons,
+        neuron_codes,
+        control: score_columns(corpus, &cols),
+        control_codes: column_codes(&cols, rows),
+    }
+}
+
+/// Universality for both models' neurons and controls (each against the other's), when the
+/// data has exactly two models, `A` and `B`, of the same width.
+pub fn model_universality(models: &mut BTreeMap<String, ModelScores>) {
+    let (Some(a), Some(b)) = (models.get("A"), models.get("B")) else {
+        return;
+    };
+    if a.neuron_codes.rows() != b.neuron_codes.rows() {
+        return;
+    }
+    let ((na, nb), (ca, cb)) = rayon::join(
+        || {
+            rayon::join(
+                || universality(&a.neuron_codes, &b.neuron_codes),
+                || universality(&b.neuron_codes, &a.neuron_codes),
+            )
+        },
+        || {
+            rayon::join(
+                || universality(&a.control_codes, &b.control_codes),
+                || universality(&b.control_codes, &a.control_codes),
+            )
+        },
+    );
+    for (m, n, c) in [("A", na, ca), ("B", nb, cb)] {
+        if let Some(s) = models.get_mut(m) {
+            put(&mut s.neurons, UNIVERSALITY, &n);
+            put(&mut s.control, UNIVERSALITY, &c);
+        }
+    }
+}
+
+/// Measure `m` of `scores` set to `values` (ignored when the lengths differ).
+pub fn put(scores: &mut UnitScores, m: usize, values: &[f32]) {
+    let u = scores.units as usize;
+    if values.len() == u
+        && let Some(dst) = scores.values.get_mut(m * u..(m + 1) * u)
+    {
+        dst.copy_from_slice(values);
+    }
 }
 
 /// Writes `scores` at `rel` under `root` and returns the reference (path `name_in_ref`).
@@ -200,25 +248,37 @@ pub fn report_markdown(groups: &[GroupScores]) -> String {
          (fixed before these results): `token_rule`, the F1 of the best rule \"the current \
          token is one of at most 10 tokens\" for where a unit fires above a quarter of its \
          maximum, and `context`, how much more alike the 16 tokens before its 50 strongest \
-         activations are than random passages. The control is 512 random directions in each \
-         model's MLP activation space, scored the same way. Units active on fewer than 10 \
-         evaluation tokens are not scored.\n\n| units | scored | median token_rule | median \
-         context |\n|---|---|---|---|\n",
+         activations are than random passages. Beside them, `universality`: a unit's best \
+         activation correlation with any unit of the same kind in the other model (features \
+         against the other model's dictionary of the same size, neurons against its neurons, \
+         random directions against its random directions). The control is 512 random \
+         directions in each model's MLP activation space, scored the same way. Units active on \
+         fewer than 10 evaluation tokens are not scored.\n\n| units | scored |",
     );
+    for name in MEASURES {
+        let _ = write!(s, " median {name} |");
+    }
+    s.push_str("\n|---|---|");
+    s.push_str(&"---|".repeat(MEASURES.len()));
+    s.push('\n');
     for g in groups {
-        let med = |m: usize| {
-            let mut v = g.scores.scored(m);
-            polytope_core::lm::analysis::median(&mut v)
-        };
-        let _ = writeln!(
+        let _ = write!(
             s,
-            "| {} | {} of {} | {:.3} | {:.3} |",
+            "| {} | {} of {} |",
             g.name,
             g.scores.scored(0).len(),
-            g.scores.units,
-            med(0),
-            med(1)
+            g.scores.units
         );
+        for m in 0..MEASURES.len() {
+            let mut v = g.scores.scored(m);
+            let med = polytope_core::lm::analysis::median(&mut v);
+            if med.is_finite() {
+                let _ = write!(s, " {med:.3} |");
+            } else {
+                s.push_str(" – |");
+            }
+        }
+        s.push('\n');
     }
     let _ = writeln!(
         s,
@@ -279,6 +339,62 @@ fn data_file(base: &Path, f: &FileRef) -> Result<Vec<u8>, Error> {
     Ok(bytes)
 }
 
+/// One dictionary's scores while `dict scores` runs: its manifest, and its codes until
+/// universality is set.
+struct DictRun {
+    entry: DictEntry,
+    manifest: DictManifest,
+    manifest_path: PathBuf,
+    scores: UnitScores,
+    codes: Option<SparseCodes>,
+}
+
+/// An SAE dictionary as universality pairs it: its model, its size and its codes.
+pub struct Paired<'a> {
+    pub model: &'a str,
+    pub d_sae: usize,
+    pub codes: &'a SparseCodes,
+}
+
+/// Every SAE dictionary's universality against the other model's dictionary of the same size
+/// (Towards Monosemanticity's pairing), in `dicts` order; `None` for a size only one model has.
+pub fn dictionary_universality(dicts: &[Paired<'_>]) -> Vec<Option<Vec<f32>>> {
+    dicts
+        .par_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let j = (0..dicts.len())
+                .find(|j| *j != i && dicts[*j].model != d.model && dicts[*j].d_sae == d.d_sae)?;
+            Some(universality(d.codes, dicts[j].codes))
+        })
+        .collect()
+}
+
+/// [`dictionary_universality`] for `dict scores`' runs.
+fn set_dictionary_universality(runs: &mut [DictRun]) {
+    let paired: Vec<(usize, Paired<'_>)> = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            Some((
+                i,
+                Paired {
+                    model: &r.entry.model,
+                    d_sae: r.entry.d_sae as usize,
+                    codes: r.codes.as_ref()?,
+                },
+            ))
+        })
+        .collect();
+    let (at, paired): (Vec<usize>, Vec<Paired<'_>>) = paired.into_iter().unzip();
+    let best = dictionary_universality(&paired);
+    for (i, b) in at.into_iter().zip(best) {
+        if let Some(b) = b {
+            put(&mut runs[i].scores, UNIVERSALITY, &b);
+        }
+    }
+}
+
 /// `polytope dict scores DATA`.
 pub fn run(args: &Args) -> Result<(), Error> {
     let started = Instant::now();
@@ -291,7 +407,8 @@ pub fn run(args: &Args) -> Result<(), Error> {
         .chunks_exact(2)
         .map(|b| u16::from_le_bytes([b[0], b[1]]))
         .collect();
-    let mut groups = Vec::new();
+    let mut per_model = BTreeMap::new();
+    let mut runs = Vec::new();
     let models = index.models.clone();
     for (mi, m) in models.iter().enumerate() {
         let t = Instant::now();
@@ -304,40 +421,20 @@ pub fn run(args: &Args) -> Result<(), Error> {
         let corpus = Corpus::new(tokens, index.vocab as usize, ctx);
         let h = crate::build::activations(&lm, tokens);
         let d = lm.config.d_mlp;
-        let (neurons, control) = model_scores(&corpus, &h, d, mi as u32);
-        let lower = m.id.to_lowercase();
-        index.models[mi].neuron_scores = Some(write_scores(
-            root,
-            &format!("scores-neurons-{lower}.bin"),
-            &format!("scores-neurons-{lower}.bin"),
-            &neurons,
-        )?);
-        index.models[mi].control_scores = Some(write_scores(
-            root,
-            &format!("scores-control-{lower}.bin"),
-            &format!("scores-control-{lower}.bin"),
-            &control,
-        )?);
+        per_model.insert(m.id.clone(), model_scores(&corpus, &h, d, mi as u32));
         eprintln!(
             "scores: model {}: neurons and control in {:.1} s",
             m.id,
             t.elapsed().as_secs_f64()
         );
-        let dicts: Vec<DictEntry> = index
-            .dictionaries
-            .iter()
-            .filter(|e| e.model == m.id)
-            .cloned()
-            .collect();
-        let mut own = Vec::new();
-        for e in dicts {
+        for e in index.dictionaries.iter().filter(|e| e.model == m.id) {
             let t = Instant::now();
             let mpath = root.join(&e.manifest);
-            let mut manifest = DictManifest::from_json(&read(&mpath)?)
+            let manifest = DictManifest::from_json(&read(&mpath)?)
                 .map_err(|err| Error::Run(format!("{}: {err}", mpath.display())))?;
             let base = mpath.parent().unwrap_or(root).to_path_buf();
-            let scores = if e.kind == DictKind::Neurons {
-                neurons.clone()
+            let (scores, codes) = if e.kind == DictKind::Neurons {
+                (per_model[&m.id].neurons.clone(), None)
             } else {
                 let Some(wref) = &manifest.weights else {
                     eprintln!("scores: {}: no weights shipped; skipped", e.id);
@@ -349,42 +446,70 @@ pub fn run(args: &Args) -> Result<(), Error> {
                 for chunk in h.chunks(4096 * d) {
                     codes.push_dense(&sae_encode(&w, chunk));
                 }
-                dictionary_scores(&corpus, &codes)
+                (dictionary_scores(&corpus, &codes), Some(codes))
             };
+            eprintln!("scores: {} in {:.1} s", e.id, t.elapsed().as_secs_f64());
+            runs.push(DictRun {
+                entry: e.clone(),
+                manifest,
+                manifest_path: mpath,
+                scores,
+                codes,
+            });
+        }
+    }
+    let t = Instant::now();
+    model_universality(&mut per_model);
+    set_dictionary_universality(&mut runs);
+    eprintln!("scores: universality in {:.1} s", t.elapsed().as_secs_f64());
+
+    let mut groups = Vec::new();
+    for (mi, m) in models.iter().enumerate() {
+        let Some(ms) = per_model.get(&m.id) else {
+            continue;
+        };
+        let lower = m.id.to_lowercase();
+        let rel = format!("scores-neurons-{lower}.bin");
+        index.models[mi].neuron_scores = Some(write_scores(root, &rel, &rel, &ms.neurons)?);
+        let rel = format!("scores-control-{lower}.bin");
+        index.models[mi].control_scores = Some(write_scores(root, &rel, &rel, &ms.control)?);
+        for r in runs.iter_mut().filter(|r| r.entry.model == m.id) {
+            if r.entry.kind == DictKind::Neurons {
+                // Its universality was set with the model's neurons.
+                r.scores = ms.neurons.clone();
+            }
             let rel = format!(
                 "{}/scores.bin",
-                Path::new(&e.manifest)
+                Path::new(&r.entry.manifest)
                     .parent()
                     .map(|p| p.to_string_lossy().into_owned())
                     .unwrap_or_default()
             );
-            manifest.scores = Some(write_scores(root, &rel, "scores.bin", &scores)?);
-            manifest
+            r.manifest.scores = Some(write_scores(root, &rel, "scores.bin", &r.scores)?);
+            r.manifest
                 .validate()
-                .map_err(|err| Error::Run(format!("{}: {err}", e.id)))?;
-            write_atomic(&mpath, manifest.to_json().as_bytes())?;
-            eprintln!("scores: {} in {:.1} s", e.id, t.elapsed().as_secs_f64());
-            if e.kind == DictKind::Sae {
-                own.push(GroupScores {
-                    name: e.id.clone(),
+                .map_err(|err| Error::Run(format!("{}: {err}", r.entry.id)))?;
+            write_atomic(&r.manifest_path, r.manifest.to_json().as_bytes())?;
+            if r.entry.kind == DictKind::Sae {
+                groups.push(GroupScores {
+                    name: r.entry.id.clone(),
                     model: m.id.clone(),
                     group: Group::Dictionary,
-                    scores,
+                    scores: r.scores.clone(),
                 });
             }
         }
-        groups.extend(own);
         groups.push(GroupScores {
             name: format!("neurons {}", m.id),
             model: m.id.clone(),
             group: Group::Neurons,
-            scores: neurons,
+            scores: ms.neurons.clone(),
         });
         groups.push(GroupScores {
             name: format!("control {}", m.id),
             model: m.id.clone(),
             group: Group::Control,
-            scores: control,
+            scores: ms.control.clone(),
         });
     }
     index

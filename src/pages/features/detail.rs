@@ -360,61 +360,96 @@ fn body(
     let family = (!m.related.is_empty()).then(|| {
         view! { <super::family::FamilySection fx dict=dict.to_owned() feature=d.id /> }
     });
+    let want = |name: &str| fx.shows_section(name);
+    let top = want("top").then(|| {
+        view! {
+            <section class="fsec" data-section="top">
+                <h3>{i18n.tr(Key::FeaturesTopActs)}</h3>
+                <p class="card-note">{i18n.tr(Key::FeaturesTopTokenKeys)}</p>
+                <div class="examples" data-testid="top-examples" on:keydown=tokens_keydown.clone() on:click=tokens_click.clone()>{top}</div>
+            </section>
+        }
+    });
+    let histograms = want("histogram").then(|| {
+        view! {
+            <div class="fsec-row">
+                <section class="fsec" data-section="histogram">
+                    <h3>{i18n.tr(Key::FeaturesActHistogram)}</h3>
+                    {hist_svg(&d.histogram, "#e07a00", true, "act-histogram", hist_label(i18n.t(Key::FeaturesActHistogram), &d.histogram))}
+                </section>
+                <section class="fsec" data-section="logit-histogram">
+                    <h3>{i18n.tr(Key::FeaturesLogitHistogram)}</h3>
+                    {hist_svg(&d.logit_histogram, "#3a6fd8", true, "logit-histogram", hist_label(i18n.t(Key::FeaturesLogitHistogram), &d.logit_histogram))}
+                </section>
+            </div>
+        }
+    });
+    let logits = want("logits").then(|| {
+        view! {
+            <section class="fsec" data-section="logits">
+                <h3>{i18n.tr(Key::FeaturesLogits)}</h3>
+                <div class="logit-tables">
+                    <table class="logits" data-testid="logits-top">
+                        <caption>{i18n.tr(Key::FeaturesPromoted)}</caption>
+                        <tbody>{promoted}</tbody>
+                    </table>
+                    <table class="logits" data-testid="logits-bottom">
+                        <caption>{i18n.tr(Key::FeaturesSuppressed)}</caption>
+                        <tbody>{suppressed}</tbody>
+                    </table>
+                </div>
+            </section>
+        }
+    });
+    let neurons = want("neurons").then(|| {
+        view! {
+            <section class="fsec" data-section="neurons">
+                <h3>{i18n.tr(Key::FeaturesNeurons)}</h3>
+                <p data-testid="neurons">{neurons.map(|n| view! { {i18n.tr(Key::FeaturesMadeOf)} " " {n} })}</p>
+            </section>
+        }
+    });
+    let scores = want("scores").then(
+        || view! { <super::readability::ScoresSection fx dict=dict.to_owned() feature=d.id /> },
+    );
+    let links = want("links").then(|| {
+        view! {
+            <div class="fsec-row">
+                <section class="fsec" data-section="correlated">
+                    <h3>{i18n.tr(Key::FeaturesCorrelated)}</h3>
+                    <ul class="links">{correlated}</ul>
+                </section>
+                <section class="fsec" data-section="splits">
+                    <h3>{i18n.tr(Key::FeaturesSplits)}</h3>
+                    {related_note.map(|r| view! { <p class="card-note">{i18n.tr(Key::FeaturesSplitsNote)} " " <span translate="no">{r}</span></p> })}
+                    <ul class="links" data-testid="splits">{splits}</ul>
+                </section>
+                <section class="fsec" data-section="match">
+                    <h3>{i18n.tr(Key::FeaturesBestMatch)}</h3>
+                    <ul class="links" data-testid="best-match">{best}</ul>
+                </section>
+            </div>
+        }
+    });
+    let family = family.filter(|_| want("family"));
+    let quantiles = want("quantiles").then(|| {
+        view! {
+            <section class="fsec" data-section="quantiles">
+                <h3>{i18n.tr(Key::FeaturesQuantiles)}</h3>
+                {quantiles}
+            </section>
+        }
+    });
     view! {
         {stats}
-        <section class="fsec" data-section="top">
-            <h3>{i18n.tr(Key::FeaturesTopActs)}</h3>
-            <p class="card-note">{i18n.tr(Key::FeaturesTopTokenKeys)}</p>
-            <div class="examples" data-testid="top-examples" on:keydown=tokens_keydown.clone() on:click=tokens_click.clone()>{top}</div>
-        </section>
-        <div class="fsec-row">
-            <section class="fsec" data-section="histogram">
-                <h3>{i18n.tr(Key::FeaturesActHistogram)}</h3>
-                {hist_svg(&d.histogram, "#e07a00", true, "act-histogram", hist_label(i18n.t(Key::FeaturesActHistogram), &d.histogram))}
-            </section>
-            <section class="fsec" data-section="logit-histogram">
-                <h3>{i18n.tr(Key::FeaturesLogitHistogram)}</h3>
-                {hist_svg(&d.logit_histogram, "#3a6fd8", true, "logit-histogram", hist_label(i18n.t(Key::FeaturesLogitHistogram), &d.logit_histogram))}
-            </section>
-        </div>
-        <section class="fsec" data-section="logits">
-            <h3>{i18n.tr(Key::FeaturesLogits)}</h3>
-            <div class="logit-tables">
-                <table class="logits" data-testid="logits-top">
-                    <caption>{i18n.tr(Key::FeaturesPromoted)}</caption>
-                    <tbody>{promoted}</tbody>
-                </table>
-                <table class="logits" data-testid="logits-bottom">
-                    <caption>{i18n.tr(Key::FeaturesSuppressed)}</caption>
-                    <tbody>{suppressed}</tbody>
-                </table>
-            </div>
-        </section>
-        <section class="fsec" data-section="neurons">
-            <h3>{i18n.tr(Key::FeaturesNeurons)}</h3>
-            <p data-testid="neurons">{neurons.map(|n| view! { {i18n.tr(Key::FeaturesMadeOf)} " " {n} })}</p>
-        </section>
-        <super::readability::ScoresSection fx dict=dict.to_owned() feature=d.id />
-        <div class="fsec-row">
-            <section class="fsec" data-section="correlated">
-                <h3>{i18n.tr(Key::FeaturesCorrelated)}</h3>
-                <ul class="links">{correlated}</ul>
-            </section>
-            <section class="fsec" data-section="splits">
-                <h3>{i18n.tr(Key::FeaturesSplits)}</h3>
-                {related_note.map(|r| view! { <p class="card-note">{i18n.tr(Key::FeaturesSplitsNote)} " " <span translate="no">{r}</span></p> })}
-                <ul class="links" data-testid="splits">{splits}</ul>
-            </section>
-            <section class="fsec" data-section="match">
-                <h3>{i18n.tr(Key::FeaturesBestMatch)}</h3>
-                <ul class="links" data-testid="best-match">{best}</ul>
-            </section>
-        </div>
+        {top}
+        {histograms}
+        {logits}
+        {neurons}
+        {scores}
+        {links}
         {family}
-        <section class="fsec" data-section="quantiles">
-            <h3>{i18n.tr(Key::FeaturesQuantiles)}</h3>
-            {quantiles}
-        </section>
+        {quantiles}
     }
 }
 

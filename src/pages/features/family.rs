@@ -171,6 +171,19 @@ pub fn FamilySection(fx: Fx, dict: String, feature: u32) -> impl IntoView {
     let i18n = use_i18n();
     let d = dict.clone();
     let open = move |_| fx.load_family(d.clone(), feature);
+    // A link to `#family` (the tour's splitting step) asks for the tree: load it at once and
+    // bring the section into view once it is drawn.
+    if crate::url::fragment() == "family" {
+        fx.load_family(dict.clone(), feature);
+        request_animation_frame(|| {
+            if let Some(el) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id("family"))
+            {
+                el.scroll_into_view();
+            }
+        });
+    }
     let note = move || {
         i18n.t(Key::FeaturesFamilyNote)
             .replace("{0}", &format!("{FAMILY_THRESHOLD}"))
@@ -218,7 +231,7 @@ pub fn FamilySection(fx: Fx, dict: String, feature: u32) -> impl IntoView {
         })
     };
     view! {
-        <section class="fsec" data-section="family">
+        <section class="fsec" data-section="family" id="family">
             <h3>{i18n.tr(Key::FeaturesFamily)}</h3>
             <p class="card-note">{note}</p>
             <Show when=move || !shown()>

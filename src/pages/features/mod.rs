@@ -36,6 +36,18 @@ use crate::use_app;
 
 /// The panels of the page, by their `panels=` names.
 pub const FEATURE_PANELS: [&str; 6] = ["dicts", "overview", "list", "detail", "map", "text"];
+/// The feature page's sections, in page order, as `sections=` names them (an embed of one
+/// feature shows the ones it asks for; all when absent).
+pub const DETAIL_SECTIONS: [&str; 8] = [
+    "top",
+    "histogram",
+    "logits",
+    "neurons",
+    "scores",
+    "links",
+    "family",
+    "quantiles",
+];
 
 thread_local! {
     static MOUNTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
@@ -100,7 +112,18 @@ pub struct Fx {
     /// The family tree asked for on the feature page (`family::FamilySection`).
     pub family: RwSignal<Option<family::FamilySlot>>,
     pub started_ms: f64,
+    /// The feature page's sections the address asks for (`sections=top,logits`; names in
+    /// [`DETAIL_SECTIONS`], unknown ones ignored); empty shows all.
+    pub sections: StoredValue<HashSet<String>>,
     nav: StoredValue<Navigate>,
+}
+
+impl Fx {
+    /// Whether the feature page shows section `name`.
+    pub fn shows_section(self, name: &str) -> bool {
+        self.sections
+            .with_value(|s| s.is_empty() || s.contains(name))
+    }
 }
 
 /// The current query string (with `?`), kept by links inside the browser.
@@ -465,6 +488,12 @@ pub fn FeaturesPage() -> impl IntoView {
         scores: RwSignal::new(HashMap::new()),
         family: RwSignal::new(None),
         started_ms: now_ms(),
+        sections: StoredValue::new(
+            url::list_param("sections")
+                .into_iter()
+                .filter(|s| DETAIL_SECTIONS.contains(&s.as_str()))
+                .collect(),
+        ),
         nav: StoredValue::new(nav),
     };
     // Moving from `/features` to `/features/DICT` mounts a new page before the old one is
@@ -613,8 +642,11 @@ pub fn FeaturesPage() -> impl IntoView {
         pairs.push(("embed".into(), "1".into()));
         pairs.push(("panels".into(), chosen.join(",")));
         let src = format!("{origin}{path}?{}", url::build_query(&pairs));
+        // One feature's card fits any frame (its sections are clipped, with a link to the
+        // rest); other panels need room to scroll.
+        let height = if chosen == ["detail"] { 480 } else { 640 };
         let snippet = format!(
-            "<iframe src=\"{}\" width=\"100%\" height=\"640\" style=\"border:0\" loading=\"lazy\" title=\"Polytope: feature browser\"></iframe>",
+            "<iframe src=\"{}\" width=\"100%\" height=\"{height}\" style=\"border:0\" loading=\"lazy\" title=\"Polytope: feature browser\"></iframe>",
             src.replace('&', "&amp;").replace('"', "&quot;")
         );
         download::copy_text(&snippet);
@@ -626,7 +658,8 @@ pub fn FeaturesPage() -> impl IntoView {
     let loading_index = move || index.with(Option::is_none);
 
     view! {
-        <div class="toy-page features-page" class:embedded=app.embed>
+        <div class="toy-page features-page" class:embedded=app.embed
+            class:fit-frame=move || app.embed && shown.with(|s| s.len() == 1 && s.contains("detail"))>
             <Show when=move || !app.embed>
                 <h1 class="page-title">{i18n.tr(Key::FeaturesTitle)}</h1>
                 <p class="lead-small">{i18n.tr(Key::FeaturesIntro)}</p>

@@ -1,13 +1,14 @@
-//! How readable a unit is by the two automatic measures of docs/interpretability.md: on a
-//! feature's page, its scores beside the medians of its dictionary, of the model's neurons and
-//! of random directions (the control); in the overview, each measure's distribution for the
-//! three groups, the paper's comparison of features with neurons.
+//! How readable a unit is by the two automatic measures of docs/interpretability.md, and how
+//! universal (its best match in the other model): on a feature's page, its scores beside the
+//! medians of its dictionary, of the model's neurons and of random directions (the control);
+//! in the overview, each measure's distribution for the three groups, the paper's comparison
+//! of features with neurons.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use polytope_core::dict::{DictKind, UnitScores};
-use polytope_core::lm::interp::MEASURES;
+use polytope_core::lm::interp::{MEASURES, UNIVERSALITY};
 
 use super::Fx;
 use crate::components::plot_card::PlotCard;
@@ -16,7 +17,11 @@ use crate::i18n::{Key, use_i18n};
 use crate::specs;
 
 /// The measures' names, in [`MEASURES`] order.
-const MEASURE_KEYS: [Key; 2] = [Key::FeaturesScoreTokenRule, Key::FeaturesScoreContext];
+const MEASURE_KEYS: [Key; 3] = [
+    Key::FeaturesScoreTokenRule,
+    Key::FeaturesScoreContext,
+    Key::FeaturesScoreUniversality,
+];
 
 /// The three groups a dictionary's scores are compared with: itself, its model's neurons and
 /// the control. Starts loading whatever is missing.
@@ -162,8 +167,11 @@ pub fn ScorePlots(fx: Fx) -> impl IntoView {
             if shown.is_empty() && !g.missing {
                 return specs::waiting();
             }
+            // A group with no score on this measure (a dictionary without a partner of its size
+            // in the other model has no universality) is left out, not drawn empty.
             let columns: Vec<(String, usize, &[f32])> = shown
                 .iter()
+                .filter(|(_, _, s)| s.measure(m).iter().any(|v| !v.is_nan()))
                 .map(|(n, c, s)| (n.clone(), *c, s.measure(m)))
                 .collect();
             specs::score_histograms(&columns, m)
@@ -179,13 +187,17 @@ pub fn ScorePlots(fx: Fx) -> impl IntoView {
     let rule_note = Signal::derive(move || i18n.t(Key::FeaturesTokenRuleNote).to_owned());
     let ctx_title = Signal::derive(move || i18n.t(Key::FeaturesContextTitle).to_owned());
     let ctx_note = Signal::derive(move || i18n.t(Key::FeaturesContextNote).to_owned());
+    let uni_title = Signal::derive(move || i18n.t(Key::FeaturesUniversalityTitle).to_owned());
+    let uni_note = Signal::derive(move || i18n.t(Key::FeaturesUniversalityNote).to_owned());
     let rule = spec_for(0);
     let ctx = spec_for(1);
+    let uni = spec_for(UNIVERSALITY);
     view! {
         <Show when=move || !missing.get()
             fallback=move || view! { <p class="card-note" data-testid="scores-missing">{i18n.tr(Key::FeaturesScoresMissing)}</p> }>
             <PlotCard name="token-rule" title=rule_title spec=rule aspect=0.45 note=rule_note />
             <PlotCard name="context" title=ctx_title spec=ctx aspect=0.45 note=ctx_note />
+            <PlotCard name="universality" title=uni_title spec=uni aspect=0.45 note=uni_note />
         </Show>
     }
 }

@@ -621,10 +621,12 @@ fn Splitting() -> impl IntoView {
     let ctx = step();
     let phase = RwSignal::new(Phase::Working(i18n.t(Key::TourLoading).to_owned(), 0.0));
     let family = RwSignal::new(Vec::<Member>::new());
+    let god = RwSignal::new(None::<(String, u32)>);
     ctx.report(move || family.get_untracked());
     start(phase, async move {
         let index = data::index().await?;
         let unit = highlight(&index, "god")?;
+        god.try_set(Some((unit.dict.clone(), unit.index)));
         let m = data::manifest(&unit.dict).await?;
         let detail = data::feature(&unit.dict, unit.index).await?;
         let mut members = vec![(unit.dict.clone(), unit.index, 1.0f32)];
@@ -692,6 +694,13 @@ fn Splitting() -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ul>
+            // Once the tree above is drawn: the other way to draw it.
+            {move || god.get().filter(|_| family.with(|f| !f.is_empty())).map(|(dict, feature)| view! {
+                <p class="card-note" data-testid="tour-family-tree">
+                    {i18n.tr(Key::TourFamilyTreeNote)} " "
+                    <a href=crate::url::href(&format!("features/{dict}/{feature}#family"))>{i18n.tr(Key::TourFamilyTreeLink)}</a>
+                </p>
+            })}
         </div>
     }
 }

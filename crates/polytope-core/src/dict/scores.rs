@@ -70,6 +70,24 @@ impl UnitScores {
             .filter(|v| !v.is_nan())
     }
 
+    /// These scores with their measures in `wanted` order, each found by name in `names` (the
+    /// file's order, from its reference); a measure the file lacks is all NaN (not scored).
+    #[must_use]
+    pub fn reorder(&self, names: &[String], wanted: &[&str]) -> UnitScores {
+        let mut values = Vec::with_capacity(wanted.len() * self.units as usize);
+        for w in wanted {
+            match names.iter().position(|n| n == w) {
+                Some(m) if !self.measure(m).is_empty() => values.extend_from_slice(self.measure(m)),
+                _ => values.extend(std::iter::repeat_n(f32::NAN, self.units as usize)),
+            }
+        }
+        UnitScores {
+            units: self.units,
+            measures: wanted.len() as u32,
+            values,
+        }
+    }
+
     /// The scored values of measure `m`.
     pub fn scored(&self, m: usize) -> Vec<f32> {
         self.measure(m)
@@ -192,6 +210,22 @@ pub fn decode_scores(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reorder_finds_measures_by_name_and_fills_missing_ones() {
+        let s = UnitScores {
+            units: 2,
+            measures: 2,
+            values: vec![0.1, 0.2, 0.3, 0.4],
+        };
+        let names = vec!["context".to_owned(), "token_rule".to_owned()];
+        let r = s.reorder(&names, &["token_rule", "context", "universality"]);
+        assert_eq!(r.measures, 3);
+        assert_eq!(r.measure(0), &[0.3, 0.4]);
+        assert_eq!(r.measure(1), &[0.1, 0.2]);
+        assert!(r.measure(2).iter().all(|v| v.is_nan()));
+        assert_eq!(r.scored(2), Vec::<f32>::new());
+    }
 
     fn sample() -> UnitScores {
         UnitScores {

@@ -3,7 +3,7 @@
 //! definitions, their thresholds and their weaknesses are in docs/interpretability.md; the
 //! constants below are the ones it names.
 
-use crate::lm::analysis::median;
+use crate::lm::analysis::{SparseCodes, best_correlations, cooccurrence, feature_totals, median};
 use crate::lm::model::gemm;
 use crate::rng::HostRng;
 
@@ -28,8 +28,11 @@ pub const BOOTSTRAP_RESAMPLES: usize = 2000;
 pub const BOOTSTRAP_SEED: u32 = 11;
 /// The generators' stream ("interp").
 const STREAM: u32 = 0x1A7E;
-/// The measures, in the order they are stored.
-pub const MEASURES: [&str; 2] = ["token_rule", "context"];
+/// The measures, in the order they are stored: the two per-unit readability measures of
+/// [`unit_scores`], then [`universality`] (a unit against the other model's units).
+pub const MEASURES: [&str; 3] = ["token_rule", "context", "universality"];
+/// The position of [`universality`] in [`MEASURES`].
+pub const UNIVERSALITY: usize = 2;
 
 /// What every unit's scores are computed against: the evaluation tokens, their counts, the
 /// inverse document frequencies and the chance level of context similarity.
@@ -140,8 +143,8 @@ impl<'a> Corpus<'a> {
     }
 }
 
-/// Both measures of one unit, in [`MEASURES`] order; NaN for a unit with fewer than
-/// [`MIN_ACTIVE`] active tokens.
+/// The two readability measures of one unit (the first two of [`MEASURES`]); NaN for a unit
+/// with fewer than [`MIN_ACTIVE`] active tokens.
 pub fn unit_scores(corpus: &Corpus<'_>, col: &Column) -> [f32; 2] {
     if col.positions.len() < MIN_ACTIVE {
         return [f32::NAN; 2];
@@ -246,6 +249,40 @@ pub fn dense_columns(dense: &[f32], width: usize) -> Vec<Column> {
     cols
 }
 
+/// The same activations row by row: the codes of `columns` (one per unit) over `rows` tokens.
+pub fn column_codes(columns: &[Column], rows: usize) -> SparseCodes {
+    let mut counts = vec![0usize; rows + 1];
+    for c in columns {
+        for p in &c.positions {
+            if let Some(n) = counts.get_mut(*p as usize + 1) {
+                *n += 1;
+            }
+        }
+    }
+    for t in 0..rows {
+        counts[t + 1] += counts[t];
+    }
+    let total = counts[rows];
+    let mut codes = SparseCodes {
+        d_sae: columns.len(),
+        offsets: counts.clone(),
+        features: vec![0; total],
+        values: vec![0.0; total],
+    };
+    // Units in order, so every row's features come out ascending.
+    let mut next = counts;
+    for (u, c) in columns.iter().enumerate() {
+        for (p, v) in c.positions.iter().zip(&c.values) {
+            if let Some(at) = next.get_mut(*p as usize).filter(|_| (*p as usize) < rows) {
+                codes.features[*at] = u as u32;
+                codes.values[*at] = *v;
+                *at += 1;
+            }
+        }
+    }
+    codes
+}
+
 /// `count` random unit vectors of `d` coordinates, `[count, d]`, from `seed`.
 pub fn random_directions(d: usize, count: usize, seed: u32) -> Vec<f32> {
     let mut rng = HostRng::new(seed, STREAM);
@@ -291,6 +328,28 @@ pub fn control_activations(h: &[f32], d: usize, dirs: &[f32]) -> Vec<f32> {
         *v = v.max(0.0);
     }
     out
+}
+
+/// Universality (Towards Monosemanticity's comparison of two models): for every unit of `a`,
+/// its best Pearson correlation with any unit of `b` over the same tokens, clamped to
+/// [-1, 1]; NaN for a unit with fewer than [`MIN_ACTIVE`] active tokens or no live unit in
+/// `b` to compare with. The same rule for features (against the other model's dictionary of
+/// the same size), neurons (against its neurons) and the control (against its random
+/// directions).
+pub fn universality(a: &SparseCodes, b: &SparseCodes) -> Vec<f32> {
+    if a.rows() != b.rows() {
+        return vec![f32::NAN; a.d_sae];
+    }
+    let (dot, _, _) = cooccurrence(a, b, false);
+    let (ta, tb) = (feature_totals(a), feature_totals(b));
+    best_correlations(&dot, &ta, &tb, a.rows() as u64)
+        .into_iter()
+        .zip(&ta)
+        .map(|(best, t)| match best {
+            Some((_, c)) if t.count >= MIN_ACTIVE as u64 && c.is_finite() => c.clamp(-1.0, 1.0),
+            _ => f32::NAN,
+        })
+        .collect()
 }
 
 /// A difference of medians and its bootstrap interval.
@@ -342,6 +401,55 @@ pub fn median_difference(a: &[f32], b: &[f32], resamples: usize, seed: u32) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn universality_finds_the_matching_unit_and_skips_rare_ones() {
+        // a: unit 0 fires on even rows, unit 1 on rows divisible by 3, unit 2 twice only.
+        // b: unit 0 fires on rows divisible by 3 (scaled), unit 1 on even rows.
+        let rows = 600;
+        let mut a = SparseCodes::new(3);
+        let mut b = SparseCodes::new(2);
+        for t in 0..rows {
+            let v = 1.0 + (t % 7) as f32;
+            a.push_dense(&[
+                if t % 2 == 0 { v } else { 0.0 },
+                if t % 3 == 0 { 2.0 } else { 0.0 },
+                if t < 2 { 1.0 } else { 0.0 },
+            ]);
+            b.push_dense(&[
+                if t % 3 == 0 { 5.0 } else { 0.0 },
+                if t % 2 == 0 { 0.5 * v } else { 0.0 },
+            ]);
+        }
+        let u = universality(&a, &b);
+        assert_eq!(u.len(), 3);
+        assert!((u[0] - 1.0).abs() < 1e-4, "{u:?}");
+        assert!((u[1] - 1.0).abs() < 1e-4, "{u:?}");
+        assert!(
+            u[2].is_nan(),
+            "a unit active on 2 rows is not scored: {u:?}"
+        );
+        // Against itself shifted by one row, the even-row unit matches nothing well.
+        let mut c = SparseCodes::new(1);
+        for t in 0..rows {
+            c.push_dense(&[if t % 2 == 1 { 1.0 } else { 0.0 }]);
+        }
+        let v = universality(&a, &c);
+        assert!(v[0] < -0.5, "{v:?}");
+        assert!(
+            universality(&a, &SparseCodes::new(1))
+                .iter()
+                .all(|x| x.is_nan())
+        );
+    }
+
+    #[test]
+    fn column_codes_are_the_rows_of_the_columns() {
+        let dense = [0.0, 1.0, 2.0, 3.0, 0.0, 0.0, 0.5, 0.0, 4.0];
+        let mut rows = SparseCodes::new(3);
+        rows.push_dense(&dense);
+        assert_eq!(column_codes(&dense_columns(&dense, 3), 3), rows);
+    }
 
     /// Text of 6400 tokens: a cycle of filler tokens 10..60, with token 5 at every 50th place
     /// and token 6 (a "quote" marker) opening passages where tokens 70..80 follow.

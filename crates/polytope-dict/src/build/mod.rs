@@ -27,7 +27,7 @@ use std::time::Instant;
 pub use encode::activations;
 use inputs::Inputs;
 use polytope_core::dict::{DictKind, MAX_CHUNK_FEATURES, UnitScores};
-use polytope_core::lm::interp::Corpus;
+use polytope_core::lm::interp::{Corpus, UNIVERSALITY};
 
 use crate::Error;
 use crate::limits::{bound, bound_f64, fits};
@@ -205,17 +205,40 @@ pub fn run(args: &Args) -> Result<(), Error> {
     let mut model_scores = BTreeMap::new();
     for (i, (m, h)) in acts.iter().enumerate() {
         let d = inputs.models[m].lm.config.d_mlp;
-        let (neurons, control) = scores::model_scores(&corpus, h, d, i as u32);
-        model_scores.insert(m.clone(), scores::ModelScores { neurons, control });
+        model_scores.insert(m.clone(), scores::model_scores(&corpus, h, d, i as u32));
     }
     drop(acts);
-    let dict_scores: Vec<UnitScores> = dicts
+    scores::model_universality(&mut model_scores);
+    let mut dict_scores: Vec<UnitScores> = dicts
         .iter()
         .map(|d| match d.kind {
             DictKind::Neurons => model_scores[&d.model].neurons.clone(),
             DictKind::Sae => scores::dictionary_scores(&corpus, &d.codes),
         })
         .collect();
+    let (sae_at, paired): (Vec<usize>, Vec<scores::Paired<'_>>) = dicts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == DictKind::Sae)
+        .map(|(i, d)| {
+            (
+                i,
+                scores::Paired {
+                    model: &d.model,
+                    d_sae: d.weights.d_sae as usize,
+                    codes: &d.codes,
+                },
+            )
+        })
+        .unzip();
+    for (i, best) in sae_at
+        .into_iter()
+        .zip(scores::dictionary_universality(&paired))
+    {
+        if let Some(best) = best {
+            scores::put(&mut dict_scores[i], UNIVERSALITY, &best);
+        }
+    }
     let mut interp = Vec::new();
     for (d, s) in dicts.iter().zip(&dict_scores) {
         if d.kind == DictKind::Sae {
