@@ -448,7 +448,7 @@ strings! {
     TourRandom => "Random directions (control)", "随机方向（对照）";
     TourMedian => "median", "中位数";
     TourTokenRuleNote => "Score: how well a list of at most 10 tokens predicts where the unit reaches a quarter of its maximum on this text (F1; 1: the list predicts it exactly). Units active on fewer than 10 tokens of this text are not scored.", "得分：一份至多 10 个词元的清单，能多准确地预测该单元在这段文本上哪里达到其最大值的四分之一（F1 值；1 表示清单完全预测准确）。在这段文本上激活少于 10 个词元的单元不计分。";
-    TourShippedScores => "The same measure over every evaluation token, as the data ships it:", "用同一指标在全部评估词元上的结果（随数据发布）：";
+    TourShippedScores => "The same measure over every evaluation token, as the data ships it:", "用同一指标在全部评估词元上的结果（内置数据）：";
     TourShippedScoresLink => "dictionary overview", "字典概览";
     TourFamilyTreeNote => "These edges compare activations. The feature page draws the same family from decoder directions, as a tree across every size that you can walk:", "这些边比较的是激活。特征页面还会按解码器方向画出同一个家族，一棵跨越所有大小、可以逐层浏览的树：";
     TourFamilyTreeLink => "the God feature's family tree", "“上帝”特征的家族树";

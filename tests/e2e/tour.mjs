@@ -51,6 +51,14 @@ async function walk(ctx, lang, viewport) {
       assert(m.median_features > m.median_neurons + 0.2 && m.median_features > m.median_random + 0.2, `shipped medians ${JSON.stringify(m)}`);
       assert(await page.isVisible('[data-testid=tour-shipped] a'), 'a link to the dictionary overview');
     }
+    if (s.tour.step === 'universality') {
+      // Beside the page's own sample, the shipped universality medians over every evaluation
+      // token (docs/interpretability.md): features far above neurons and random directions.
+      const w = (await waitForState(page, () => window.polytope.state().tour.widget?.shipped, null, 30000)).tour.widget;
+      const m = w.shipped;
+      assert(w.measure === 'universality' && m.median_features > m.median_neurons + 0.2 && m.median_neurons > m.median_random, `shipped universality ${JSON.stringify(m)}`);
+      assert(await page.isVisible('[data-testid=tour-shipped] a'), 'a link to the dictionary overview');
+    }
     if (s.tour.step === 'splitting') {
       const href = await page.getAttribute('[data-testid=tour-family-tree] a', 'href');
       assert(href && href.endsWith('#family') && href.includes('/features/'), `family tree link ${href}`);

@@ -30,6 +30,31 @@ fn polytope(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
+/// `polytope dict export-saelens --dict DICT --out ST`.
+fn export_saelens(dict: &Path, st: &Path) -> Output {
+    polytope(&[
+        "dict",
+        "export-saelens",
+        "--dict",
+        dict.to_str().unwrap(),
+        "--out",
+        st.to_str().unwrap(),
+    ])
+}
+
+/// `polytope dict import-saelens ST --out BACK --id ID`.
+fn import_saelens(st: &Path, back: &Path, id: &str) -> Output {
+    polytope(&[
+        "dict",
+        "import-saelens",
+        st.to_str().unwrap(),
+        "--out",
+        back.to_str().unwrap(),
+        "--id",
+        id,
+    ])
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -386,14 +411,7 @@ fn saelens_export_then_import_round_trips_the_weights() {
     for variant in Variant::ALL {
         let (root, dict) = data_dir(&format!("saelens-{}", variant.name()), variant);
         let st = root.join("saelens");
-        let out = polytope(&[
-            "dict",
-            "export-saelens",
-            "--dict",
-            dict.to_str().unwrap(),
-            "--out",
-            st.to_str().unwrap(),
-        ]);
+        let out = export_saelens(&dict, &st);
         assert!(out.status.success(), "{}", stderr(&out));
         let cfg: serde_json::Value =
             serde_json::from_slice(&std::fs::read(st.join("cfg.json")).unwrap()).unwrap();
@@ -418,15 +436,7 @@ fn saelens_export_then_import_round_trips_the_weights() {
         assert!(st.join("sparsity.safetensors").is_file());
 
         let back = root.join("imported");
-        let out = polytope(&[
-            "dict",
-            "import-saelens",
-            st.to_str().unwrap(),
-            "--out",
-            back.to_str().unwrap(),
-            "--id",
-            "a-40",
-        ]);
+        let out = import_saelens(&st, &back, "a-40");
         assert!(out.status.success(), "{}", stderr(&out));
         assert_eq!(
             std::fs::read(back.join("weights.bin")).unwrap(),
@@ -445,15 +455,7 @@ fn saelens_export_then_import_round_trips_the_weights() {
             text.replace("\"d_in\": 16", "\"d_in\": 17"),
         )
         .unwrap();
-        let out = polytope(&[
-            "dict",
-            "import-saelens",
-            st.to_str().unwrap(),
-            "--out",
-            back.to_str().unwrap(),
-            "--id",
-            "x",
-        ]);
+        let out = import_saelens(&st, &back, "x");
         assert_eq!(out.status.code(), Some(1));
         assert!(
             stderr(&out).contains(
@@ -464,15 +466,7 @@ fn saelens_export_then_import_round_trips_the_weights() {
         );
         std::fs::remove_file(st.join("sae_weights.safetensors")).unwrap();
         std::fs::write(st.join("cfg.json"), text).unwrap();
-        let out = polytope(&[
-            "dict",
-            "import-saelens",
-            st.to_str().unwrap(),
-            "--out",
-            back.to_str().unwrap(),
-            "--id",
-            "x",
-        ]);
+        let out = import_saelens(&st, &back, "x");
         assert_eq!(out.status.code(), Some(1));
         assert!(
             stderr(&out).contains("sae_weights.safetensors"),
@@ -497,28 +491,13 @@ fn normalize_scale_is_folded_on_export() {
     std::fs::write(&manifest_path, m.to_json()).unwrap();
     let st = root.join("saelens");
     let back = root.join("imported");
-    let out = polytope(&[
-        "dict",
-        "export-saelens",
-        "--dict",
-        dict.to_str().unwrap(),
-        "--out",
-        st.to_str().unwrap(),
-    ]);
+    let out = export_saelens(&dict, &st);
     assert!(out.status.success(), "{}", stderr(&out));
     let cfg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(st.join("cfg.json")).unwrap()).unwrap();
     assert_eq!(cfg["normalize_activations"], "none");
     assert_eq!(cfg["metadata"]["polytope_normalize_scale"], 2.0);
-    let out = polytope(&[
-        "dict",
-        "import-saelens",
-        st.to_str().unwrap(),
-        "--out",
-        back.to_str().unwrap(),
-        "--id",
-        "a-40",
-    ]);
+    let out = import_saelens(&st, &back, "a-40");
     assert!(out.status.success(), "{}", stderr(&out));
     let w2 = SaeWeights::from_bytes(&std::fs::read(back.join("weights.bin")).unwrap()).unwrap();
     assert_eq!(w2.normalize_scale, 1.0);

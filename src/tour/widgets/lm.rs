@@ -12,8 +12,8 @@ use leptos::prelude::*;
 use polytope_core::dict::{DataIndex, DictKind, SaeWeights, UnitScores};
 use polytope_core::lm::analysis::sae_encode;
 use polytope_core::lm::interp::{
-    CONTROL_SEED, CONTROL_UNITS, Corpus as ScoreCorpus, MEASURES, MIN_ACTIVE, control_activations,
-    dense_columns, random_directions, token_rule,
+    CONTROL_SEED, CONTROL_UNITS, Corpus as ScoreCorpus, MEASURES, MIN_ACTIVE, UNIVERSALITY,
+    control_activations, dense_columns, random_directions, token_rule,
 };
 use polytope_core::lm::model::LmModel;
 use polytope_core::lm::units::{
@@ -705,6 +705,52 @@ fn Splitting() -> impl IntoView {
     }
 }
 
+/// The dictionary's, its model's neurons' and its control's medians of measure `measure`
+/// (`MEASURES` order) over every evaluation token, where the data ships them.
+async fn shipped_medians(dict: &str, measure: usize) -> Result<[Option<f32>; 3], String> {
+    let model = data::index()
+        .await?
+        .dictionaries
+        .iter()
+        .find(|d| d.id == dict)
+        .map_or_else(|| MODEL.to_owned(), |d| d.model.clone());
+    let full = |s: Option<Arc<UnitScores>>| {
+        s.map(|s| median(&s.scored(measure)))
+            .filter(|m| m.is_finite() && *m > 0.0)
+    };
+    Ok([
+        full(data::scores(ScoresOf::Dict(dict)).await?),
+        full(data::scores(ScoresOf::Neurons(&model)).await?),
+        full(data::scores(ScoresOf::Control(&model)).await?),
+    ])
+}
+
+/// [`shipped_medians`] as a line under a step's live result, with a link to the overview
+/// (nothing while they load, or where the data ships none).
+#[component]
+fn ShippedLine(shipped: RwSignal<Option<(String, [Option<f32>; 3])>>) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        shipped.get().and_then(|(dict, [f, n, r])| {
+            let (f, n, r) = (f?, n?, r?);
+            Some(view! {
+                <p class="card-note" data-testid="tour-shipped">
+                    {i18n.tr(Key::TourShippedScores)} " "
+                    {format!("{} {f:.2} · {} {n:.2} · {} {r:.2} · ", i18n.t(Key::TourFeaturesLabel), i18n.t(Key::TourNeurons), i18n.t(Key::TourRandom))}
+                    <a href=crate::url::href(&format!("features/{dict}?panels=overview,list"))>{i18n.tr(Key::TourShippedScoresLink)}</a>
+                </p>
+            })
+        })
+    }
+}
+
+/// The `shipped` object of a step's state: the three medians of [`shipped_medians`].
+fn shipped_json(s: Option<(String, [Option<f32>; 3])>) -> serde_json::Value {
+    s.map_or(serde_json::Value::Null, |(_, [f, n, r])| {
+        serde_json::json!({ "median_features": f, "median_neurons": n, "median_random": r })
+    })
+}
+
 /// Step 12: the shipped interpretability measure (`token_rule`, docs/interpretability.md)
 /// computed in the page on this text, identically for the model's neurons, its smallest
 /// dictionary's features and random directions (the control); the medians the data ships
@@ -719,16 +765,14 @@ fn NeuronsVsFeatures() -> impl IntoView {
     let shipped = RwSignal::new(None::<(String, [Option<f32>; 3])>);
     ctx.report(move || {
         scores.get_untracked().map(|[n, f, r]| {
-            let full = shipped.get_untracked().map(|(_, m)| m);
+            let full = shipped.get_untracked();
             serde_json::json!({
                 "measure": MEASURES[0],
                 "median_neurons": median(&n),
                 "median_features": median(&f),
                 "median_random": median(&r),
                 "scored": [n.len(), f.len(), r.len()],
-                "shipped": full.map(|[f, n, r]| serde_json::json!({
-                    "median_features": f, "median_neurons": n, "median_random": r,
-                })),
+                "shipped": shipped_json(full),
             })
         })
     });
@@ -784,29 +828,10 @@ fn NeuronsVsFeatures() -> impl IntoView {
         );
         scores.try_set(Some([neurons, features, random]));
         phase.try_set(Phase::Ready);
-        // The same measure over every evaluation token, where the data ships it.
-        let full = |s: Option<Arc<UnitScores>>| {
-            s.map(|s| median(&s.scored(0)))
-                .filter(|m| m.is_finite() && *m > 0.0)
-        };
-        let f = full(data::scores(ScoresOf::Dict(&dict)).await?);
-        let n = full(data::scores(ScoresOf::Neurons(MODEL)).await?);
-        let r = full(data::scores(ScoresOf::Control(MODEL)).await?);
-        shipped.try_set(Some((dict, [f, n, r])));
+        let medians = shipped_medians(&dict, 0).await?;
+        shipped.try_set(Some((dict, medians)));
         Ok(())
     });
-    let shipped_line = move || {
-        shipped.get().and_then(|(dict, [f, n, r])| {
-            let (f, n, r) = (f?, n?, r?);
-            Some(view! {
-                <p class="card-note" data-testid="tour-shipped">
-                    {i18n.tr(Key::TourShippedScores)} " "
-                    {format!("{} {f:.2} · {} {n:.2} · {} {r:.2} · ", i18n.t(Key::TourFeaturesLabel), i18n.t(Key::TourNeurons), i18n.t(Key::TourRandom))}
-                    <a href=crate::url::href(&format!("features/{dict}?panels=overview,list"))>{i18n.tr(Key::TourShippedScoresLink)}</a>
-                </p>
-            })
-        })
-    };
     view! {
         <div class="tour-run tour-lm">
             {progress_view(phase)}
@@ -818,7 +843,7 @@ fn NeuronsVsFeatures() -> impl IntoView {
                 </div>
                 <p class="card-note">{i18n.tr(Key::TourTokenRuleNote)}</p>
             })}
-            {shipped_line}
+            <ShippedLine shipped />
         </div>
     }
 }
@@ -831,9 +856,13 @@ fn Universality() -> impl IntoView {
     let ctx = step();
     let phase = RwSignal::new(Phase::Working(i18n.t(Key::TourLoading).to_owned(), 0.0));
     let result = RwSignal::new(None::<(f32, Vec<f32>, Vec<f32>)>);
+    let shipped = RwSignal::new(None::<(String, [Option<f32>; 3])>);
     ctx.report(move || {
         result.get_untracked().map(|(r, f, n)| {
-            serde_json::json!({"pair_correlation": r, "median_features": median(&f), "median_neurons": median(&n)})
+            serde_json::json!({
+                "pair_correlation": r, "median_features": median(&f), "median_neurons": median(&n),
+                "measure": MEASURES[UNIVERSALITY], "shipped": shipped_json(shipped.get_untracked()),
+            })
         })
     });
     start(phase, async move {
@@ -901,6 +930,8 @@ fn Universality() -> impl IntoView {
         ctx.goal.try_set(mf > mn + 0.1 && r > 0.5);
         result.try_set(Some((r, features, neurons)));
         phase.try_set(Phase::Ready);
+        let medians = shipped_medians(&unit.dict, UNIVERSALITY).await?;
+        shipped.try_set(Some((unit.dict.clone(), medians)));
         Ok(())
     });
     view! {
@@ -913,6 +944,7 @@ fn Universality() -> impl IntoView {
                     {histogram(format!("{} · {} {:.2}", i18n.t(Key::TourNeurons), i18n.t(Key::TourMedian), median(&n)), &n, "neurons")}
                 </div>
             })}
+            <ShippedLine shipped />
         </div>
     }
 }
