@@ -105,8 +105,15 @@ pub fn run(args: &Args) -> Result<(), Failure> {
         {
             let root =
                 plotters_svg::SVGBackend::with_string(&mut svg, (720, 640)).into_drawing_area();
-            polytope_plots::phase_diagram(&root, &diagram, &Theme::default(), &PlotText::default())
-                .map_err(|e| Failure::Run(format!("drawing the phase diagram: {e}")))?;
+            polytope_plots::phase_diagram(
+                &polytope_plots::Canvas {
+                    area: &root,
+                    theme: &Theme::default(),
+                    text: &PlotText::default(),
+                },
+                &diagram,
+            )
+            .map_err(|e| Failure::Run(format!("drawing the phase diagram: {e}")))?;
             root.present().map_err(|e| Failure::Run(e.to_string()))?;
         }
         write(dir, "phase.svg", &svg)?;

@@ -1,29 +1,26 @@
 //! Bar charts: feature norms coloured by superposition (the paper's sparsity sweeps) and the
 //! privileged basis's per-neuron stacked weights.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::{
-    DrawResult, Hit, Hits, PlotText, Target, Theme, feature_color, feature_label, fill,
-    superposition_color,
+    DrawResult, Hit, Hits, Target, feature_color, feature_label, fill, superposition_color,
 };
 
 /// One horizontal bar per feature: length `||W_i||` (axis up to `max(1, max norm)`), colour
 /// `sqrt(superposition)` from blue (dedicated) to orange (shared). Features are labelled by
 /// `names` when given, else by index, as often as the text size allows.
 pub fn norm_bars<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     norms: &[f32],
     superposition: &[f32],
     names: Option<&[String]>,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let c = theme.colors;
-    area.fill(&c.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let c = cv.paper()?;
     let n = norms.len();
     if n == 0 {
         return Ok(Vec::new());
@@ -119,17 +116,15 @@ pub fn norm_bars<DB: DrawingBackend>(
 /// The privileged basis: for each neuron (a column), the weights of every feature stacked,
 /// positive above the axis and negative below, coloured by feature.
 pub fn neuron_bars<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     w: &[f32],
     m: usize,
     n: usize,
     names: Option<&[String]>,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let c = theme.colors;
-    area.fill(&c.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let c = cv.paper()?;
     let (width, height) = area.dim_in_pixel();
     let bottom = theme.text_h(9.0) + theme.px(7.0);
     let plot_h = f64::from(height as i32 - bottom - theme.px(4.0));

@@ -1,5 +1,6 @@
 //! Loss curves, one per instance, on a log loss axis.
 
+use crate::Canvas;
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
@@ -17,14 +18,13 @@ pub struct LossSeries {
 /// Draws each series on shared axes: steps (linear, or log when `log_steps`) against loss
 /// (log). Series are coloured by instance; `highlight` draws one instance thicker.
 pub fn loss_curves<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     series: &[LossSeries],
     instances: usize,
     log_steps: bool,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
+    let Canvas { area, theme, text } = *cv;
     area.fill(&theme.colors.paper)?;
     let finite = |v: f64| v.is_finite() && v > 0.0;
     let (mut lo, mut hi, mut xmax) = (f64::INFINITY, 0.0f64, 1.0f64);

@@ -1,14 +1,13 @@
 //! The polytopes: dimensions per feature against sparsity with the sticky fractions, feature
 //! dimensionality over training (energy-level jumps), and the feature geometry graph.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use polytope_core::tms::GeometryGraph;
 
 use crate::{
-    DrawResult, Hit, Hits, PlotText, Target, Theme, feature_color, feature_label, fill,
-    instance_color,
+    DrawResult, Hit, Hits, Target, Theme, feature_color, feature_label, fill, instance_color,
 };
 
 /// The values `D_i` sticks to, with the polytope each one means (English names; the app passes
@@ -78,15 +77,13 @@ where
 /// `D*` of each instance against `1 / (1 - S)` (log), the `D_i` of its features as dots, and
 /// labelled lines at the sticky fractions. `highlight` is an instance.
 pub fn dims_per_feature<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     points: &[InstancePoint],
     highlight: Option<usize>,
     labels: &[&str; 6],
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let c = theme.colors;
-    area.fill(&c.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let c = cv.paper()?;
     if points.is_empty() {
         return crate::empty(area, text.no_instances, theme);
     }
@@ -198,15 +195,13 @@ pub struct EnergyHistory {
 /// `D_i` of each feature against steps (log), with the sticky fractions, and the loss beneath:
 /// the energy-level jumps of the paper, where the loss drops as features change geometry.
 pub fn energy_levels<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     history: &EnergyHistory,
     highlight: Option<usize>,
     labels: &[&str; 6],
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let c = theme.colors;
-    area.fill(&c.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let c = cv.paper()?;
     if history.steps.len() < 2 {
         return crate::empty(area, text.not_started, theme);
     }
@@ -314,16 +309,14 @@ pub fn energy_levels<DB: DrawingBackend>(
 /// The feature geometry graph: represented features as nodes grouped by connected component
 /// (tegum factor), edges weighted by `|W_i . W_j|`; nodes are named by `names` when given.
 pub fn geometry_graph<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     graph: &GeometryGraph,
     n: usize,
     names: Option<&[String]>,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     if graph.components.is_empty() {
         return crate::empty(area, text.no_represented, theme);
     }

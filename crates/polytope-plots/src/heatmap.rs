@@ -1,11 +1,11 @@
 //! `W^T W` with the bias beside it: the paper's view of which features share dimensions.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 use polytope_core::tms::gram;
 
-use crate::{DrawResult, Hit, Hits, PlotText, Target, Theme, diverging, feature_label, fill};
+use crate::{DrawResult, Hit, Hits, Target, diverging, feature_label, fill};
 
 /// Above this many features, hover regions are whole rows rather than single cells.
 const CELL_HITS_MAX: usize = 64;
@@ -34,18 +34,16 @@ fn blocks(g: &[f32], n: usize, k: usize) -> Vec<f32> {
 /// extra column. `highlight` outlines a feature's row and column; rows are labelled by
 /// `names` when given, else by index.
 pub fn gram_heatmap<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     w: &[f32],
     m: usize,
     n: usize,
     bias: &[f32],
     names: Option<&[String]>,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let g = gram(w, m, n);
     let (width, height) = area.dim_in_pixel();
     let top = theme.text_h(10.0) + theme.px(6.0);

@@ -335,6 +335,30 @@ where
     m
 }
 
+/// Where a plot draws and with what: the drawing area, the theme and the words. Every plot
+/// function takes one as its first argument.
+pub struct Canvas<'a, DB: DrawingBackend> {
+    pub area: &'a DrawingArea<DB, Shift>,
+    pub theme: &'a Theme,
+    pub text: &'a PlotText,
+}
+
+impl<DB: DrawingBackend> Clone for Canvas<'_, DB> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<DB: DrawingBackend> Copy for Canvas<'_, DB> {}
+
+impl<DB: DrawingBackend> Canvas<'_, DB> {
+    /// Fills the area with the theme's paper and returns the theme's colours.
+    pub fn paper(&self) -> DrawResult<Colors, DB> {
+        self.area.fill(&self.theme.colors.paper)?;
+        Ok(self.theme.colors)
+    }
+}
+
 /// Draws "no data" in the middle of an area.
 pub fn empty<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,

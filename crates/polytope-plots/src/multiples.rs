@@ -1,11 +1,11 @@
 //! Small multiples: one small plot per instance, side by side, like the paper's figures.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 
 use crate::{
-    DrawResult, Hit, Hits, PlotText, Rotation, Target, Theme, feature_vectors_2d,
-    feature_vectors_3d, gram_heatmap, titled,
+    DrawResult, Hit, Hits, Rotation, Target, feature_vectors_2d, feature_vectors_3d, gram_heatmap,
+    titled,
 };
 
 /// One panel of a small-multiples figure.
@@ -21,16 +21,15 @@ pub struct Panel<'a> {
 /// What each panel shows: the hidden-space vectors when `m` is 2 or 3, otherwise `W^T W`;
 /// features are labelled by `names` when given.
 pub fn small_multiples<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     panels: &[Panel<'_>],
     m: usize,
     n: usize,
     names: Option<&[String]>,
     selected: Option<usize>,
     highlight_feature: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
+    let Canvas { area, theme, text } = *cv;
     area.fill(&theme.colors.paper)?;
     if panels.is_empty() {
         return crate::empty(area, text.no_instances, theme);
@@ -46,29 +45,22 @@ pub fn small_multiples<DB: DrawingBackend>(
     for (panel, cell) in panels.iter().zip(cells.iter()) {
         let body = titled(cell, &panel.title, theme)?;
         let inner = body.margin(theme.px(2.0), theme.px(2.0), theme.px(2.0), theme.px(2.0));
+        let sub = &Canvas {
+            area: &inner,
+            theme,
+            text,
+        };
         match m {
-            2 => feature_vectors_2d(&inner, panel.w, n, names, highlight_feature, theme, text)?,
+            2 => feature_vectors_2d(sub, panel.w, n, names, highlight_feature)?,
             3 => feature_vectors_3d(
-                &inner,
+                sub,
                 panel.w,
                 n,
                 names,
                 Rotation::default(),
                 highlight_feature,
-                theme,
-                text,
             )?,
-            _ => gram_heatmap(
-                &inner,
-                panel.w,
-                m,
-                n,
-                panel.b,
-                names,
-                highlight_feature,
-                theme,
-                text,
-            )?,
+            _ => gram_heatmap(sub, panel.w, m, n, panel.b, names, highlight_feature)?,
         };
         let (x_range, y_range) = cell.get_pixel_range();
         let (x0, y0) = (x_range.start, y_range.start);

@@ -2,13 +2,13 @@
 //! the top) and relative importances (columns), both on log axes, with a theoretical boundary
 //! drawn over it.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 pub use polytope_core::tms::Regime;
 
 use crate::color::okabe_ito;
-use crate::{DrawResult, Hit, Hits, PlotText, Target, Theme, fill};
+use crate::{DrawResult, Hit, Hits, PlotText, Target, fill};
 
 /// A cell waiting for its models shows as pending.
 pub type PhaseCell = Option<Regime>;
@@ -100,13 +100,11 @@ pub(crate) fn regime_label(
 
 /// Draws the grid, a legend, and the boundary.
 pub fn phase_diagram<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     diagram: &PhaseDiagram,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let cols = diagram.importances.len();
     let rows = diagram.densities.len();
     if cols == 0 || rows == 0 {

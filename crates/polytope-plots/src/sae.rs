@@ -2,13 +2,14 @@
 //! density histogram, learned decoder directions over the true ones, and the learned x true
 //! cosine-similarity matrix.
 
+use crate::Canvas;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use crate::color::okabe_ito;
 use crate::{
-    DrawResult, Hit, Hits, PlotText, Rotation, Target, Theme, arrow, diverging, feature_color, fill,
+    DrawResult, Hit, Hits, Rotation, Target, Theme, arrow, diverging, feature_color, fill,
 };
 
 /// One metric over steps.
@@ -37,16 +38,14 @@ const RESAMPLE: RGBColor = RGBColor(213, 94, 0);
 /// Curves on shared axes (steps linear; values log when `log_y`, else linear from
 /// `y_range`), a legend, and a dashed vertical line at every resampling step.
 pub fn metric_curves<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     curves: &[Curve],
     events: &[(f64, u32)],
     log_y: bool,
     y_range: Option<(f64, f64)>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let usable = |v: f64| v.is_finite() && (!log_y || v > 0.0);
     let (mut lo, mut hi, mut xmax) = (f64::INFINITY, f64::NEG_INFINITY, 1.0f64);
     for c in curves {
@@ -202,15 +201,13 @@ pub(crate) fn legend_above<DB: DrawingBackend>(
 /// Latents per bin of `log10(density)` (bins of width 0.25 from `first_edge`), with the dead
 /// latents as a separate bar on the left.
 pub fn density_histogram<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     counts: &[u32],
     first_edge: f64,
     dead: u32,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let total: u32 = counts.iter().sum::<u32>() + dead;
     if total == 0 {
         return crate::empty(area, text.no_densities, theme);
@@ -303,7 +300,7 @@ pub fn density_histogram<DB: DrawingBackend>(
 /// true feature latent `l` is matched to, if any; `alive[l]` whether it fired recently.
 #[allow(clippy::too_many_arguments)]
 pub fn dictionary_directions<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     truth: &[f32],
     learned: &[f32],
     dim: usize,
@@ -311,11 +308,9 @@ pub fn dictionary_directions<DB: DrawingBackend>(
     alive: &[bool],
     rotation: Rotation,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     if !(2..=3).contains(&dim) {
         return crate::empty(area, text.directions_dims, theme);
     }
@@ -430,17 +425,15 @@ pub fn dictionary_directions<DB: DrawingBackend>(
 /// `[rows, cols]` in display order (matched latents first), `latents[c]` the latent shown in
 /// column `c`; colours from -1 to 1.
 pub fn cosine_heatmap<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     cos: &[f32],
     rows: usize,
     cols: usize,
     latents: &[usize],
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     if rows == 0 || cols == 0 {
         return crate::empty(area, text.no_truth, theme);
     }

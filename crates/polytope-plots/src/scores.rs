@@ -3,11 +3,11 @@
 //! histograms of the fraction of each group's scored units per bin, so that groups of different
 //! sizes compare.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 
 use crate::sae::{curve_color, legend_above};
-use crate::{DrawResult, Hit, Hits, PlotText, Target, Theme, fill};
+use crate::{DrawResult, Hit, Hits, Target, fill};
 
 /// One group's scores in equal bins over the plot's range.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,15 +65,13 @@ impl ScoreGroup {
 
 /// The groups as outlined histograms over `[lo, hi]`; hovering a bin names every group's share.
 pub fn score_histograms<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     groups: &[ScoreGroup],
     lo: f64,
     hi: f64,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let bins = groups.iter().map(|g| g.counts.len()).max().unwrap_or(0);
     if bins == 0 || groups.iter().all(|g| g.total() == 0) || hi <= lo {
         return crate::empty(area, text.no_scores, theme);
@@ -144,6 +142,7 @@ pub fn score_histograms<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PlotText, Theme};
 
     #[test]
     fn groups_bin_their_scored_units_and_compare_as_fractions() {

@@ -2,11 +2,11 @@
 //! share of dead features, the median interpretability score) of one model's dictionaries,
 //! each a line over their sizes on a log2 axis, the open dictionary's size marked.
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 
 use crate::sae::{curve_color, legend_above};
-use crate::{DrawResult, Hit, Hits, PlotText, Target, Theme, fill};
+use crate::{DrawResult, Hit, Hits, Target, fill};
 
 /// One measure over the dictionary sizes: `(features, value)`, values in `[0, 1]`.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,14 +42,12 @@ pub(crate) fn sizes_of(series: &[SizeSeries]) -> Vec<u32> {
 /// The series over the sizes (log2 axis, ticks at the sizes); `current` marks a size with a
 /// dashed line. Hovering a point names the measure, the size and the value.
 pub fn quality_by_size<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     series: &[SizeSeries],
     current: Option<u32>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let sizes = sizes_of(series);
     let (Some(first), Some(last)) = (sizes.first(), sizes.last()) else {
         return crate::empty(area, text.no_sizes, theme);
@@ -135,7 +133,7 @@ pub fn quality_by_size<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::PlotSpec;
+    use crate::{PlotSpec, PlotText, Theme};
     use std::sync::Arc;
 
     fn series() -> Vec<SizeSeries> {

@@ -175,13 +175,14 @@ impl PlotSpec {
         theme: &Theme,
         text: &PlotText,
     ) -> Hits {
+        let cv = &crate::Canvas { area, theme, text };
         let result = match self {
             Self::Vectors2d {
                 w,
                 n,
                 highlight,
                 names: nm,
-            } => crate::feature_vectors_2d(area, w, *n, names(nm), *highlight, theme, text),
+            } => crate::feature_vectors_2d(cv, w, *n, names(nm), *highlight),
             Self::Vectors3d {
                 w,
                 n,
@@ -189,7 +190,7 @@ impl PlotSpec {
                 highlight,
                 names: nm,
             } => crate::feature_vectors_3d(
-                area,
+                cv,
                 w,
                 *n,
                 names(nm),
@@ -198,8 +199,6 @@ impl PlotSpec {
                     pitch: rotation.1,
                 },
                 *highlight,
-                theme,
-                text,
             ),
             Self::Gram {
                 w,
@@ -208,33 +207,25 @@ impl PlotSpec {
                 b,
                 highlight,
                 names: nm,
-            } => crate::gram_heatmap(area, w, *m, *n, b, names(nm), *highlight, theme, text),
+            } => crate::gram_heatmap(cv, w, *m, *n, b, names(nm), *highlight),
             Self::Norms {
                 norms,
                 superposition,
                 highlight,
                 names: nm,
-            } => crate::norm_bars(
-                area,
-                norms,
-                superposition,
-                names(nm),
-                *highlight,
-                theme,
-                text,
-            ),
+            } => crate::norm_bars(cv, norms, superposition, names(nm), *highlight),
             Self::Neurons {
                 w,
                 m,
                 n,
                 highlight,
                 names: nm,
-            } => crate::neuron_bars(area, w, *m, *n, names(nm), *highlight, theme, text),
+            } => crate::neuron_bars(cv, w, *m, *n, names(nm), *highlight),
             Self::Loss {
                 series,
                 instances,
                 highlight,
-            } => crate::loss_curves(area, series, *instances, false, *highlight, theme, text),
+            } => crate::loss_curves(cv, series, *instances, false, *highlight),
             Self::Multiples {
                 panels,
                 m,
@@ -252,52 +243,40 @@ impl PlotSpec {
                         b,
                     })
                     .collect();
-                crate::small_multiples(
-                    area,
-                    &views,
-                    *m,
-                    *n,
-                    names(nm),
-                    *selected,
-                    *highlight,
-                    theme,
-                    text,
-                )
+                crate::small_multiples(cv, &views, *m, *n, names(nm), *selected, *highlight)
             }
             Self::DimsPerFeature {
                 points,
                 highlight,
                 labels,
-            } => crate::dims_per_feature(area, points, *highlight, labels, theme, text),
+            } => crate::dims_per_feature(cv, points, *highlight, labels),
             Self::Energy {
                 history,
                 highlight,
                 labels,
-            } => crate::energy_levels(area, history, *highlight, labels, theme, text),
+            } => crate::energy_levels(cv, history, *highlight, labels),
             Self::Graph {
                 graph,
                 n,
                 highlight,
                 names: nm,
-            } => crate::geometry_graph(area, graph, *n, names(nm), *highlight, theme, text),
-            Self::Phase { diagram } => crate::phase_diagram(area, diagram, theme, text),
+            } => crate::geometry_graph(cv, graph, *n, names(nm), *highlight),
+            Self::Phase { diagram } => crate::phase_diagram(cv, diagram),
             Self::Curves {
                 curves,
                 events,
                 log_y,
                 y_range,
-            } => crate::metric_curves(area, curves, events, *log_y, *y_range, theme, text),
+            } => crate::metric_curves(cv, curves, events, *log_y, *y_range),
             Self::Density {
                 counts,
                 first_edge,
                 dead,
-            } => crate::density_histogram(area, counts, *first_edge, *dead, theme, text),
+            } => crate::density_histogram(cv, counts, *first_edge, *dead),
             Self::ScoreHistograms { groups, lo, hi } => {
-                crate::score_histograms(area, groups, *lo, *hi, theme, text)
+                crate::score_histograms(cv, groups, *lo, *hi)
             }
-            Self::QualityBySize { series, current } => {
-                crate::quality_by_size(area, series, *current, theme, text)
-            }
+            Self::QualityBySize { series, current } => crate::quality_by_size(cv, series, *current),
             Self::Dictionary {
                 truth,
                 learned,
@@ -307,7 +286,7 @@ impl PlotSpec {
                 rotation,
                 highlight,
             } => crate::dictionary_directions(
-                area,
+                cv,
                 truth,
                 learned,
                 *dim,
@@ -318,8 +297,6 @@ impl PlotSpec {
                     pitch: rotation.1,
                 },
                 *highlight,
-                theme,
-                text,
             ),
             Self::Cosine {
                 cos,
@@ -327,7 +304,7 @@ impl PlotSpec {
                 cols,
                 latents,
                 highlight,
-            } => crate::cosine_heatmap(area, cos, *rows, *cols, latents, *highlight, theme, text),
+            } => crate::cosine_heatmap(cv, cos, *rows, *cols, latents, *highlight),
             Self::Empty { message } => crate::empty(area, message, theme),
         };
         // A drawing error (a detached canvas, say) leaves the plot as it was; there is nothing

@@ -1,13 +1,11 @@
 //! Feature directions in the hidden space: the paper's intro figure (m = 2) and a rotatable
 //! 3-D view (m = 3).
 
-use plotters::coord::Shift;
+use crate::Canvas;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-use crate::{
-    DrawResult, Hit, Hits, PlotText, Target, Theme, arrow, feature_color, feature_label, fill,
-};
+use crate::{DrawResult, Hit, Hits, Target, Theme, arrow, feature_color, feature_label, fill};
 
 /// Norm of column `j` restricted to the first `rows` rows.
 fn column(w: &[f32], n: usize, rows: usize, j: usize) -> [f64; 3] {
@@ -54,16 +52,14 @@ fn alpha_for(i: usize, highlight: Option<usize>) -> f64 {
 /// the origin, with the unit circle for scale. Tips are labelled by `names` when given, else
 /// by index.
 pub fn feature_vectors_2d<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     w: &[f32],
     n: usize,
     names: Option<&[String]>,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let (width, height) = area.dim_in_pixel();
     let side = f64::from(width.min(height));
     let c = (width as i32 / 2, height as i32 / 2);
@@ -174,17 +170,15 @@ impl Rotation {
 /// wire sphere and axes. Far arrows are drawn first and fainter; tips are labelled by `names`
 /// when given.
 pub fn feature_vectors_3d<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    cv: &Canvas<'_, DB>,
     w: &[f32],
     n: usize,
     names: Option<&[String]>,
     rotation: Rotation,
     highlight: Option<usize>,
-    theme: &Theme,
-    text: &PlotText,
 ) -> DrawResult<Hits, DB> {
-    let colors = theme.colors;
-    area.fill(&colors.paper)?;
+    let Canvas { area, theme, text } = *cv;
+    let colors = cv.paper()?;
     let (width, height) = area.dim_in_pixel();
     let side = f64::from(width.min(height));
     let c = (width as i32 / 2, height as i32 / 2);

@@ -5,6 +5,7 @@
 use plotters::prelude::*;
 use plotters_svg::SVGBackend;
 use polytope_core::tms::{Regime, geometry_graph};
+use polytope_plots::Canvas;
 use polytope_plots::*;
 
 const SIZE: (u32, u32) = (400, 300);
@@ -21,14 +22,17 @@ fn pentagon() -> Vec<f32> {
     w
 }
 
-fn render(
-    f: impl FnOnce(&DrawingArea<SVGBackend<'_>, plotters::coord::Shift>) -> Hits,
-) -> (String, Hits) {
+fn render(f: impl FnOnce(&Canvas<'_, SVGBackend<'_>>) -> Hits) -> (String, Hits) {
     let mut svg = String::new();
     let hits;
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        hits = f(&root);
+        let theme = Theme::default();
+        hits = f(&Canvas {
+            area: &root,
+            theme: &theme,
+            text: &EN,
+        });
         root.present().unwrap();
     }
     assert!(
@@ -41,8 +45,7 @@ fn render(
 #[test]
 fn feature_vectors_draw_one_arrow_per_feature() {
     let w = pentagon();
-    let (svg, hits) =
-        render(|a| feature_vectors_2d(a, &w, 5, None, Some(2), &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| feature_vectors_2d(a, &w, 5, None, Some(2)).unwrap());
     assert_eq!(hits.len(), 5);
     assert_eq!(svg.matches("<polygon").count(), 5, "five arrowheads");
     // Feature 0 points right: its tip is right of the centre, at the same height.
@@ -56,48 +59,24 @@ fn feature_vectors_draw_one_arrow_per_feature() {
     for j in 0..4 {
         w3[(j % 3) * 4 + j] = 1.0;
     }
-    let (_, hits) = render(|a| {
-        feature_vectors_3d(
-            a,
-            &w3,
-            4,
-            None,
-            Rotation::default(),
-            None,
-            &Theme::default(),
-            &EN,
-        )
-        .unwrap()
-    });
+    let (_, hits) =
+        render(|a| feature_vectors_3d(a, &w3, 4, None, Rotation::default(), None).unwrap());
     assert_eq!(hits.len(), 4);
 }
 
 #[test]
 fn heatmap_bars_and_curves() {
     let w = pentagon();
-    let (svg, hits) = render(|a| {
-        gram_heatmap(a, &w, 2, 5, &[0.0; 5], None, None, &Theme::default(), &EN).unwrap()
-    });
+    let (svg, hits) = render(|a| gram_heatmap(a, &w, 2, 5, &[0.0; 5], None, None).unwrap());
     assert_eq!(hits.len(), 25 + 5, "25 cells and 5 bias entries");
     assert!(svg.matches("<rect").count() >= 30);
 
-    let (svg, hits) = render(|a| {
-        norm_bars(
-            a,
-            &[1.0, 0.5, 0.0],
-            &[0.0, 0.5, 1.0],
-            None,
-            None,
-            &Theme::default(),
-            &EN,
-        )
-        .unwrap()
-    });
+    let (svg, hits) =
+        render(|a| norm_bars(a, &[1.0, 0.5, 0.0], &[0.0, 0.5, 1.0], None, None).unwrap());
     assert_eq!(hits.len(), 3);
     assert!(svg.contains("‖W‖ = 1"));
 
-    let (_, hits) =
-        render(|a| neuron_bars(a, &w, 2, 5, None, None, &Theme::default(), &EN).unwrap());
+    let (_, hits) = render(|a| neuron_bars(a, &w, 2, 5, None, None).unwrap());
     let nonzero = w.iter().filter(|v| **v != 0.0).count();
     assert_eq!(
         hits.len(),
@@ -119,8 +98,7 @@ fn heatmap_bars_and_curves() {
                 .collect(),
         },
     ];
-    let (svg, hits) =
-        render(|a| loss_curves(a, &series, 2, false, None, &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| loss_curves(a, &series, 2, false, None).unwrap());
     assert_eq!(hits.len(), 2);
     assert!(svg.matches("<polyline").count() >= 2);
 }
@@ -136,8 +114,7 @@ fn geometry_plots() {
         })
         .collect();
     let labels = ["1", "3/4", "2/3", "1/2", "2/5", "3/8"];
-    let (svg, hits) =
-        render(|a| dims_per_feature(a, &points, None, &labels, &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| dims_per_feature(a, &points, None, &labels).unwrap());
     assert_eq!(hits.len(), 4 * 5 + 4);
     assert!(svg.contains("2/5"));
 
@@ -146,15 +123,12 @@ fn geometry_plots() {
         dimensionality: vec![vec![1.0, 0.0], vec![0.5, 0.5], vec![0.4, 0.4]],
         loss: vec![(1.0, 0.1), (10.0, 0.05), (100.0, 0.01)],
     };
-    let (_, hits) =
-        render(|a| energy_levels(a, &history, Some(1), &labels, &Theme::default(), &EN).unwrap());
+    let (_, hits) = render(|a| energy_levels(a, &history, Some(1), &labels).unwrap());
     assert_eq!(hits.len(), 2);
 
     let w = pentagon();
     let graph = geometry_graph(&w, 2, 5, 0.1);
-    let (_, hits) = render(|a| {
-        polytope_plots::geometry_graph(a, &graph, 5, None, None, &Theme::default(), &EN).unwrap()
-    });
+    let (_, hits) = render(|a| polytope_plots::geometry_graph(a, &graph, 5, None, None).unwrap());
     assert_eq!(hits.len(), 5);
 }
 
@@ -185,7 +159,7 @@ fn phase_diagram_colours_every_cell() {
         ],
         boundary_label: "theory (approximation)".into(),
     };
-    let (svg, hits) = render(|a| phase_diagram(a, &diagram, &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| phase_diagram(a, &diagram).unwrap());
     assert_eq!(hits.len(), 9);
     assert!(svg.contains("theory (approximation)"));
     let superposition = regime_color(Regime::Superposition, false);
@@ -211,20 +185,7 @@ fn small_multiples_one_panel_per_instance() {
             b: &b,
         })
         .collect();
-    let (svg, hits) = render(|a| {
-        small_multiples(
-            a,
-            &panels,
-            2,
-            5,
-            None,
-            Some(1),
-            None,
-            &Theme::default(),
-            &EN,
-        )
-        .unwrap()
-    });
+    let (svg, hits) = render(|a| small_multiples(a, &panels, 2, 5, None, Some(1), None).unwrap());
     assert_eq!(hits.len(), 6);
     assert_eq!(svg.matches("<polygon").count(), 30);
     assert!(hits.iter().all(|h| h.x1 <= 400 && h.y1 <= 300));
@@ -247,8 +208,7 @@ fn sae_curves_mark_resampling_and_label_every_metric() {
         },
     ];
     let events = [(30.0, 12), (60.0, 3)];
-    let (svg, hits) =
-        render(|a| metric_curves(a, &curves, &events, true, None, &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| metric_curves(a, &curves, &events, true, None).unwrap());
     assert!(
         svg.contains("reconstruction") && svg.contains("sparsity"),
         "legend"
@@ -261,8 +221,7 @@ fn sae_curves_mark_resampling_and_label_every_metric() {
     assert!(resample[0].x0 < resample[1].x0, "step 30 left of step 60");
     assert!(resample[0].label.contains("12 dead latents at step 30"));
     // Nothing to draw yet.
-    let (svg, hits) =
-        render(|a| metric_curves(a, &[], &[], false, None, &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| metric_curves(a, &[], &[], false, None).unwrap());
     assert!(svg.contains("no steps yet") && hits.is_empty());
 }
 
@@ -271,8 +230,7 @@ fn density_histogram_shows_dead_latents_and_bins() {
     let mut counts = vec![0u32; 28];
     counts[20] = 5;
     counts[24] = 9;
-    let (svg, hits) =
-        render(|a| density_histogram(a, &counts, -7.0, 4, &Theme::default(), &EN).unwrap());
+    let (svg, hits) = render(|a| density_histogram(a, &counts, -7.0, 4).unwrap());
     assert!(svg.contains("dead"));
     assert_eq!(hits.len(), 3, "dead bar and two bins");
     assert!(hits.iter().any(|h| h.label.starts_with("4 dead")));
@@ -311,8 +269,6 @@ fn dictionary_directions_colour_learned_latents_by_their_match() {
                 pitch: 0.0,
             },
             None,
-            &Theme::default(),
-            &EN,
         )
         .unwrap()
     });
@@ -331,9 +287,7 @@ fn cosine_heatmap_orders_columns_by_the_matching() {
     // Two true features, three latents shown in matching order: latent 2 matches feature 0,
     // latent 0 matches feature 1, latent 1 is unmatched.
     let cos = vec![0.99, 0.1, 0.0, 0.0, 0.95, 0.2];
-    let (svg, hits) = render(|a| {
-        cosine_heatmap(a, &cos, 2, 3, &[2, 0, 1], Some(0), &Theme::default(), &EN).unwrap()
-    });
+    let (svg, hits) = render(|a| cosine_heatmap(a, &cos, 2, 3, &[2, 0, 1], Some(0)).unwrap());
     assert!(svg.matches("<rect").count() >= 6);
     assert_eq!(hits.len(), 6);
     let first = hits.iter().min_by_key(|h| (h.y0, h.x0)).unwrap();
