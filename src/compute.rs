@@ -3,6 +3,11 @@
 //! The app asks for a device once at startup (unless `?backend=cpu`); pages read
 //! [`ComputeStatus`] to show the backend and call [`gpu_context`] to get the device. A
 //! lost device switches the status to the CPU with the reason, and pages resume there.
+//!
+//! [`BackendChoice`]: with no choice, a software WebGPU adapter (the browser emulating a GPU on
+//! the CPU, as SwiftShader does on machines without one) is put aside and the CPU path trains,
+//! because it is several times faster there (docs/benchmarks.md); `backend=webgpu`, or
+//! choosing WebGPU in a page's settings ([`force_webgpu`]), uses the adapter anyway.
 
 use std::cell::RefCell;
 
@@ -32,6 +37,64 @@ pub enum CpuReason {
     Unavailable,
     /// The device was lost during the session.
     Lost,
+    /// The only adapter is a software one (`device_type` Cpu), slower than the CPU path; put
+    /// aside until the visitor asks for WebGPU.
+    Software,
+}
+
+/// The backend the visitor asked for: `backend=cpu`, `backend=webgpu` (or `gpu`) in the
+/// address, else the choice remembered from a page's settings, else automatic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendChoice {
+    Auto,
+    Cpu,
+    Webgpu,
+}
+
+/// Where a visitor's choice of WebGPU or the CPU is remembered between visits.
+const CHOICE_KEY: &str = "polytope.backend";
+
+impl BackendChoice {
+    /// The value of `backend=` (unknown values mean automatic).
+    pub fn from_param(value: Option<&str>) -> Self {
+        match value.map(str::to_ascii_lowercase).as_deref() {
+            Some("cpu") => Self::Cpu,
+            Some("webgpu" | "gpu") => Self::Webgpu,
+            _ => Self::Auto,
+        }
+    }
+
+    /// The address's `backend=`, else the remembered choice.
+    pub fn current() -> Self {
+        match crate::url::param("backend") {
+            Some(v) => Self::from_param(Some(&v)),
+            None => Self::from_param(
+                storage()
+                    .and_then(|s| s.get_item(CHOICE_KEY).ok().flatten())
+                    .as_deref(),
+            ),
+        }
+    }
+
+    /// Remembers this choice for later visits (automatic forgets).
+    pub fn remember(self) {
+        if let Some(s) = storage() {
+            let _ = match self {
+                Self::Auto => s.remove_item(CHOICE_KEY),
+                Self::Cpu => s.set_item(CHOICE_KEY, "cpu"),
+                Self::Webgpu => s.set_item(CHOICE_KEY, "webgpu"),
+            };
+        }
+    }
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+/// Whether an adapter is the browser's software emulation of a GPU.
+pub fn is_software(adapter: &AdapterSummary) -> bool {
+    adapter.device_type.eq_ignore_ascii_case("cpu")
 }
 
 impl ComputeStatus {
@@ -46,6 +109,8 @@ impl ComputeStatus {
 
 thread_local! {
     static GPU: RefCell<Option<GpuContext>> = const { RefCell::new(None) };
+    /// A software adapter's context, put aside by the automatic choice.
+    static PARKED: RefCell<Option<GpuContext>> = const { RefCell::new(None) };
     static RECOVERY: RefCell<Recovery> = const { RefCell::new(Recovery::NotTried) };
 }
 
@@ -74,9 +139,10 @@ fn navigator_has_webgpu() -> bool {
         .is_ok_and(|gpu| !gpu.is_undefined() && !gpu.is_null())
 }
 
-/// Starts looking for a GPU (or settles on the CPU when `want_cpu`), updating `status`.
-pub fn init(status: RwSignal<ComputeStatus>, want_cpu: bool) {
-    if want_cpu {
+/// Starts looking for a GPU (or settles on the CPU for [`BackendChoice::Cpu`]), updating
+/// `status`.
+pub fn init(status: RwSignal<ComputeStatus>, choice: BackendChoice) {
+    if choice == BackendChoice::Cpu {
         status.set(ComputeStatus::Cpu {
             reason: CpuReason::Requested,
             detail: "backend=cpu".into(),
@@ -92,6 +158,20 @@ pub fn init(status: RwSignal<ComputeStatus>, want_cpu: bool) {
     }
     spawn_local(async move {
         match request_context(AdapterPreference::HighPerformance).await {
+            Ok(ctx) if choice == BackendChoice::Auto && is_software(&ctx.adapter) => {
+                let a = &ctx.adapter;
+                let kind = format!("{}, device type {}", a.backend, a.device_type);
+                let detail = if a.name.is_empty() {
+                    kind
+                } else {
+                    format!("{} ({kind})", a.name)
+                };
+                PARKED.with(|p| *p.borrow_mut() = Some(ctx));
+                status.set(ComputeStatus::Cpu {
+                    reason: CpuReason::Software,
+                    detail,
+                });
+            }
             Ok(ctx) => {
                 let adapter = ctx.adapter.clone();
                 GPU.with(|g| *g.borrow_mut() = Some(ctx));
@@ -103,6 +183,18 @@ pub fn init(status: RwSignal<ComputeStatus>, want_cpu: bool) {
             }),
         }
     });
+}
+
+/// Uses the software adapter the automatic choice put aside (the visitor chose WebGPU);
+/// whether there was one.
+pub fn force_webgpu(status: RwSignal<ComputeStatus>) -> bool {
+    let Some(ctx) = PARKED.with(|p| p.borrow_mut().take()) else {
+        return false;
+    };
+    let adapter = ctx.adapter.clone();
+    GPU.with(|g| *g.borrow_mut() = Some(ctx));
+    status.set(ComputeStatus::Webgpu { adapter });
+    true
 }
 
 /// After a lost device: a new device if the page has not asked for one yet and the browser

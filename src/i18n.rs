@@ -94,6 +94,8 @@ strings! {
     LimitInvocations => "Invocations per workgroup", "每工作组调用数";
     FallbackNotice => "WebGPU is not available, so training runs on the CPU (slower, same numbers).", "WebGPU 不可用，训练改在 CPU 上运行（更慢，数值相同）。";
     FallbackReason => "Why", "原因";
+    FallbackNoticeSoftware => "Training runs on the CPU, which is faster here than this browser's WebGPU (same numbers).", "训练在 CPU 上运行：在这里它比此浏览器的 WebGPU 更快（数值相同）。";
+    CpuSoftware => "This browser's WebGPU adapter emulates a GPU on the processor, where Polytope's own CPU path is several times faster; choose WebGPU in the settings to use it anyway. Adapter:", "此浏览器的 WebGPU 适配器是在处理器上模拟的 GPU，在这里 Polytope 自己的 CPU 路径要快好几倍；如仍想使用它，请在设置中选择 WebGPU。适配器：";
     CpuRequested => "The CPU was requested in the address (backend=cpu).", "地址中指定了 CPU（backend=cpu）。";
     SelfCheckTitle => "Self-check: the same training on both backends", "自检：两个后端上的同一训练";
     SelfCheckExplain => "Trains a 5-feature, 2-dimension toy model for 200 steps and compares every weight with the CPU reference.", "训练一个 5 个特征、2 个隐藏维度的玩具模型 200 步，并把每个权重与 CPU 参考结果比较。";
@@ -136,7 +138,8 @@ strings! {
     Seed => "Seed", "随机种子";
     NewSeed => "New seed", "换种子";
     Backend => "Backend", "后端";
-    BackendAuto => "GPU (WebGPU) when available", "可用时用 GPU（WebGPU）";
+    BackendAuto => "Automatic", "自动";
+    BackendWebgpu => "WebGPU (even emulated)", "WebGPU（模拟的也用）";
     BackendCpuOnly => "CPU", "CPU";
     Speed => "Speed", "速度";
     Play => "Play", "运行";

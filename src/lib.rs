@@ -89,12 +89,12 @@ pub fn App() -> impl IntoView {
         compute: RwSignal::new(ComputeStatus::Detecting),
         projector: RwSignal::new(flag("projector")),
         embed: flag("embed"),
-        prefer_cpu: url::param("backend").is_some_and(|b| b == "cpu"),
+        prefer_cpu: compute::BackendChoice::current() == compute::BackendChoice::Cpu,
         theme,
         dark: Memo::new(move |_| theme::is_dark(theme.get(), system_dark.get())),
     };
     provide_context(app);
-    compute::init(app.compute, app.prefer_cpu);
+    compute::init(app.compute, compute::BackendChoice::current());
 
     // Reflect app-wide state on the document and in window.polytope.state().
     Effect::new(move |_| {

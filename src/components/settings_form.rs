@@ -157,21 +157,40 @@ pub fn SeedField<S: Described + Send + Sync>(
     }
 }
 
-/// The backend choice: automatic (WebGPU when it works) or the CPU.
+/// The backend choice: automatic (WebGPU when it works and is not a software adapter), WebGPU
+/// whatever the adapter, or the CPU. The choice goes into the address and is remembered.
 #[component]
 pub fn BackendField(prefer_cpu: RwSignal<bool>, on_change: Callback<bool>) -> impl IntoView {
     let i18n = use_i18n();
+    let app = crate::use_app();
+    let forced = RwSignal::new(
+        crate::compute::BackendChoice::current() == crate::compute::BackendChoice::Webgpu,
+    );
     view! {
         <label class="field" data-control="backend">
             <span>{i18n.tr(Key::Backend)}</span>
             <select name="backend"
-                prop:value=move || if prefer_cpu.get() { "cpu" } else { "auto" }
+                prop:value=move || if prefer_cpu.get() { "cpu" } else if forced.get() { "webgpu" } else { "auto" }
                 on:change=move |ev| {
-                    let cpu = event_target_value(&ev) == "cpu";
-                    crate::url::update(&[("backend", cpu.then(|| "cpu".to_owned()))]);
-                    on_change.run(cpu);
+                    use crate::compute::BackendChoice;
+                    let value = event_target_value(&ev);
+                    let choice = BackendChoice::from_param(Some(&value));
+                    choice.remember();
+                    let param = match choice {
+                        BackendChoice::Auto => None,
+                        BackendChoice::Cpu => Some("cpu".to_owned()),
+                        BackendChoice::Webgpu => Some("webgpu".to_owned()),
+                    };
+                    crate::url::update(&[("backend", param)]);
+                    forced.set(choice == BackendChoice::Webgpu);
+                    if choice == BackendChoice::Webgpu {
+                        // A software adapter put aside by the automatic choice comes into use.
+                        crate::compute::force_webgpu(app.compute);
+                    }
+                    on_change.run(choice == BackendChoice::Cpu);
                 }>
                 <option value="auto">{i18n.tr(Key::BackendAuto)}</option>
+                <option value="webgpu">{i18n.tr(Key::BackendWebgpu)}</option>
                 <option value="cpu">{i18n.tr(Key::BackendCpuOnly)}</option>
             </select>
         </label>

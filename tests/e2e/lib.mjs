@@ -21,11 +21,24 @@ const BASE_FLAGS = [
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
 
 export async function launch({ webgpu = true } = {}) {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: webgpu ? [...BASE_FLAGS, ...WEBGPU_FLAGS] : BASE_FLAGS,
   });
+  if (webgpu) {
+    // SwiftShader is a software adapter, which the app's automatic choice leaves for the CPU
+    // path (compute.rs). The WebGPU browser's pages ask for WebGPU as a visitor who chose it
+    // in the settings would (the remembered choice), unless a test passes `autoBackend: true`
+    // to see the automatic choice.
+    const newContext = browser.newContext.bind(browser);
+    browser.newContext = async ({ autoBackend = false, ...options } = {}) => {
+      const context = await newContext(options);
+      if (!autoBackend) await context.addInitScript(() => localStorage.setItem('polytope.backend', 'webgpu'));
+      return context;
+    };
+  }
+  return browser;
 }
 
 export async function serve(options = {}) {
@@ -35,8 +48,8 @@ export async function serve(options = {}) {
 }
 
 /// Opens a page that records console errors and uncaught exceptions.
-export async function openPage(browser, url, { viewport = { width: 1280, height: 860 } } = {}) {
-  const context = await browser.newContext({ viewport });
+export async function openPage(browser, url, { viewport = { width: 1280, height: 860 }, autoBackend } = {}) {
+  const context = await browser.newContext(autoBackend ? { viewport, autoBackend } : { viewport });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (msg) => {

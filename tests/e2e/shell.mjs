@@ -42,6 +42,29 @@ export function shellTests(ctx) {
     await context.close();
   });
 
+  test('a software WebGPU adapter: the automatic choice trains on the CPU and says why; WebGPU can still be chosen, and is remembered', async () => {
+    const { page, errors, context } = await openPage(ctx.gpu, `${ctx.base}/toy?preset=intro&lang=zh`, { autoBackend: true });
+    let s = await waitForState(page, () => window.polytope.state().compute.backend !== 'detecting' && (window.polytope.state().toy?.step ?? 0) >= 10, null, 60000);
+    assert(s.compute.backend === 'cpu' && s.compute.reason === 'software' && s.toy.backend === 'cpu', `automatic on SwiftShader: ${JSON.stringify(s.compute)} / ${s.toy.backend}`);
+    const notice = await page.textContent('[data-testid=fallback-notice] [data-reason=software]');
+    assert(/[\u4e00-\u9fff]/.test(notice) && notice.includes('WebGPU'), `the reason in Chinese: ${notice}`);
+    await screenshot(page, 'toy-software-adapter-zh');
+    // The visitor chooses WebGPU: the same page moves to the adapter, the address says so.
+    await page.selectOption('[data-control=backend] select', 'webgpu');
+    s = await waitForState(page, () => window.polytope.state().toy?.backend === 'gpu', null, 60000);
+    assert(s.compute.backend === 'webgpu' && page.url().includes('backend=webgpu'), `forced: ${JSON.stringify(s.compute)} ${page.url()}`);
+    // Remembered: a later visit without the parameter uses WebGPU; choosing automatic forgets.
+    await page.goto(`${ctx.base}/compute`);
+    s = await waitForState(page, () => window.polytope.state().compute?.backend !== 'detecting' && window.polytope.state().selfcheck, null, 120000);
+    assert(s.compute.backend === 'webgpu', `remembered: ${JSON.stringify(s.compute)}`);
+    await page.goto(`${ctx.base}/toy?preset=intro`);
+    await waitForState(page, () => window.polytope.state().toy?.backend === 'gpu', null, 60000);
+    await page.selectOption('[data-control=backend] select', 'auto');
+    assert(await page.evaluate(() => localStorage.getItem('polytope.backend')) === null, 'automatic forgets the choice');
+    assertNoErrors(errors, 'software adapter');
+    await context.close();
+  });
+
   for (const variant of ['backend=cpu', 'no WebGPU in the browser']) {
     test(`CPU fallback (${variant}) shows a notice and computes the same numbers`, async () => {
       const browser = variant === 'backend=cpu' ? ctx.gpu : ctx.noGpu;

@@ -198,7 +198,7 @@ pub fn Sparsity() -> impl IntoView {
 fn fast_gpu() -> bool {
     let app = use_app();
     !app.prefer_cpu
-        && matches!(app.compute.get_untracked(), ComputeStatus::Webgpu { adapter } if !adapter.device_type.eq_ignore_ascii_case("cpu"))
+        && matches!(app.compute.get_untracked(), ComputeStatus::Webgpu { adapter } if !crate::compute::is_software(&adapter))
 }
 
 /// Step 5: dimensions per feature against `1/(1-S)`.
