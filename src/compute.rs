@@ -185,6 +185,12 @@ pub fn init(status: RwSignal<ComputeStatus>, choice: BackendChoice) {
     });
 }
 
+/// The software adapter's context the automatic choice put aside, if any (the `/compute`
+/// self-check still compares it with the CPU).
+pub fn parked_context() -> Option<GpuContext> {
+    PARKED.with(|p| p.borrow().clone())
+}
+
 /// Uses the software adapter the automatic choice put aside (the visitor chose WebGPU);
 /// whether there was one.
 pub fn force_webgpu(status: RwSignal<ComputeStatus>) -> bool {

@@ -61,6 +61,11 @@ export function shellTests(ctx) {
     await waitForState(page, () => window.polytope.state().toy?.backend === 'gpu', null, 60000);
     await page.selectOption('[data-control=backend] select', 'auto');
     assert(await page.evaluate(() => localStorage.getItem('polytope.backend')) === null, 'automatic forgets the choice');
+    // Automatic again: training stays on the CPU, but the self-check still compares the
+    // software adapter's kernels with the CPU.
+    await page.goto(`${ctx.base}/compute`);
+    s = await waitForState(page, () => window.polytope.state().selfcheck, null, 120000);
+    assert(s.compute.reason === 'software' && s.selfcheck.backend === 'webgpu' && s.selfcheck.passed === true, `self-check ${JSON.stringify(s.selfcheck)}`);
     assertNoErrors(errors, 'software adapter');
     await context.close();
   });
