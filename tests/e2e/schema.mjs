@@ -82,7 +82,8 @@ const PAGES = [
   {
     name: 'features',
     path: '/features/a-4096/718',
-    ready: () => window.polytope.state().features?.detail_loaded === true,
+    // The detail can load before the list: wait for both (and the list's timing).
+    ready: () => { const f = window.polytope.state().features; return f?.detail_loaded === true && f.list_loaded === true && f.timing?.list_ms !== undefined; },
   },
   { name: 'compute', path: '/compute?backend=cpu', ready: () => true },
 ];
