@@ -42,7 +42,8 @@ for (const config of CONFIGS.filter((c) => !only || c.name.startsWith(only))) {
         for (const e of list.getEntries()) window.__bench.longTasks.push(e.duration);
       }).observe({ type: 'longtask', buffered: true });
     });
-    const url = `${base}${config.path}${backend === 'cpu' ? '&backend=cpu' : ''}`;
+    // backend=webgpu: the automatic choice would leave a software adapter for the CPU path.
+    const url = `${base}${config.path}&backend=${backend === 'cpu' ? 'cpu' : 'webgpu'}`;
     await page.goto(url);
     const section = config.section;
     await page.waitForFunction((s) => (window.polytope?.state()[s]?.step ?? 0) > 0, section, { timeout: 600000 });
