@@ -80,7 +80,7 @@ pub fn dictionary_scores(corpus: &Corpus<'_>, codes: &SparseCodes) -> UnitScores
 }
 
 /// A model's neurons' and control's scores, and their activations as codes (for
-/// [`set_universality`] against the other model).
+/// [`model_universality`] against the other model).
 pub struct ModelScores {
     pub neurons: UnitScores,
     pub control: UnitScores,
@@ -112,10 +112,11 @@ pub fn model_scores(corpus: &Corpus<'_>, h: &[f32], d: usize, model_index: u32) 
     }
 }
 
-/// Universality for both models' neurons and controls (each against the other's), when the
-/// data has exactly two models, `A` and `B`, of the same width.
+/// Universality for the models' neurons and controls, each against the other model's, when the
+/// data has exactly two models over the same tokens (Towards Monosemanticity's pair of seeds).
 pub fn model_universality(models: &mut BTreeMap<String, ModelScores>) {
-    let (Some(a), Some(b)) = (models.get("A"), models.get("B")) else {
+    let mut both = models.values_mut();
+    let (Some(a), Some(b), None) = (both.next(), both.next(), both.next()) else {
         return;
     };
     if a.neuron_codes.rows() != b.neuron_codes.rows() {
@@ -135,21 +136,9 @@ pub fn model_universality(models: &mut BTreeMap<String, ModelScores>) {
             )
         },
     );
-    for (m, n, c) in [("A", na, ca), ("B", nb, cb)] {
-        if let Some(s) = models.get_mut(m) {
-            put(&mut s.neurons, UNIVERSALITY, &n);
-            put(&mut s.control, UNIVERSALITY, &c);
-        }
-    }
-}
-
-/// Measure `m` of `scores` set to `values` (ignored when the lengths differ).
-pub fn put(scores: &mut UnitScores, m: usize, values: &[f32]) {
-    let u = scores.units as usize;
-    if values.len() == u
-        && let Some(dst) = scores.values.get_mut(m * u..(m + 1) * u)
-    {
-        dst.copy_from_slice(values);
+    for (s, n, c) in [(a, na, ca), (b, nb, cb)] {
+        s.neurons.set_measure(UNIVERSALITY, &n);
+        s.control.set_measure(UNIVERSALITY, &c);
     }
 }
 
@@ -390,7 +379,7 @@ fn set_dictionary_universality(runs: &mut [DictRun]) {
     let best = dictionary_universality(&paired);
     for (i, b) in at.into_iter().zip(best) {
         if let Some(b) = b {
-            put(&mut runs[i].scores, UNIVERSALITY, &b);
+            runs[i].scores.set_measure(UNIVERSALITY, &b);
         }
     }
 }

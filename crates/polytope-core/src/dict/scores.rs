@@ -70,6 +70,19 @@ impl UnitScores {
             .filter(|v| !v.is_nan())
     }
 
+    /// Sets measure `m` of every unit to `values`; false (nothing changed) when `values` is not
+    /// one per unit or there is no measure `m`.
+    pub fn set_measure(&mut self, m: usize, values: &[f32]) -> bool {
+        let u = self.units as usize;
+        match self.values.get_mut(m * u..(m + 1) * u) {
+            Some(dst) if values.len() == u => {
+                dst.copy_from_slice(values);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// These scores with their measures in `wanted` order, each found by name in `names` (the
     /// file's order, from its reference); a measure the file lacks is all NaN (not scored).
     #[must_use]
@@ -225,6 +238,11 @@ mod tests {
         assert_eq!(r.measure(1), &[0.1, 0.2]);
         assert!(r.measure(2).iter().all(|v| v.is_nan()));
         assert_eq!(r.scored(2), Vec::<f32>::new());
+        let mut r = r;
+        assert!(r.set_measure(2, &[0.5, 0.6]));
+        assert_eq!(r.measure(2), &[0.5, 0.6]);
+        assert!(!r.set_measure(2, &[0.5]), "one value per unit");
+        assert!(!r.set_measure(3, &[0.5, 0.6]), "no fourth measure");
     }
 
     fn sample() -> UnitScores {

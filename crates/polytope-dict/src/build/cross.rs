@@ -9,8 +9,7 @@ use polytope_core::lm::analysis::{
     best_correlations, cooccurrence, masked_cosine, median, push_top,
 };
 
-use super::encode::{Dict, activations};
-use super::inputs::Inputs;
+use super::encode::Dict;
 
 /// The other model's dictionary a dictionary is matched against, and each feature's best match.
 pub type Match = (usize, Vec<Option<(u32, f32)>>);
@@ -102,52 +101,4 @@ pub fn split_edges(dicts: &[Dict], i: usize) -> (Vec<usize>, Vec<Vec<SplitEdge>>
         }
     }
     (related, splits)
-}
-
-/// The median over model A's neurons of the best Pearson correlation with any of model B's
-/// neurons over the evaluation tokens (the paper's baseline for feature universality).
-pub fn neuron_universality(inputs: &Inputs) -> Option<f32> {
-    let (a, b) = (&inputs.models.get("A")?.lm, &inputs.models.get("B")?.lm);
-    let eval = inputs.eval();
-    let n = 65_536.min(eval.len() / a.config.ctx * a.config.ctx);
-    let ha = activations(a, &eval[..n]);
-    let hb = activations(b, &eval[..n]);
-    let d = a.config.d_mlp;
-    let stats = |h: &[f32]| {
-        let mut s = vec![(0.0f64, 0.0f64); d];
-        for row in h.chunks_exact(d) {
-            for (acc, v) in s.iter_mut().zip(row) {
-                acc.0 += f64::from(*v);
-                acc.1 += f64::from(*v) * f64::from(*v);
-            }
-        }
-        s
-    };
-    let (sa, sb) = (stats(&ha), stats(&hb));
-    let mut dot = vec![0.0f64; d * d];
-    for (ra, rb) in ha.chunks_exact(d).zip(hb.chunks_exact(d)) {
-        for (i, x) in ra.iter().enumerate() {
-            if *x == 0.0 {
-                continue;
-            }
-            let row = &mut dot[i * d..(i + 1) * d];
-            for (o, y) in row.iter_mut().zip(rb) {
-                *o += f64::from(*x) * f64::from(*y);
-            }
-        }
-    }
-    let nf = n as f64;
-    let sd = |s: &(f64, f64)| (nf * s.1 - s.0 * s.0).max(0.0).sqrt();
-    let mut best: Vec<f32> = (0..d)
-        .filter(|i| sd(&sa[*i]) > 0.0)
-        .map(|i| {
-            (0..d)
-                .filter(|j| sd(&sb[*j]) > 0.0)
-                .map(|j| {
-                    ((nf * dot[i * d + j] - sa[i].0 * sb[j].0) / (sd(&sa[i]) * sd(&sb[j]))) as f32
-                })
-                .fold(f32::NEG_INFINITY, f32::max)
-        })
-        .collect();
-    Some(median(&mut best))
 }

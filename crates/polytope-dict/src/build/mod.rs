@@ -236,7 +236,7 @@ pub fn run(args: &Args) -> Result<(), Error> {
         .zip(scores::dictionary_universality(&paired))
     {
         if let Some(best) = best {
-            scores::put(&mut dict_scores[i], UNIVERSALITY, &best);
+            dict_scores[i].set_measure(UNIVERSALITY, &best);
         }
     }
     let mut interp = Vec::new();
@@ -270,13 +270,17 @@ pub fn run(args: &Args) -> Result<(), Error> {
 
     let (matches, universality) = cross::matches(&dicts, inputs.n_eval);
     // The neurons' universality: already measured when both models' neurons were built as
-    // dictionaries (over every evaluation token), otherwise computed here.
+    // dictionaries, otherwise the median of the neurons' stored universality scores (the same
+    // measure over the same evaluation tokens).
     let neuron_baseline = universality
         .iter()
         .find(|u| u["from"] == "neurons-a" && u["to"] == "neurons-b")
         .and_then(|u| u["median_best_correlation"].as_f64())
         .map(|m| m as f32)
-        .or_else(|| cross::neuron_universality(&inputs));
+        .or_else(|| {
+            let mut v = model_scores.get("A")?.neurons.scored(UNIVERSALITY);
+            Some(polytope_core::lm::analysis::median(&mut v)).filter(|m| m.is_finite())
+        });
     if let Some(b) = neuron_baseline {
         eprintln!("build: neurons A vs B: median best correlation {b:.3}");
     }
