@@ -43,7 +43,7 @@ pub enum CpuReason {
 }
 
 /// The backend the visitor asked for: `backend=cpu`, `backend=webgpu` (or `gpu`) in the
-/// address, else the choice remembered from a page's settings, else automatic.
+/// address, else WebGPU when it was chosen in a page's settings before, else automatic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {
     Auto,
@@ -51,7 +51,7 @@ pub enum BackendChoice {
     Webgpu,
 }
 
-/// Where a visitor's choice of WebGPU or the CPU is remembered between visits.
+/// Where a visitor's choice of WebGPU is remembered between visits.
 const CHOICE_KEY: &str = "polytope.backend";
 
 impl BackendChoice {
@@ -64,7 +64,7 @@ impl BackendChoice {
         }
     }
 
-    /// The address's `backend=`, else the remembered choice.
+    /// The address's `backend=`, else a remembered choice of WebGPU, else automatic.
     pub fn current() -> Self {
         match crate::url::param("backend") {
             Some(v) => Self::from_param(Some(&v)),
@@ -76,13 +76,14 @@ impl BackendChoice {
         }
     }
 
-    /// Remembers this choice for later visits (automatic forgets).
+    /// Remembers a choice of WebGPU for later visits (the override of the automatic choice on
+    /// a software adapter); choosing automatic or the CPU forgets it. The CPU is not
+    /// remembered: the notice says it was asked for in the address, and it is.
     pub fn remember(self) {
         if let Some(s) = storage() {
             let _ = match self {
-                Self::Auto => s.remove_item(CHOICE_KEY),
-                Self::Cpu => s.set_item(CHOICE_KEY, "cpu"),
                 Self::Webgpu => s.set_item(CHOICE_KEY, "webgpu"),
+                Self::Auto | Self::Cpu => s.remove_item(CHOICE_KEY),
             };
         }
     }

@@ -85,16 +85,17 @@ pub fn App() -> impl IntoView {
             .unwrap_or_default(),
     );
     let system_dark = theme::system_dark();
+    let backend = compute::BackendChoice::current();
     let app = AppState {
         compute: RwSignal::new(ComputeStatus::Detecting),
         projector: RwSignal::new(flag("projector")),
         embed: flag("embed"),
-        prefer_cpu: compute::BackendChoice::current() == compute::BackendChoice::Cpu,
+        prefer_cpu: backend == compute::BackendChoice::Cpu,
         theme,
         dark: Memo::new(move |_| theme::is_dark(theme.get(), system_dark.get())),
     };
     provide_context(app);
-    compute::init(app.compute, compute::BackendChoice::current());
+    compute::init(app.compute, backend);
 
     // Reflect app-wide state on the document and in window.polytope.state().
     Effect::new(move |_| {

@@ -12,20 +12,23 @@ pub fn FallbackNotice() -> impl IntoView {
     let app = use_app();
     move || match app.compute.get() {
         ComputeStatus::Cpu { reason, detail } => {
-            // A software adapter is explained in the visitor's language, its name quoted.
-            let (lead, why) = match reason {
-                CpuReason::Requested => (Key::FallbackReason, i18n.t(Key::CpuRequested).to_owned()),
-                CpuReason::Software => (Key::CpuSoftware, detail),
-                CpuReason::Unavailable | CpuReason::Lost => (Key::FallbackReason, detail),
-            };
-            let sep = if reason == CpuReason::Software {
-                " "
-            } else {
-                ": "
+            // Headline, lead and reason: a software adapter is explained in the visitor's
+            // language (its name quoted); otherwise the reason is the browser's own message.
+            let (headline, lead, sep, why) = match reason {
+                CpuReason::Software => (Key::FallbackNoticeSoftware, Key::CpuSoftware, " ", detail),
+                CpuReason::Requested => (
+                    Key::FallbackNotice,
+                    Key::FallbackReason,
+                    ": ",
+                    i18n.t(Key::CpuRequested).to_owned(),
+                ),
+                CpuReason::Unavailable | CpuReason::Lost => {
+                    (Key::FallbackNotice, Key::FallbackReason, ": ", detail)
+                }
             };
             Some(view! {
                 <div class="notice notice-warn" role="status" data-testid="fallback-notice">
-                    <strong>{i18n.tr(if reason == CpuReason::Software { Key::FallbackNoticeSoftware } else { Key::FallbackNotice })}</strong>
+                    <strong>{i18n.tr(headline)}</strong>
                     " "
                     // The reason is the browser's or the driver's own message, quoted as it came.
                     <span class="notice-reason" data-reason=format!("{reason:?}").to_lowercase()>{i18n.tr(lead)} {sep} <span translate="no">{why}</span></span>

@@ -158,7 +158,8 @@ pub fn SeedField<S: Described + Send + Sync>(
 }
 
 /// The backend choice: automatic (WebGPU when it works and is not a software adapter), WebGPU
-/// whatever the adapter, or the CPU. The choice goes into the address and is remembered.
+/// whatever the adapter, or the CPU. The choice goes into the address; WebGPU is also
+/// remembered (`BackendChoice::remember`).
 #[component]
 pub fn BackendField(prefer_cpu: RwSignal<bool>, on_change: Callback<bool>) -> impl IntoView {
     let i18n = use_i18n();
