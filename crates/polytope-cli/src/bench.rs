@@ -35,6 +35,10 @@ pub struct SaeArgs {
     /// Target seconds of timed training per measurement.
     #[arg(long, default_value_t = 3.0)]
     seconds: f64,
+    /// Steps trained before timing: a fresh dictionary's code is dense for its first few
+    /// hundred steps, a trained one's sparse (`tools/bench_torch_sae.py` warms up the same).
+    #[arg(long, default_value_t = 0)]
+    warmup_steps: u32,
     /// Print JSON rows instead of a table.
     #[arg(long)]
     json: bool,
@@ -53,6 +57,10 @@ pub struct SaeRow {
     pub seconds: f64,
     pub steps_per_second: f64,
     pub samples_per_second: f64,
+    /// Steps trained before timing.
+    pub warmup_steps: u32,
+    /// Mean active latents per input over the timed steps.
+    pub l0: f64,
 }
 
 #[derive(clap::Args)]
@@ -131,10 +139,10 @@ fn run_sae(args: &SaeArgs) -> Result<(), Failure> {
             let mut cfg = SaeConfig::recommended(*variant, *d_in, *d_sae, 1_000_000);
             cfg.batch = args.batch;
             if args.backend != "gpu" {
-                rows.push(measure_sae(&cfg, None, args.seconds)?);
+                rows.push(measure_sae(&cfg, None, args)?);
             }
             if let Some(ctx) = &gpu {
-                rows.push(measure_sae(&cfg, Some(ctx), args.seconds)?);
+                rows.push(measure_sae(&cfg, Some(ctx), args)?);
             }
         }
     }
@@ -146,19 +154,20 @@ fn run_sae(args: &SaeArgs) -> Result<(), Failure> {
         return Ok(());
     }
     println!(
-        "{:<9} {:<8} {:>10} {:>6} {:>7} {:>10} {:>13}",
-        "variant", "backend", "d_in->d_sae", "batch", "steps", "steps/s", "samples/s"
+        "{:<9} {:<8} {:>10} {:>6} {:>7} {:>10} {:>13} {:>7}",
+        "variant", "backend", "d_in->d_sae", "batch", "steps", "steps/s", "samples/s", "L0"
     );
     for r in &rows {
         println!(
-            "{:<9} {:<8} {:>10} {:>6} {:>7} {:>10.2} {:>13.3e}",
+            "{:<9} {:<8} {:>10} {:>6} {:>7} {:>10.2} {:>13.3e} {:>7.1}",
             r.variant,
             r.backend,
             format!("{}->{}", r.d_in, r.d_sae),
             r.batch,
             r.steps,
             r.steps_per_second,
-            r.samples_per_second
+            r.samples_per_second,
+            r.l0
         );
     }
     if let Some(ctx) = &gpu {
@@ -174,18 +183,25 @@ fn run_sae(args: &SaeArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Steps/s of `cfg` on synthetic data with `4 d_in` true features, after a warm-up; the time
-/// includes making the batches (on the host for both backends) and, on the GPU, reading the
-/// state back once per measured run.
-fn measure_sae(cfg: &SaeConfig, ctx: Option<&GpuContext>, seconds: f64) -> Result<SaeRow, Failure> {
+/// Steps/s of `cfg` on synthetic data with `4 d_in` true features, after `--warmup-steps`
+/// and a short warm-up; the time includes making the batches (on the host for both backends)
+/// and, on the GPU, reading the state back once per measured run.
+fn measure_sae(
+    cfg: &SaeConfig,
+    ctx: Option<&GpuContext>,
+    args: &SaeArgs,
+) -> Result<SaeRow, Failure> {
     let fail = |e: polytope_gpu::SaeBackendError| Failure::Run(e.to_string());
     let source = SyntheticSource::new(SyntheticSpec::default_for(cfg.d_in, 4 * cfg.d_in));
     let mut trainer = SaeBackendTrainer::new(cfg.clone(), Box::new(source), ctx).map_err(fail)?;
     let kind = trainer.backend();
-    let (steps, secs) = timed(seconds, |k| {
-        pollster::block_on(trainer.advance(k))
-            .map(|_| ())
-            .map_err(fail)
+    pollster::block_on(trainer.advance(args.warmup_steps)).map_err(fail)?;
+    let mut l0 = 0.0;
+    let (steps, secs) = timed(args.seconds, |k| {
+        let snapshot = pollster::block_on(trainer.advance(k)).map_err(fail)?;
+        let stats = &snapshot.stats;
+        l0 = stats.iter().map(|s| f64::from(s.l0)).sum::<f64>() / stats.len().max(1) as f64;
+        Ok(())
     })?;
     let steps_per_second = f64::from(steps) / secs;
     Ok(SaeRow {
@@ -199,6 +215,8 @@ fn measure_sae(cfg: &SaeConfig, ctx: Option<&GpuContext>, seconds: f64) -> Resul
         seconds: secs,
         steps_per_second,
         samples_per_second: steps_per_second * f64::from(cfg.batch),
+        warmup_steps: args.warmup_steps,
+        l0,
     })
 }
 

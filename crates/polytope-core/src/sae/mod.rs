@@ -13,6 +13,7 @@ mod model;
 mod report;
 mod settings;
 mod source;
+mod sparse;
 mod train;
 
 pub use config::{SaeConfig, SaeConfigError, Variant};

@@ -5,6 +5,7 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis, Zip};
 
 use super::config::{SaeConfig, Variant};
+use super::sparse;
 use crate::rng::HostRng;
 
 /// Offsets of the parts of the flat parameter vector.
@@ -132,19 +133,7 @@ fn rectangle(u: f32) -> f32 {
 /// Keeps the `k` largest positive entries of `row` (ties broken towards lower indices), zeroes
 /// the rest, and marks the kept ones in `mask`.
 pub fn top_k_row(row: &mut [f32], k: usize, mask: &mut [bool], scratch: &mut Vec<(f32, usize)>) {
-    scratch.clear();
-    scratch.extend(
-        row.iter()
-            .copied()
-            .enumerate()
-            .filter(|(_, v)| *v > 0.0)
-            .map(|(i, v)| (v, i)),
-    );
-    if scratch.len() > k {
-        // Largest first; among equal values the lower index wins.
-        scratch.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        scratch.truncate(k);
-    }
+    top_k_into(row, k, |_| true, scratch);
     mask.fill(false);
     for (_, i) in scratch.iter() {
         mask[*i] = true;
@@ -153,6 +142,73 @@ pub fn top_k_row(row: &mut [f32], k: usize, mask: &mut [bool], scratch: &mut Vec
         if !keep {
             *v = 0.0;
         }
+    }
+}
+
+/// The `k` largest positive values of `row` among the indices `eligible` accepts, as
+/// `(value, index)` in no particular order: the latents [`top_k_row`] keeps.
+pub(crate) fn top_k_indices(
+    row: &[f32],
+    k: usize,
+    eligible: impl Fn(usize) -> bool,
+) -> Vec<(f32, usize)> {
+    let mut picked = Vec::new();
+    top_k_into(row, k, eligible, &mut picked);
+    picked
+}
+
+fn top_k_into(
+    row: &[f32],
+    k: usize,
+    eligible: impl Fn(usize) -> bool,
+    scratch: &mut Vec<(f32, usize)>,
+) {
+    scratch.clear();
+    if k == 0 {
+        return;
+    }
+    if k <= 64 {
+        // A sorted buffer of the best so far (largest first), and a bar a value must clear to
+        // enter it: 0 until it is full, then its smallest value. Most blocks of 16 values
+        // have nothing above the bar, which one vectorised maximum tells. Scanning in index
+        // order and entering only on a strictly larger value keeps the lower index among
+        // equal values; NaN never clears the bar.
+        let mut bar = 0.0f32;
+        for (block, values) in row.chunks(16).enumerate() {
+            let top = values
+                .iter()
+                .fold(f32::NEG_INFINITY, |a, &b| if b > a { b } else { a });
+            if top <= bar {
+                continue;
+            }
+            for (offset, &v) in values.iter().enumerate() {
+                let i = block * 16 + offset;
+                if v <= bar || v.is_nan() || !eligible(i) {
+                    continue;
+                }
+                if scratch.len() == k {
+                    scratch.pop();
+                }
+                let at = scratch.partition_point(|(best, _)| *best >= v);
+                scratch.insert(at, (v, i));
+                if scratch.len() == k {
+                    bar = scratch[k - 1].0;
+                }
+            }
+        }
+        return;
+    }
+    scratch.extend(
+        row.iter()
+            .copied()
+            .enumerate()
+            .filter(|(i, v)| *v > 0.0 && eligible(*i))
+            .map(|(i, v)| (v, i)),
+    );
+    if scratch.len() > k {
+        // Largest first; among equal values the lower index wins.
+        scratch.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        scratch.truncate(k);
     }
 }
 
@@ -167,7 +223,32 @@ pub fn forward_backward(
     dead: &[bool],
     grad: &mut [f32],
 ) -> Forward {
-    forward_backward_inner(cfg, params, x, step, dead, grad, None)
+    forward_backward_path(cfg, params, x, step, dead, grad, Path::Auto)
+}
+
+/// Which implementation finishes a step after the encoder's matrix product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// The sparse pass when the code is sparse enough ([`sparse::SPARSE_MAX_DENSITY`]).
+    Auto,
+    /// Dense matrix products throughout (the GPU kernels' twin).
+    Dense,
+    /// The sparse pass whatever the density.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Sparse,
+}
+
+/// [`forward_backward`] on the chosen path.
+pub(crate) fn forward_backward_path(
+    cfg: &SaeConfig,
+    params: &[f32],
+    x: &[f32],
+    step: u32,
+    dead: &[bool],
+    grad: &mut [f32],
+    path: Path,
+) -> Forward {
+    forward_backward_inner(cfg, params, x, step, dead, grad, None, path)
 }
 
 /// The intermediate values of one [`forward_backward`], each the CPU twin of one GPU kernel's
@@ -196,7 +277,16 @@ pub fn forward_backward_traced(
     grad: &mut [f32],
 ) -> (Forward, Trace) {
     let mut trace = Trace::default();
-    let forward = forward_backward_inner(cfg, params, x, step, dead, grad, Some(&mut trace));
+    let forward = forward_backward_inner(
+        cfg,
+        params,
+        x,
+        step,
+        dead,
+        grad,
+        Some(&mut trace),
+        Path::Dense,
+    );
     (forward, trace)
 }
 
@@ -204,7 +294,7 @@ fn flat<D: ndarray::Dimension>(a: &ndarray::Array<f32, D>) -> Vec<f32> {
     a.iter().copied().collect()
 }
 
-#[allow(clippy::too_many_lines)]
+#[allow(clippy::too_many_lines, clippy::too_many_arguments)]
 fn forward_backward_inner(
     cfg: &SaeConfig,
     params: &[f32],
@@ -213,6 +303,7 @@ fn forward_backward_inner(
     dead: &[bool],
     grad: &mut [f32],
     mut trace: Option<&mut Trace>,
+    path: Path,
 ) -> Forward {
     let l = Layout::new(cfg);
     let (n, s) = (l.n, l.s);
@@ -223,12 +314,6 @@ fn forward_backward_inner(
     let b_enc = ArrayView1::from(&params[l.b_enc..l.w_dec]);
     let w_dec = ArrayView2::from_shape((s, n), &params[l.w_dec..l.b_dec]).expect("W_dec");
     let b_dec = ArrayView1::from(&params[l.b_dec..l.log_theta]);
-    grad.fill(0.0);
-    let (g_enc, rest) = grad.split_at_mut(l.w_dec);
-    let (g_w_enc, g_b_enc) = g_enc.split_at_mut(l.b_enc);
-    let (g_w_dec, rest) = rest.split_at_mut(s * n);
-    let (g_b_dec, g_log_theta) = rest.split_at_mut(n);
-
     // Encoder input.
     let xc: Array2<f32> = if variant.pre_bias() {
         &x - &b_dec
@@ -236,11 +321,36 @@ fn forward_backward_inner(
         x.to_owned()
     };
     // z = xc W_enc + b_enc
-    let mut z = Array2::<f32>::zeros((b, s));
-    for mut row in z.axis_iter_mut(Axis(0)) {
-        row.assign(&b_enc);
-    }
+    let mut z = Array2::from_shape_fn((b, s), |(_, j)| b_enc[j]);
     general_mat_mul(1.0, &xc, &w_enc, 1.0, &mut z);
+
+    let sparse = match path {
+        Path::Auto => {
+            let z = z.as_slice().expect("contiguous");
+            sparse::density(cfg, params, z, dead) <= sparse::SPARSE_MAX_DENSITY
+        }
+        Path::Dense => false,
+        Path::Sparse => true,
+    };
+    if sparse {
+        let xc = xc.as_standard_layout();
+        return sparse::finish_step(
+            cfg,
+            params,
+            x.as_slice().expect("contiguous"),
+            xc.as_slice().expect("contiguous"),
+            z.as_slice().expect("contiguous"),
+            step,
+            dead,
+            grad,
+        );
+    }
+
+    grad.fill(0.0);
+    let (g_enc, rest) = grad.split_at_mut(l.w_dec);
+    let (g_w_enc, g_b_enc) = g_enc.split_at_mut(l.b_enc);
+    let (g_w_dec, rest) = rest.split_at_mut(s * n);
+    let (g_b_dec, g_log_theta) = rest.split_at_mut(n);
 
     // f = activation(z), and where the pass-through derivative is 1.
     let mut f = z.clone();

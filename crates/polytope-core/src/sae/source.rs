@@ -138,6 +138,24 @@ impl ActivationSource for SyntheticSource {
                 }
             }
         }
+        // x = coefficients · directions. The coefficients are mostly zeros (a few features
+        // present per input), so a row is the sum of its present features' directions;
+        // a dense product only pays when a quarter or more are present.
+        let present = self.coefficients.iter().filter(|a| **a != 0.0).count();
+        if present * 4 < self.coefficients.len() {
+            for (x, a) in out
+                .chunks_exact_mut(d)
+                .zip(self.coefficients.chunks_exact(n))
+            {
+                x.fill(0.0);
+                for (j, a) in a.iter().enumerate().filter(|(_, a)| **a != 0.0) {
+                    for (xk, tk) in x.iter_mut().zip(&self.directions[j * d..(j + 1) * d]) {
+                        *xk += a * tk;
+                    }
+                }
+            }
+            return;
+        }
         let a = ArrayView2::from_shape((batch, n), &self.coefficients).expect("shape");
         let t = ArrayView2::from_shape((n, d), &self.directions).expect("shape");
         let mut x = ndarray::ArrayViewMut2::from_shape((batch, d), out).expect("shape");

@@ -334,7 +334,7 @@ impl SaeTrainer {
             &self.dead,
             &mut self.grad,
         );
-        if !fwd.loss().is_finite() || self.grad.iter().any(|g| !g.is_finite()) {
+        if !fwd.loss().is_finite() || !all_finite(&self.grad) {
             return Err(SaeTrainError::Diverged { step });
         }
         let scalars = step_scalars(&self.cfg, step);
@@ -530,6 +530,19 @@ impl SaeTrainer {
     }
 }
 
+/// Whether every value is finite (in blocks, so that the test vectorises; on the rayon
+/// pool's threads where the crate has them).
+fn all_finite(values: &[f32]) -> bool {
+    let block = |c: &[f32]| c.iter().fold(true, |ok, v| ok & v.is_finite());
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        values.par_chunks(1 << 14).all(block)
+    }
+    #[cfg(not(feature = "parallel"))]
+    values.chunks(1 << 14).all(block)
+}
+
 /// Densities of the current (incomplete) window.
 fn window_densities(state: &SaeState) -> Vec<f64> {
     let inputs = state.window_inputs.max(1) as f64;
@@ -576,33 +589,81 @@ pub fn apply_update(
     scalars: &StepScalars,
 ) {
     let l = Layout::new(cfg);
-    let (n, s) = (l.n, l.s);
-    let g = grad;
-    if cfg.variant.unit_decoder() {
-        for i in 0..s {
-            let w = &state.params[l.w_dec + i * n..l.w_dec + (i + 1) * n];
-            let gi = &mut g[l.w_dec + i * n..l.w_dec + (i + 1) * n];
-            let along: f32 = w.iter().zip(gi.iter()).map(|(a, b)| a * b).sum();
-            for (gk, wk) in gi.iter_mut().zip(w) {
+    let n = l.n;
+    let unit = cfg.variant.unit_decoder();
+    let (params, m, v) = (&mut state.params, &mut state.adam_m, &mut state.adam_v);
+    // The decoder rows (one chunk each, for their projection and norm), then the rest.
+    let (p_head, p_rest) = params.split_at_mut(l.w_dec);
+    let (p_dec, p_tail) = p_rest.split_at_mut(l.b_dec - l.w_dec);
+    let (m_head, m_rest) = m.split_at_mut(l.w_dec);
+    let (m_dec, m_tail) = m_rest.split_at_mut(l.b_dec - l.w_dec);
+    let (v_head, v_rest) = v.split_at_mut(l.w_dec);
+    let (v_dec, v_tail) = v_rest.split_at_mut(l.b_dec - l.w_dec);
+    let (g_head, g_rest) = grad.split_at_mut(l.w_dec);
+    let (g_dec, g_tail) = g_rest.split_at_mut(l.b_dec - l.w_dec);
+    let decoder_row = |w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &mut [f32]| {
+        if unit {
+            // Remove the component along the (unit) row: the norm constraint's tangent space.
+            let along: f32 = super::sparse::dot(w, g);
+            for (gk, wk) in g.iter_mut().zip(w.iter()) {
                 *gk -= along * wk;
             }
         }
-    }
-    for (((p, m), v), gk) in state
-        .params
-        .iter_mut()
-        .zip(&mut state.adam_m)
-        .zip(&mut state.adam_v)
-        .zip(g.iter())
-    {
-        *p = adam_update(*p, *gk, m, v, scalars);
-    }
-    if cfg.variant.unit_decoder() {
-        for row in state.params[l.w_dec..l.w_dec + s * n].chunks_mut(n) {
-            let norm = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
-            for v in row {
-                *v /= norm;
+        adam_slice(w, m, v, g, scalars);
+        if unit {
+            let norm = super::sparse::dot(w, w).sqrt().max(1e-12);
+            for x in w {
+                *x /= norm;
             }
         }
+    };
+    let plain = |w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &mut [f32]| {
+        adam_slice(w, m, v, g, scalars);
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let rows = n.max(1);
+        p_dec
+            .par_chunks_mut(rows)
+            .zip(m_dec.par_chunks_mut(rows))
+            .zip(v_dec.par_chunks_mut(rows))
+            .zip(g_dec.par_chunks_mut(rows))
+            .for_each(|(((w, m), v), g)| decoder_row(w, m, v, g));
+        for (w, m, v, g) in [
+            (p_head, m_head, v_head, g_head),
+            (p_tail, m_tail, v_tail, g_tail),
+        ] {
+            w.par_chunks_mut(CHUNK)
+                .zip(m.par_chunks_mut(CHUNK))
+                .zip(v.par_chunks_mut(CHUNK))
+                .zip(g.par_chunks_mut(CHUNK))
+                .for_each(|(((w, m), v), g)| plain(w, m, v, g));
+        }
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let rows = n.max(1);
+        for (((w, m), v), g) in p_dec
+            .chunks_mut(rows)
+            .zip(m_dec.chunks_mut(rows))
+            .zip(v_dec.chunks_mut(rows))
+            .zip(g_dec.chunks_mut(rows))
+        {
+            decoder_row(w, m, v, g);
+        }
+        plain(p_head, m_head, v_head, g_head);
+        plain(p_tail, m_tail, v_tail, g_tail);
+    }
+}
+
+/// Parameters per task when the update runs on several threads.
+#[cfg(feature = "parallel")]
+const CHUNK: usize = 1 << 14;
+
+/// Adam over a slice of parameters.
+fn adam_slice(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32], scalars: &StepScalars) {
+    for (((p, m), v), gk) in w.iter_mut().zip(m).zip(v).zip(g) {
+        *p = adam_update(*p, *gk, m, v, scalars);
     }
 }
