@@ -97,6 +97,32 @@ async fn wait_for(key: &str) {
     }
 }
 
+/// `hit()` if it has the value; otherwise `load()`, unless another task is loading `key`, in
+/// which case this waits for it and reads `hit()` again (after a failed load the next caller
+/// tries itself). Pages ask for the same file from several components at once; they share one
+/// fetch and one decode.
+async fn shared<T, F>(
+    key: &str,
+    hit: impl Fn() -> Option<T>,
+    load: impl FnOnce() -> F,
+) -> Result<T, String>
+where
+    F: std::future::Future<Output = Result<T, String>>,
+{
+    loop {
+        if let Some(v) = hit() {
+            return Ok(v);
+        }
+        if claim(key) {
+            break;
+        }
+        wait_for(key).await;
+    }
+    let result = load().await;
+    release(key);
+    result
+}
+
 fn js_err(v: &JsValue) -> String {
     v.as_string()
         .or_else(|| {
@@ -213,32 +239,16 @@ fn dir_of(path: &str) -> &str {
 }
 
 pub async fn index() -> Loaded<DataIndex> {
-    loop {
-        if let Some(i) = cached(|c| c.index.clone()) {
-            return Ok(i);
-        }
-        if claim("index") {
-            break;
-        }
-        wait_for("index").await;
-        if cached(|c| c.index.clone()).is_none() {
-            // The other load failed: try once more ourselves (and report our own error).
-            if claim("index") {
-                break;
-            }
-        }
-    }
-    let result = async {
-        let (bytes, response, url) = fetch_json("index.json").await?;
-        let index = DataIndex::from_json(&bytes).map_err(|e| format!("index.json: {e}"))?;
-        let index = Arc::new(index);
-        keep(url, response);
-        store(|c| c.index = Some(Arc::clone(&index)));
-        Ok(index)
-    }
-    .await;
-    release("index");
-    result
+    shared("index", || cached(|c| c.index.clone()), load_index).await
+}
+
+async fn load_index() -> Loaded<DataIndex> {
+    let (bytes, response, url) = fetch_json("index.json").await?;
+    let index = DataIndex::from_json(&bytes).map_err(|e| format!("index.json: {e}"))?;
+    let index = Arc::new(index);
+    keep(url, response);
+    store(|c| c.index = Some(Arc::clone(&index)));
+    Ok(index)
 }
 
 /// The path under `data/` of a file of dictionary `dict`.
@@ -250,22 +260,12 @@ pub fn dict_path(index: &DataIndex, dict: &str, file: &FileRef) -> String {
 }
 
 pub async fn manifest(dict: &str) -> Loaded<DictManifest> {
-    let key = format!("manifest:{dict}");
-    loop {
-        if let Some(m) = cached(|c| c.manifests.get(dict).cloned()) {
-            return Ok(m);
-        }
-        if claim(&key) {
-            break;
-        }
-        wait_for(&key).await;
-        if cached(|c| c.manifests.get(dict).cloned()).is_none() && claim(&key) {
-            break;
-        }
-    }
-    let result = load_manifest(dict).await;
-    release(&key);
-    result
+    shared(
+        &format!("manifest:{dict}"),
+        || cached(|c| c.manifests.get(dict).cloned()),
+        || load_manifest(dict),
+    )
+    .await
 }
 
 async fn load_manifest(dict: &str) -> Loaded<DictManifest> {
@@ -288,9 +288,15 @@ async fn load_manifest(dict: &str) -> Loaded<DictManifest> {
 }
 
 pub async fn list(dict: &str) -> Loaded<Vec<FeatureSummary>> {
-    if let Some(l) = cached(|c| c.lists.get(dict).cloned()) {
-        return Ok(l);
-    }
+    shared(
+        &format!("list:{dict}"),
+        || cached(|c| c.lists.get(dict).cloned()),
+        || load_list(dict),
+    )
+    .await
+}
+
+async fn load_list(dict: &str) -> Loaded<Vec<FeatureSummary>> {
     let index = index().await?;
     let m = manifest(dict).await?;
     let path = dict_path(&index, dict, &m.list);
@@ -316,22 +322,12 @@ pub fn has_chunk(dict: &str, chunk: usize) -> bool {
 
 pub async fn chunk(dict: &str, chunk: usize) -> Loaded<Vec<FeatureDetail>> {
     let key = (dict.to_owned(), chunk);
-    let flight = format!("chunk:{dict}:{chunk}");
-    loop {
-        if let Some(c) = cached(|c| c.chunks.get(&key).cloned()) {
-            return Ok(c);
-        }
-        if claim(&flight) {
-            break;
-        }
-        wait_for(&flight).await;
-        if cached(|c| c.chunks.get(&key).cloned()).is_none() && claim(&flight) {
-            break;
-        }
-    }
-    let result = load_chunk(dict, chunk).await;
-    release(&flight);
-    result
+    shared(
+        &format!("chunk:{dict}:{chunk}"),
+        || cached(|c| c.chunks.get(&key).cloned()),
+        || load_chunk(dict, chunk),
+    )
+    .await
 }
 
 async fn load_chunk(dict: &str, chunk: usize) -> Loaded<Vec<FeatureDetail>> {
@@ -368,9 +364,15 @@ pub async fn feature(dict: &str, id: u32) -> Loaded<FeatureDetail> {
 }
 
 pub async fn tokenizer() -> Loaded<Tokenizer> {
-    if let Some(t) = cached(|c| c.tokenizer.clone()) {
-        return Ok(t);
-    }
+    shared(
+        "tokenizer",
+        || cached(|c| c.tokenizer.clone()),
+        load_tokenizer,
+    )
+    .await
+}
+
+async fn load_tokenizer() -> Loaded<Tokenizer> {
     let index = index().await?;
     let path = index.tokenizer.path.clone();
     let bytes = fetch_ref(&path, &index.tokenizer).await?;
@@ -387,9 +389,15 @@ pub fn visible(text: &str) -> String {
 }
 
 pub async fn token_texts() -> Loaded<TokenTexts> {
-    if let Some(t) = cached(|c| c.texts.clone()) {
-        return Ok(t);
-    }
+    shared(
+        "token_texts",
+        || cached(|c| c.texts.clone()),
+        load_token_texts,
+    )
+    .await
+}
+
+async fn load_token_texts() -> Loaded<TokenTexts> {
     let tok = tokenizer().await?;
     let texts = (0..tok.vocab_size())
         .map(|i| visible(&tok.token_text(i as u16)))
@@ -400,9 +408,15 @@ pub async fn token_texts() -> Loaded<TokenTexts> {
 }
 
 pub async fn eval_tokens() -> Loaded<Vec<u16>> {
-    if let Some(t) = cached(|c| c.eval.clone()) {
-        return Ok(t);
-    }
+    shared(
+        "eval_tokens",
+        || cached(|c| c.eval.clone()),
+        load_eval_tokens,
+    )
+    .await
+}
+
+async fn load_eval_tokens() -> Loaded<Vec<u16>> {
     let index = index().await?;
     let path = index.eval_tokens.path.clone();
     let bytes = fetch_ref(&path, &index.eval_tokens).await?;
@@ -416,9 +430,15 @@ pub async fn eval_tokens() -> Loaded<Vec<u16>> {
 }
 
 pub async fn text_sample() -> Loaded<String> {
-    if let Some(t) = cached(|c| c.sample.clone()) {
-        return Ok(t);
-    }
+    shared(
+        "text_sample",
+        || cached(|c| c.sample.clone()),
+        load_text_sample,
+    )
+    .await
+}
+
+async fn load_text_sample() -> Loaded<String> {
     let index = index().await?;
     let path = index.text_sample.path.clone();
     let bytes = fetch_ref(&path, &index.text_sample).await?;
@@ -428,9 +448,15 @@ pub async fn text_sample() -> Loaded<String> {
 }
 
 pub async fn model(id: &str) -> Loaded<LmModel> {
-    if let Some(m) = cached(|c| c.models.get(id).cloned()) {
-        return Ok(m);
-    }
+    shared(
+        &format!("model:{id}"),
+        || cached(|c| c.models.get(id).cloned()),
+        || load_model(id),
+    )
+    .await
+}
+
+async fn load_model(id: &str) -> Loaded<LmModel> {
     let index = index().await?;
     let entry = index
         .model(id)
@@ -447,9 +473,15 @@ pub async fn model(id: &str) -> Loaded<LmModel> {
 }
 
 pub async fn weights(dict: &str) -> Loaded<SaeWeights> {
-    if let Some(w) = cached(|c| c.weights.get(dict).cloned()) {
-        return Ok(w);
-    }
+    shared(
+        &format!("weights:{dict}"),
+        || cached(|c| c.weights.get(dict).cloned()),
+        || load_weights(dict),
+    )
+    .await
+}
+
+async fn load_weights(dict: &str) -> Loaded<SaeWeights> {
     let index = index().await?;
     let m = manifest(dict).await?;
     let Some(file) = m.weights.clone() else {
@@ -498,9 +530,15 @@ impl ScoresOf<'_> {
 /// The scores of `of`: `Ok(None)` when the data ships none (data built before scores existed).
 pub async fn scores(of: ScoresOf<'_>) -> Result<Option<Arc<UnitScores>>, String> {
     let key = of.key();
-    if let Some(s) = cached(|c| c.scores.get(&key).cloned()) {
-        return Ok(s);
-    }
+    shared(
+        &format!("scores:{key}"),
+        || cached(|c| c.scores.get(&key).cloned()),
+        || load_scores(of, key.clone()),
+    )
+    .await
+}
+
+async fn load_scores(of: ScoresOf<'_>, key: String) -> Result<Option<Arc<UnitScores>>, String> {
     let index = index().await?;
     // The file, where it lives under `data/`, and how many units it must hold (`None`: as many
     // as its length says, for the control, whose size is the pipeline's choice).
