@@ -140,7 +140,6 @@ pub fn finish_step(
     let ctx = RowContext {
         cfg,
         n,
-        s,
         w_dec,
         b_dec,
         theta: &theta,
@@ -321,7 +320,6 @@ fn totals(
 struct RowContext<'a> {
     cfg: &'a SaeConfig,
     n: usize,
-    s: usize,
     w_dec: &'a [f32],
     b_dec: &'a [f32],
     theta: &'a [f32],
@@ -452,7 +450,6 @@ impl RowContext<'_> {
                 ..Entry::default()
             });
         }
-        debug_assert!(self.s == z.len());
     }
 }
 
